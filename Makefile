@@ -1,0 +1,94 @@
+# Redress. `make run` serves locally; `make test` runs every suite, plain and
+# under AddressSanitizer + UndefinedBehaviorSanitizer. See README.md.
+
+CC      ?= gcc
+BUILD   := build
+GEN     := $(BUILD)/gen
+
+PKGS      := libmicrohttpd jansson libpq libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto)
+TEST_LIBS  := $(shell pkg-config --libs check libcurl 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lcurl)
+
+WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+            -Wpointer-arith -Wcast-qual -Wsign-compare -Wformat=2 -Wvla
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE $(WARNINGS) -fstack-protector-strong -Iinclude -I$(GEN) $(PKG_CFLAGS)
+CFLAGS_RELEASE := $(CFLAGS_COMMON) -O2 -g -D_FORTIFY_SOURCE=2
+CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+LDLIBS := $(PKG_LIBS) -lpthread
+
+# Data compiled into the binary: migrations, SQL statements, reply templates.
+EMBED_FILES := $(sort $(wildcard migrations/*.sql)) service/db/statements.sql \
+               $(sort $(wildcard service/engine/templates/*.json))
+
+LIB_SRC  := $(sort $(wildcard service/*/*.c))
+MAIN_SRC := service/main.c
+TEST_SRC := $(sort $(wildcard tests/*.c))
+
+# $(call objects,VARIANT_DIR,SOURCES)
+objects = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+REL_LIB_OBJ  := $(call objects,$(BUILD),$(LIB_SRC)) $(BUILD)/obj/gen/embedded.o
+ASAN_LIB_OBJ := $(call objects,$(BUILD)/asan,$(LIB_SRC)) $(BUILD)/asan/obj/gen/embedded.o
+
+.PHONY: all build asan deps test test-run run apikey bench bench-engine clean format-check
+all: build
+
+build: $(BUILD)/redress $(BUILD)/tests/check_redress
+asan: $(BUILD)/asan/redress $(BUILD)/asan/tests/check_redress
+
+$(GEN)/embedded.c: scripts/embed.sh $(EMBED_FILES)
+	@mkdir -p $(GEN)
+	scripts/embed.sh $@ $(EMBED_FILES)
+
+$(BUILD)/obj/gen/embedded.o: $(GEN)/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_RELEASE) -c $< -o $@
+$(BUILD)/asan/obj/gen/embedded.o: $(GEN)/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_RELEASE) -MMD -MP -c $< -o $@
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/redress: $(BUILD)/obj/service/main.o $(REL_LIB_OBJ)
+	$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
+$(BUILD)/asan/redress: $(BUILD)/asan/obj/service/main.o $(ASAN_LIB_OBJ)
+	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/check_redress: $(call objects,$(BUILD),$(TEST_SRC)) $(REL_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+$(BUILD)/asan/tests/check_redress: $(call objects,$(BUILD)/asan,$(TEST_SRC)) $(ASAN_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+
+# Installs only what is missing (apt-get; needs root on a fresh machine).
+deps:
+	@scripts/deps.sh
+
+# Everything the tests need, then every suite, plain and sanitized, against
+# a throwaway PostgreSQL that scripts/test.sh starts and stops.
+test: deps
+	@$(MAKE) --no-print-directory build asan
+	@scripts/test.sh $(BUILD)/tests/check_redress $(BUILD)/asan/tests/check_redress
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/run-local.sh
+
+apikey: deps
+	@test -n "$(TENANT)" || { echo "usage: make apikey TENANT=name" >&2; exit 2; }
+	@$(MAKE) --no-print-directory $(BUILD)/redress
+	@scripts/local-db.sh start >/dev/null
+	@. ./.local/env && $(BUILD)/redress migrate 2>/dev/null && $(BUILD)/redress apikey create --tenant "$(TENANT)"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,35 @@
+/* Service configuration, read from the environment through one spec table
+ * (config.c) that gives every variable its type, default, range and help. */
+#ifndef REDRESS_CONFIG_H
+#define REDRESS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "log.h"
+
+struct config {
+    char database_url[1024];
+    char listen_addr[64];
+    unsigned port;
+    unsigned threads;
+    enum log_level log_level;
+    unsigned connection_timeout_s;
+    unsigned connection_limit;
+    unsigned connection_memory_kib;
+    unsigned shutdown_grace_s;
+    bool migrate_on_start;
+    char trusted_proxies[512];
+};
+
+/** Looks a variable up; returns NULL when unset. getenv fits. */
+typedef const char *(*config_lookup_fn)(const char *name);
+
+/** Fill cfg from defaults overridden by lookup(). On an invalid value
+ * returns -1 with a message naming the variable in err. */
+int config_load(struct config *cfg, config_lookup_fn lookup, char *err, size_t err_size);
+
+/** The configuration table (name, default, meaning) for --help. */
+void config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,94 @@
+/* Database layer: the only code that speaks SQL or libpq.
+ *
+ * Each thread that touches the database (one per MHD worker) owns one
+ * connection, made on first use, prepared with every statement from
+ * service/db/statements.sql, and made again when PostgreSQL has gone away.
+ * Callers get a `struct db *` from db_thread_connection() and never free it:
+ * it is closed when the thread ends or by db_thread_close(). */
+#ifndef REDRESS_DB_H
+#define REDRESS_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+enum db_status {
+    DB_OK = 0,
+    DB_NOT_FOUND,        /* the row asked for does not exist (for this tenant) */
+    DB_CONFLICT,         /* a unique constraint said no */
+    DB_SERIALIZATION,    /* 40001 / 40P01: the transaction helper retries */
+    DB_UNAVAILABLE,      /* no connection, or it broke: answer 503 */
+    DB_COMMIT_UNKNOWN,   /* the connection broke during COMMIT */
+    DB_SCHEMA_NOT_READY, /* migrations are missing or were edited */
+    DB_ERROR,            /* anything else; logged where it happened */
+};
+
+const char *db_status_name(enum db_status status);
+
+/** Remember the connection string for every thread's connection. The string
+ * is copied. Call once before any thread uses the database. */
+int db_global_init(const char *conninfo);
+
+/** This thread's connection, connecting (or reconnecting after a failure)
+ * as needed. Returns NULL when the database cannot be reached or its schema
+ * is not current; *why (if not NULL) then says which (DB_UNAVAILABLE or
+ * DB_SCHEMA_NOT_READY). */
+struct db *db_thread_connection(enum db_status *why);
+
+/** Close this thread's connection now (threads that end do it themselves). */
+void db_thread_close(void);
+
+/** Roll back a transaction a failed request left open, so that the next
+ * request on this connection starts clean. */
+void db_after_request(struct db *db);
+
+/** A unit of work run inside one transaction.
+ * Contract: return DB_OK to commit; any other status rolls back and is
+ * returned, except DB_SERIALIZATION, after which the helper runs the whole
+ * callback again (so it must reset any output it wrote). A connection lost
+ * before COMMIT is also run again, once, on a fresh connection. */
+typedef enum db_status (*db_txn_fn)(struct db *db, void *cls);
+
+/** Run fn in a transaction at the given isolation ("READ COMMITTED",
+ * "REPEATABLE READ" or "SERIALIZABLE"), retrying as the contract says.
+ * *db may be replaced by a fresh connection. */
+enum db_status db_run_transaction(struct db **db, const char *isolation, db_txn_fn fn, void *cls);
+
+/* ---- Migrations (db/migrate.c) ---- */
+
+/** Apply every pending embedded migration, each in its own transaction,
+ * under an advisory lock so that concurrent runs are safe. Uses its own
+ * connection. Returns 0, or -1 with a message in err. */
+int db_migrate(const char *conninfo, char *err, size_t err_size);
+
+/** Whether every embedded migration is applied with an unchanged checksum.
+ * Returns DB_OK, DB_SCHEMA_NOT_READY (detail says why) or DB_UNAVAILABLE. */
+enum db_status db_migrations_current(struct db *db, char *detail, size_t detail_size);
+
+/* ---- Tenants and API keys (db/tenants.c) ---- */
+
+struct db_tenant {
+    int64_t id;
+    char name[64];
+};
+
+/** Create the tenant if it does not exist; fill *out either way. */
+enum db_status db_tenant_ensure(struct db *db, const char *name, struct db_tenant *out);
+
+/** Store a key's public prefix and digest for a tenant. */
+enum db_status db_api_key_insert(struct db *db, int64_t tenant_id, const char *prefix,
+                                 const uint8_t digest[32]);
+
+/** Find the tenant of an unrevoked key by its prefix, and the stored digest
+ * (the caller compares digests in constant time). DB_NOT_FOUND if none. */
+enum db_status db_api_key_lookup(struct db *db, const char *prefix, struct db_tenant *tenant,
+                                 uint8_t digest[32]);
+
+/** A connection made outside the per-thread pool (for the CLI): caller
+ * frees it with db_close(). NULL on failure, with the reason in err. */
+struct db *db_open(const char *conninfo, char *err, size_t err_size);
+void db_close(struct db *db);
+
+#endif

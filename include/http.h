@@ -1,0 +1,149 @@
+/* HTTP layer: libmicrohttpd glue, one routing table, one body reader, one
+ * problem+json writer. Handlers parse, call the engine or the database
+ * layer, and reply; they hold no SQL. */
+#ifndef REDRESS_HTTP_H
+#define REDRESS_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+
+enum {
+    HTTP_BODY_LIMIT = 64 * 1024,
+    HTTP_REQUEST_ID_MAX = 128,
+    HTTP_MAX_PATH_ARGS = 2,
+    HTTP_MAX_EXTRA_HEADERS = 6,
+};
+
+/* Every error the API answers with. Each has one status, a stable type URI
+ * (urn:redress:problem:<slug>) and a title (reply.c). */
+enum http_problem {
+    PROBLEM_MALFORMED_JSON,      /* 400 */
+    PROBLEM_VALIDATION,          /* 400, with errors[] */
+    PROBLEM_BAD_PARAMETER,       /* 400, a header or query value */
+    PROBLEM_UNAUTHORIZED,        /* 401 */
+    PROBLEM_NOT_FOUND,           /* 404 */
+    PROBLEM_METHOD_NOT_ALLOWED,  /* 405 */
+    PROBLEM_IDEMPOTENCY_IN_FLIGHT, /* 409 */
+    PROBLEM_PAYLOAD_TOO_LARGE,   /* 413 */
+    PROBLEM_UNSUPPORTED_MEDIA_TYPE, /* 415 */
+    PROBLEM_IDEMPOTENCY_MISMATCH, /* 422 */
+    PROBLEM_INTERNAL,            /* 500 */
+    PROBLEM_DB_UNAVAILABLE,      /* 503 */
+    PROBLEM_NOT_READY,           /* 503 */
+    PROBLEM_COUNT
+};
+
+struct http_header {
+    const char *name; /* static string */
+    char *value;      /* owned by the request */
+};
+
+struct http_route;
+
+/** One request from first header to completion. Created and freed by the
+ * server (server.c); handlers borrow it. */
+struct http_request {
+    struct MHD_Connection *connection;
+    const struct http_route *route;
+    char method[8];
+    char *path;                                   /* owned, raw (not unescaped) */
+    char *path_args[HTTP_MAX_PATH_ARGS];          /* owned, percent-decoded */
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
+    char client_addr[INET6_ADDRSTRLEN];
+    struct buf body;                              /* capped at HTTP_BODY_LIMIT */
+    json_t *json;                                 /* parsed body object, owned */
+    bool authenticated;
+    struct db_tenant tenant;
+    struct db *db;                                /* this thread's, borrowed */
+    struct http_header extra_headers[HTTP_MAX_EXTRA_HEADERS];
+    int n_extra_headers;
+    unsigned status;                              /* the response's, for the log */
+    bool responded;
+    struct timespec started;
+};
+
+typedef enum MHD_Result (*http_handler_fn)(struct http_request *req);
+
+enum http_route_flags {
+    ROUTE_PUBLIC = 0,
+    ROUTE_AUTH = 1,       /* needs a Bearer key; sets req->tenant */
+    ROUTE_JSON_BODY = 2,  /* needs a JSON object body; sets req->json */
+    ROUTE_DATABASE = 4,   /* needs this thread's connection; sets req->db */
+};
+
+struct http_route {
+    const char *method;
+    const char *pattern; /* "/v1/cases/{}/outcome": {} matches one segment */
+    http_handler_fn handler;
+    unsigned flags;
+};
+
+/* ---- router.c ---- */
+
+enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_PATH, HTTP_MATCH_NO_METHOD };
+
+/** Find the route for method and raw path; on a match copy the decoded
+ * segments into args (caller frees). On HTTP_MATCH_NO_METHOD, allow gets
+ * the methods the path does have ("GET, POST"). */
+enum http_match http_route_find(const char *method, const char *path, const struct http_route **out,
+                                char *args[HTTP_MAX_PATH_ARGS], char *allow, size_t allow_size);
+
+/* ---- reply.c: every response goes through these ---- */
+
+/** Queue a header for the response (value is copied). */
+void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/** Reply with the given bytes (copied). */
+enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, const char *content_type,
+                                 const char *data, size_t len);
+/** Reply with JSON; takes ownership of body. */
+enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_t *body);
+/** Reply with problem+json; detail may be NULL. */
+enum MHD_Result http_reply_problem(struct http_request *req, enum http_problem problem, const char *detail);
+/** 400 validation problem; takes ownership of errors ([{field, message}]). */
+enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors);
+/** Map a database failure to its problem (503 for outages, 500 otherwise). */
+enum MHD_Result http_reply_db_error(struct http_request *req, enum db_status status);
+
+unsigned http_problem_status(enum http_problem problem);
+
+/* ---- helpers (request.c) ---- */
+
+/** Keep the caller's X-Request-Id if it is 1-128 characters of
+ * [A-Za-z0-9._:-]; else make a new UUID. */
+void http_request_id_choose(const char *offered, char out[HTTP_REQUEST_ID_MAX + 1]);
+
+/** Decode %XX escapes into a new string (caller frees); NULL if malformed
+ * or if it decodes to a NUL or '/'. */
+char *http_percent_decode(const char *text, size_t len);
+
+/** The client's address: the peer, or, when the peer is a trusted proxy
+ * (comma-separated list), the right-most X-Forwarded-For entry that is not
+ * itself a trusted proxy. */
+void http_client_address(const char *peer, const char *forwarded_for, const char *trusted,
+                         char out[INET6_ADDRSTRLEN]);
+
+/** Value of a query parameter (undecoded), or NULL. */
+const char *http_query(struct http_request *req, const char *name);
+
+/* ---- server.c ---- */
+
+struct http_server;
+
+/** Start listening with cfg's address, port, threads and limits.
+ * Returns NULL (and logs why) on failure. */
+struct http_server *http_server_start(const struct config *cfg);
+/** The port actually bound (useful with port 0). */
+unsigned http_server_port(const struct http_server *server);
+/** Stop accepting, let in-flight requests finish for up to grace seconds,
+ * then stop and free. */
+void http_server_stop(struct http_server *server, unsigned grace_s);
+
+#endif

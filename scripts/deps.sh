@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages Redress needs to build, test and run, when
+# any is missing. Idempotent; needs root only when something is missing.
+set -eu
+PACKAGES="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev check \
+libcurl4-openssl-dev postgresql wrk"
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run as root, or install these packages first:$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,0 +1,361 @@
+/* Per-thread connections, statement execution and the transaction helper. */
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db_internal.h"
+#include "log.h"
+
+enum {
+    TXN_MAX_ATTEMPTS = 8,
+    /* After a failed connect, a thread waits this long before trying again,
+     * so that an outage costs each request one fast 503, not a connect. */
+    RECONNECT_BACKOFF_MS = 200,
+};
+
+static char *global_conninfo;
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+struct thread_slot {
+    struct db *db;
+    struct timespec last_failure;
+    bool failed_before;
+};
+
+const char *db_status_name(enum db_status status)
+{
+    static const char *const NAMES[] = {
+        [DB_OK] = "ok", [DB_NOT_FOUND] = "not_found", [DB_CONFLICT] = "conflict",
+        [DB_SERIALIZATION] = "serialization", [DB_UNAVAILABLE] = "unavailable",
+        [DB_COMMIT_UNKNOWN] = "commit_unknown", [DB_SCHEMA_NOT_READY] = "schema_not_ready",
+        [DB_ERROR] = "error",
+    };
+    return NAMES[status];
+}
+
+void db_close(struct db *db)
+{
+    if (db == NULL)
+        return;
+    PQfinish(db->conn);
+    free(db);
+}
+
+static void thread_slot_free(void *p)
+{
+    struct thread_slot *slot = p;
+    db_close(slot->db);
+    free(slot);
+}
+
+static void make_thread_key(void)
+{
+    pthread_key_create(&thread_key, thread_slot_free);
+}
+
+int db_global_init(const char *conninfo)
+{
+    pthread_once(&thread_key_once, make_thread_key);
+    const char *problem = db_statements_load();
+    if (problem != NULL) {
+        log_msg(LOG_ERROR, "%s", problem);
+        return -1;
+    }
+    char *copy = strdup(conninfo);
+    if (copy == NULL)
+        return -1;
+    free(global_conninfo);
+    global_conninfo = copy;
+    return 0;
+}
+
+/* libpq reports server notices on stderr by default; keep them in our log. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    log_msg(LOG_DEBUG, "postgres: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+PGconn *db_connect_raw(const char *conninfo, char *err, size_t err_size)
+{
+    /* Our defaults come first so that the caller's string overrides them. */
+    const char *const keys[] = { "connect_timeout", "application_name", "keepalives_idle",
+                                 "dbname", NULL };
+    const char *const values[] = { "3", "redress", "30", conninfo, NULL };
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (conn == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(err, err_size, "%.*s", (int)strcspn(PQerrorMessage(conn), "\n"),
+                 PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    PQsetNoticeProcessor(conn, notice_to_log, NULL);
+    /* A stuck statement must not hold a worker thread forever. */
+    PGresult *res = PQexec(conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'");
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok) {
+        snprintf(err, err_size, "setting timeouts failed: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* Prepare every statement; 42P01 (undefined table) and friends mean the
+ * schema is behind the binary. */
+static enum db_status prepare_all(struct db *db)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        PGresult *res = PQprepare(db->conn, db_stmt_name((enum db_stmt)i),
+                                  db_stmt_sql((enum db_stmt)i), 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+            enum db_status status = db_classify(db, res);
+            if (status != DB_UNAVAILABLE && state != NULL && strncmp(state, "42", 2) == 0)
+                status = DB_SCHEMA_NOT_READY;
+            log_msg(LOG_ERROR, "preparing %s failed: %s", db_stmt_name((enum db_stmt)i),
+                    PQresultErrorMessage(res));
+            PQclear(res);
+            return status;
+        }
+        PQclear(res);
+    }
+    db->prepared = true;
+    return DB_OK;
+}
+
+struct db *db_open(const char *conninfo, char *err, size_t err_size)
+{
+    if (db_statements_load() != NULL) {
+        snprintf(err, err_size, "%s", db_statements_load());
+        return NULL;
+    }
+    PGconn *conn = db_connect_raw(conninfo, err, err_size);
+    if (conn == NULL)
+        return NULL;
+    struct db *db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        PQfinish(conn);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    db->conn = conn;
+    enum db_status status = prepare_all(db);
+    if (status != DB_OK) {
+        snprintf(err, err_size, "%s", status == DB_SCHEMA_NOT_READY
+                 ? "the database schema is not current: run 'redress migrate'"
+                 : "preparing statements failed");
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
+}
+
+static struct thread_slot *thread_slot_get(void)
+{
+    pthread_once(&thread_key_once, make_thread_key);
+    struct thread_slot *slot = pthread_getspecific(thread_key);
+    if (slot == NULL) {
+        slot = calloc(1, sizeof(*slot));
+        if (slot == NULL || pthread_setspecific(thread_key, slot) != 0) {
+            free(slot);
+            return NULL;
+        }
+    }
+    return slot;
+}
+
+/* An idle connection has nothing to read unless the server closed it (a
+ * restart sends 57P01 and hangs up): a zero-timeout poll notices that
+ * before a request finds out the hard way. */
+static bool connection_alive(struct db *db)
+{
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        return false;
+    struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+    if (poll(&pfd, 1, 0) <= 0)
+        return true;
+    return PQconsumeInput(db->conn) == 1 && PQstatus(db->conn) == CONNECTION_OK
+           && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+}
+
+struct db *db_thread_connection(enum db_status *why)
+{
+    enum db_status ignored;
+    if (why == NULL)
+        why = &ignored;
+    *why = DB_UNAVAILABLE;
+    struct thread_slot *slot = thread_slot_get();
+    if (slot == NULL || global_conninfo == NULL)
+        return NULL;
+    if (slot->db != NULL && connection_alive(slot->db))
+        return slot->db;
+    db_close(slot->db);
+    slot->db = NULL;
+    if (slot->failed_before && elapsed_ms(&slot->last_failure) < RECONNECT_BACKOFF_MS)
+        return NULL;
+
+    char err[256];
+    struct db *db = db_open(global_conninfo, err, sizeof(err));
+    if (db == NULL) {
+        if (strstr(err, "schema") != NULL)
+            *why = DB_SCHEMA_NOT_READY;
+        log_msg(LOG_WARN, "database connection failed: %s", err);
+    }
+    if (db == NULL) {
+        slot->failed_before = true;
+        clock_gettime(CLOCK_MONOTONIC, &slot->last_failure);
+        return NULL;
+    }
+    if (slot->failed_before)
+        log_msg(LOG_INFO, "database connection restored");
+    slot->failed_before = false;
+    slot->db = db;
+    return db;
+}
+
+void db_thread_close(void)
+{
+    struct thread_slot *slot = pthread_getspecific(thread_key);
+    if (slot != NULL) {
+        db_close(slot->db);
+        slot->db = NULL;
+    }
+}
+
+/* Drop this thread's broken connection so the next use reconnects. */
+static void thread_connection_discard(struct db *db)
+{
+    struct thread_slot *slot = pthread_getspecific(thread_key);
+    if (slot != NULL && slot->db == db) {
+        slot->db = NULL;
+        db_close(db);
+    }
+}
+
+void db_after_request(struct db *db)
+{
+    if (db == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return;
+    if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+        PGresult *res = PQexec(db->conn, "ROLLBACK");
+        PQclear(res);
+    }
+}
+
+enum db_status db_classify(struct db *db, const PGresult *res)
+{
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        return DB_UNAVAILABLE;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state == NULL)
+        return DB_UNAVAILABLE;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return DB_SERIALIZATION;
+    if (strcmp(state, "23505") == 0)
+        return DB_CONFLICT;
+    /* 08: connection exception; 57P01-03: shutdown, crash, starting up. */
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P0", 4) == 0)
+        return DB_UNAVAILABLE;
+    return DB_ERROR;
+}
+
+PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
+                  enum db_status *status)
+{
+    PGresult *res = PQexecPrepared(db->conn, db_stmt_name(stmt), n_params, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        *status = DB_OK;
+        return res;
+    }
+    *status = db_classify(db, res);
+    if (*status == DB_ERROR)
+        log_msg(LOG_ERROR, "statement %s failed: %s", db_stmt_name(stmt),
+                res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+    else if (*status == DB_UNAVAILABLE)
+        log_msg(LOG_WARN, "statement %s: connection lost", db_stmt_name(stmt));
+    PQclear(res);
+    return NULL;
+}
+
+/* Run a transaction-control command; classify its failure. */
+static enum db_status exec_simple(struct db *db, const char *sql)
+{
+    PGresult *res = PQexec(db->conn, sql);
+    enum db_status status = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : db_classify(db, res);
+    PQclear(res);
+    return status;
+}
+
+static void backoff(int attempt)
+{
+    /* 2, 4, 8 ... ms with jitter from the clock: enough for a conflicting
+     * transaction to finish, short enough to stay invisible to callers. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (2L << (attempt < 6 ? attempt : 6)) + (now.tv_nsec % 3);
+    struct timespec pause = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&pause, NULL);
+}
+
+enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn_fn fn, void *cls)
+{
+    char begin[64];
+    snprintf(begin, sizeof(begin), "BEGIN ISOLATION LEVEL %s", isolation);
+    bool reconnected = false;
+    for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
+        struct db *db = *dbp;
+        enum db_status status = exec_simple(db, begin);
+        if (status == DB_OK)
+            status = fn(db, cls);
+        if (status == DB_OK) {
+            status = exec_simple(db, "COMMIT");
+            if (status == DB_OK)
+                return DB_OK;
+            if (status == DB_UNAVAILABLE) {
+                /* Whether the commit happened is unknown: never run again. */
+                thread_connection_discard(db);
+                return DB_COMMIT_UNKNOWN;
+            }
+        } else if (PQstatus(db->conn) == CONNECTION_OK) {
+            exec_simple(db, "ROLLBACK");
+        }
+        if (status == DB_SERIALIZATION) {
+            backoff(attempt);
+            continue;
+        }
+        if (status == DB_UNAVAILABLE && !reconnected) {
+            /* Nothing was committed: a stale connection (say, after a
+             * database restart) gets one fresh try. */
+            reconnected = true;
+            thread_connection_discard(db);
+            struct db *fresh = db_thread_connection(NULL);
+            if (fresh == NULL)
+                return DB_UNAVAILABLE;
+            *dbp = fresh;
+            continue;
+        }
+        if (status == DB_UNAVAILABLE)
+            thread_connection_discard(db);
+        return status;
+    }
+    log_msg(LOG_WARN, "transaction gave up after %d serialization failures", TXN_MAX_ATTEMPTS);
+    return DB_SERIALIZATION;
+}

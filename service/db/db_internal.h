@@ -1,0 +1,44 @@
+/* Shared by the files of the database layer only. */
+#ifndef REDRESS_DB_INTERNAL_H
+#define REDRESS_DB_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "db.h"
+
+/* Named statements of service/db/statements.sql, prepared at connect. */
+enum db_stmt {
+    STMT_TENANT_ENSURE,
+    STMT_API_KEY_INSERT,
+    STMT_API_KEY_LOOKUP,
+    STMT_COUNT
+};
+
+struct db {
+    PGconn *conn;
+    bool prepared;
+};
+
+/** Name of a statement in statements.sql. */
+const char *db_stmt_name(enum db_stmt stmt);
+
+/** Parse statements.sql; NULL when every statement is there, else a message
+ * naming what is missing (static storage). */
+const char *db_statements_load(void);
+
+/** SQL text of a statement (after db_statements_load). */
+const char *db_stmt_sql(enum db_stmt stmt);
+
+/** Run a prepared statement with text parameters. On success returns the
+ * result (caller PQclear()s it) and sets *status to DB_OK; on failure
+ * returns NULL with *status classified (and the error logged). */
+PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
+                  enum db_status *status);
+
+/** Classify a failed result (NULL allowed) on this connection. */
+enum db_status db_classify(struct db *db, const PGresult *res);
+
+/** Open a connection with the service's settings (timeouts, name). */
+PGconn *db_connect_raw(const char *conninfo, char *err, size_t err_size);
+
+#endif

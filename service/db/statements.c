@@ -1,0 +1,63 @@
+/* Loads the named statements of statements.sql (embedded in the binary). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "embedded.h"
+
+static const char *const STMT_NAMES[STMT_COUNT] = {
+    [STMT_TENANT_ENSURE] = "tenant_ensure",
+    [STMT_API_KEY_INSERT] = "api_key_insert",
+    [STMT_API_KEY_LOOKUP] = "api_key_lookup",
+};
+
+/* Written once by db_statements_load() before any thread connects. */
+static char *stmt_sql[STMT_COUNT];
+
+const char *db_stmt_name(enum db_stmt stmt) { return STMT_NAMES[stmt]; }
+const char *db_stmt_sql(enum db_stmt stmt) { return stmt_sql[stmt]; }
+
+static const char NAME_MARKER[] = "-- name: ";
+
+/* Copy the body of one statement: from `start` up to the next marker or
+ * the end, without trailing blanks and the final semicolon. */
+static char *copy_statement(const char *start)
+{
+    const char *end = strstr(start, NAME_MARKER);
+    if (end == NULL)
+        end = start + strlen(start);
+    while (end > start && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t' || end[-1] == ';'))
+        end--;
+    size_t len = (size_t)(end - start);
+    char *sql = malloc(len + 1);
+    if (sql != NULL) {
+        memcpy(sql, start, len);
+        sql[len] = '\0';
+    }
+    return sql;
+}
+
+const char *db_statements_load(void)
+{
+    static char message[160];
+    const struct embedded_file *file = embedded_find("service/db/statements.sql");
+    if (file == NULL)
+        return "service/db/statements.sql is not embedded";
+    for (int i = 0; i < STMT_COUNT; i++) {
+        if (stmt_sql[i] != NULL)
+            continue;
+        char marker[96];
+        snprintf(marker, sizeof(marker), "%s%s\n", NAME_MARKER, STMT_NAMES[i]);
+        const char *at = strstr(file->data, marker);
+        if (at == NULL) {
+            snprintf(message, sizeof(message), "statements.sql has no statement named '%s'",
+                     STMT_NAMES[i]);
+            return message;
+        }
+        stmt_sql[i] = copy_statement(at + strlen(marker));
+        if (stmt_sql[i] == NULL)
+            return "out of memory loading statements";
+    }
+    return NULL;
+}

@@ -1,0 +1,12 @@
+/* Request handlers, one file per endpoint group; listed in router.c. */
+#ifndef REDRESS_HANDLERS_H
+#define REDRESS_HANDLERS_H
+
+#include "http.h"
+
+/* handlers_health.c */
+enum MHD_Result handle_healthz(struct http_request *req);
+enum MHD_Result handle_readyz(struct http_request *req);
+enum MHD_Result handle_me(struct http_request *req);
+
+#endif

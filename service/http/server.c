@@ -1,0 +1,325 @@
+/* libmicrohttpd glue. A request moves through:
+ *   first call:  route (404/405), API key (401), media type and declared
+ *                size (415/413);
+ *   body calls:  append to a capped buffer (413 when it overflows);
+ *   last call:   parse JSON (400), database connection (503), handler.
+ * An access-log line is written when MHD reports the request complete. */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "apikey.h"
+#include "http.h"
+#include "log.h"
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    unsigned port;
+    atomic_int in_flight;
+    char trusted_proxies[sizeof(((struct config *)0)->trusted_proxies)];
+};
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 + (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static void request_free(struct http_request *req)
+{
+    free(req->path);
+    for (int i = 0; i < HTTP_MAX_PATH_ARGS; i++)
+        free(req->path_args[i]);
+    for (int i = 0; i < req->n_extra_headers; i++)
+        free(req->extra_headers[i].value);
+    buf_cleanup(&req->body);
+    json_decref(req->json);
+    free(req);
+}
+
+static struct http_request *request_new(struct http_server *server, struct MHD_Connection *connection,
+                                        const char *url, const char *method)
+{
+    struct http_request *req = calloc(1, sizeof(*req));
+    if (req == NULL)
+        return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &req->started);
+    req->connection = connection;
+    buf_init(&req->body, HTTP_BODY_LIMIT);
+    snprintf(req->method, sizeof(req->method), "%s", method);
+    req->path = strdup(url);
+    http_request_id_choose(MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id"),
+                           req->request_id);
+    char peer[INET6_ADDRSTRLEN] = "unknown";
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info != NULL && info->client_addr != NULL) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, peer, sizeof(peer));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, peer, sizeof(peer));
+    }
+    http_client_address(peer, MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Forwarded-For"),
+                        server->trusted_proxies, req->client_addr);
+    if (req->path == NULL) {
+        request_free(req);
+        return NULL;
+    }
+    return req;
+}
+
+/* Bearer key → tenant. Replies (401/503) itself when it returns false. */
+static bool authenticate(struct http_request *req)
+{
+    const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION);
+    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {
+        http_reply_problem(req, PROBLEM_UNAUTHORIZED, "send the header 'Authorization: Bearer <api key>'");
+        return false;
+    }
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    char prefix[APIKEY_PREFIX_LEN + 1];
+    uint8_t presented[CRYPTO_SHA256_LEN], stored[CRYPTO_SHA256_LEN];
+    if (apikey_parse(token, prefix, presented) != 0) {
+        http_reply_problem(req, PROBLEM_UNAUTHORIZED, "the API key is malformed");
+        return false;
+    }
+    enum db_status why;
+    req->db = db_thread_connection(&why);
+    if (req->db == NULL) {
+        http_reply_db_error(req, why);
+        return false;
+    }
+    enum db_status status = db_api_key_lookup(req->db, prefix, &req->tenant, stored);
+    if (status == DB_NOT_FOUND || (status == DB_OK && !crypto_equal(stored, presented, sizeof(stored)))) {
+        http_reply_problem(req, PROBLEM_UNAUTHORIZED, "the API key is unknown or revoked");
+        return false;
+    }
+    if (status != DB_OK) {
+        http_reply_db_error(req, status);
+        return false;
+    }
+    req->authenticated = true;
+    return true;
+}
+
+static bool media_type_is_json(const char *content_type)
+{
+    if (content_type == NULL)
+        return false;
+    static const char JSON_TYPE[] = "application/json";
+    size_t n = sizeof(JSON_TYPE) - 1;
+    if (strncasecmp(content_type, JSON_TYPE, n) != 0)
+        return false;
+    char next = content_type[n];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+/* The first call: everything decidable from the headers. */
+static enum MHD_Result begin_request(struct http_request *req)
+{
+    char allow[64];
+    switch (http_route_find(req->method, req->path, &req->route, req->path_args, allow, sizeof(allow))) {
+    case HTTP_MATCH_NO_PATH:
+        return http_reply_problem(req, PROBLEM_NOT_FOUND, "no such endpoint");
+    case HTTP_MATCH_NO_METHOD: {
+        http_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
+        char detail[96];
+        snprintf(detail, sizeof(detail), "allowed: %s", allow);
+        return http_reply_problem(req, PROBLEM_METHOD_NOT_ALLOWED, detail);
+    }
+    case HTTP_MATCH_OK:
+        break;
+    }
+    if ((req->route->flags & ROUTE_AUTH) && !authenticate(req))
+        return MHD_YES;
+    if (req->route->flags & ROUTE_JSON_BODY) {
+        const char *type = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+                                                       MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!media_type_is_json(type))
+            return http_reply_problem(req, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
+                                      "send 'Content-Type: application/json'");
+        const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length != NULL && strtoull(length, NULL, 10) > HTTP_BODY_LIMIT)
+            return http_reply_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, "the body may be at most 65536 bytes");
+    }
+    return MHD_YES;
+}
+
+/* The last call: the whole body is in. */
+static enum MHD_Result finish_request(struct http_request *req)
+{
+    if (req->body.over_limit)
+        return http_reply_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, "the body may be at most 65536 bytes");
+    if (req->body.alloc_failed)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    if (req->route->flags & ROUTE_JSON_BODY) {
+        json_error_t error;
+        if (req->body.len == 0)
+            return http_reply_problem(req, PROBLEM_MALFORMED_JSON, "the body is empty");
+        req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &error);
+        if (req->json == NULL) {
+            char detail[256];
+            snprintf(detail, sizeof(detail), "line %d, column %d: %s", error.line, error.column, error.text);
+            return http_reply_problem(req, PROBLEM_MALFORMED_JSON, detail);
+        }
+        if (!json_is_object(req->json))
+            return http_reply_problem(req, PROBLEM_MALFORMED_JSON, "the body must be a JSON object");
+    }
+    if ((req->route->flags & ROUTE_DATABASE) && req->db == NULL) {
+        enum db_status why;
+        req->db = db_thread_connection(&why);
+        if (req->db == NULL)
+            return http_reply_db_error(req, why);
+    }
+    enum MHD_Result result = req->route->handler(req);
+    db_after_request(req->db);
+    if (result == MHD_YES && !req->responded) {
+        log_msg(LOG_ERROR, "handler for %s %s queued no response", req->method, req->route->pattern);
+        return http_reply_problem(req, PROBLEM_INTERNAL, NULL);
+    }
+    return result;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection, const char *url,
+                                      const char *method, const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct http_server *server = cls;
+    struct http_request *req = *con_cls;
+    if (req == NULL) {
+        req = request_new(server, connection, url, method);
+        if (req == NULL)
+            return MHD_NO;
+        *con_cls = req;
+        atomic_fetch_add(&server->in_flight, 1);
+        return begin_request(req);
+    }
+    if (req->responded) {
+        *upload_data_size = 0; /* an early error was queued: drop the body */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        buf_append(&req->body, upload_data, *upload_data_size); /* overflow is sticky */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return finish_request(req);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    (void)connection;
+    struct http_server *server = cls;
+    struct http_request *req = *con_cls;
+    if (req == NULL)
+        return;
+    *con_cls = NULL;
+    json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s?, s:s}",
+                             "msg", "request", "request_id", req->request_id, "method", req->method,
+                             "path", req->path, "status", (int)req->status,
+                             "duration_ms", elapsed_ms(&req->started),
+                             "tenant", req->authenticated ? req->tenant.name : NULL,
+                             "client", req->client_addr);
+    if (line != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        json_object_set_new(line, "aborted", json_true());
+    log_fields_new(LOG_INFO, line);
+    request_free(req);
+    atomic_fetch_sub(&server->in_flight, 1);
+}
+
+/* The path is matched raw and its {} segments are decoded by the router,
+ * so that an escaped '/' inside an id cannot change the route. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *connection, char *uri)
+{
+    (void)cls;
+    (void)connection;
+    return strlen(uri);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char message[512];
+    vsnprintf(message, sizeof(message), fmt, ap);
+    message[strcspn(message, "\n")] = '\0';
+    log_msg(LOG_WARN, "http: %s", message);
+}
+
+struct http_server *http_server_start(const struct config *cfg)
+{
+    struct http_server *server = calloc(1, sizeof(*server));
+    if (server == NULL)
+        return NULL;
+    snprintf(server->trusted_proxies, sizeof(server->trusted_proxies), "%s", cfg->trusted_proxies);
+
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof(addr));
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (strchr(cfg->listen_addr, ':') != NULL) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&addr;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)cfg->port);
+        inet_pton(AF_INET6, cfg->listen_addr, &a6->sin6_addr);
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)&addr;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)cfg->port);
+        inet_pton(AF_INET, cfg->listen_addr, &a4->sin_addr);
+    }
+    server->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, access_handler, server,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->connection_memory_kib * 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed, server,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_END);
+    if (server->daemon == NULL) {
+        log_msg(LOG_ERROR, "cannot listen on %s port %u (in use, or not an address of this host?)",
+                cfg->listen_addr, cfg->port);
+        free(server);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info != NULL ? info->port : cfg->port;
+    return server;
+}
+
+unsigned http_server_port(const struct http_server *server)
+{
+    return server->port;
+}
+
+void http_server_stop(struct http_server *server, unsigned grace_s)
+{
+    if (server == NULL)
+        return;
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    struct timespec since;
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    while (atomic_load(&server->in_flight) > 0 && elapsed_ms(&since) < grace_s * 1000.0) {
+        struct timespec pause = { 0, 20 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    if (atomic_load(&server->in_flight) > 0)
+        log_msg(LOG_WARN, "stopping with %d requests still running", atomic_load(&server->in_flight));
+    MHD_stop_daemon(server->daemon);
+    free(server);
+}

@@ -1,0 +1,157 @@
+/* redress: the command line. serve | migrate | apikey create | --help */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apikey.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+static const char USAGE[] =
+    "Redress: after-sales decisions for marketplace sellers.\n"
+    "\n"
+    "Usage:\n"
+    "  redress serve                        serve the HTTP API (applies pending migrations first)\n"
+    "  redress migrate                      apply pending database migrations and exit\n"
+    "  redress apikey create --tenant NAME  create the tenant if needed; print a new API key\n"
+    "  redress --help                       this text\n"
+    "\n";
+
+static const char *lookup_env(const char *name)
+{
+    return getenv(name);
+}
+
+static int load_config(struct config *cfg)
+{
+    char err[256];
+    if (config_load(cfg, lookup_env, err, sizeof(err)) != 0) {
+        fprintf(stderr, "redress: invalid configuration: %s\n", err);
+        return -1;
+    }
+    log_set_level(cfg->log_level);
+    return 0;
+}
+
+static int run_migrate(const struct config *cfg)
+{
+    char err[512];
+    if (db_migrate(cfg->database_url, err, sizeof(err)) != 0) {
+        log_msg(LOG_ERROR, "migrate: %s", err);
+        return 1;
+    }
+    log_msg(LOG_INFO, "migrations are current");
+    return 0;
+}
+
+static int run_serve(const struct config *cfg)
+{
+    if (cfg->migrate_on_start && run_migrate(cfg) != 0)
+        return 1;
+    if (db_global_init(cfg->database_url) != 0)
+        return 1;
+    /* Block the stop signals before any thread starts, so that they all
+     * inherit the mask and only sigwait() below receives them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct http_server *server = http_server_start(cfg);
+    if (server == NULL)
+        return 1;
+    log_msg(LOG_INFO, "listening on http://%s%s%s:%u (%u threads)",
+            strchr(cfg->listen_addr, ':') ? "[" : "", cfg->listen_addr,
+            strchr(cfg->listen_addr, ':') ? "]" : "", http_server_port(server), cfg->threads);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log_msg(LOG_INFO, "received %s: finishing in-flight requests (up to %us)",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_grace_s);
+    http_server_stop(server, cfg->shutdown_grace_s);
+    db_thread_close();
+    log_msg(LOG_INFO, "stopped");
+    return 0;
+}
+
+static int valid_tenant_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 63)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '-' || c == '_'));
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+static int run_apikey_create(const struct config *cfg, const char *tenant_name)
+{
+    if (!valid_tenant_name(tenant_name)) {
+        fprintf(stderr, "redress: tenant names are 1-63 characters of a-z, 0-9, '-' and '_',"
+                        " starting with a letter or digit\n");
+        return 2;
+    }
+    char err[256];
+    struct db *db = db_open(cfg->database_url, err, sizeof(err));
+    if (db == NULL) {
+        fprintf(stderr, "redress: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    struct db_tenant tenant;
+    enum db_status status = db_tenant_ensure(db, tenant_name, &tenant);
+    char key[APIKEY_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1];
+    uint8_t digest[CRYPTO_SHA256_LEN];
+    /* A prefix collision (48 random bits) is retried with a fresh key. */
+    for (int attempt = 0; status == DB_OK && attempt < 3; attempt++) {
+        if (apikey_generate(key, prefix, digest) != 0) {
+            status = DB_ERROR;
+            break;
+        }
+        status = db_api_key_insert(db, tenant.id, prefix, digest);
+        if (status == DB_OK) {
+            fprintf(stderr, "created an API key for tenant '%s' (prefix %s); it is shown only once:\n",
+                    tenant.name, prefix);
+            printf("%s\n", key);
+            rc = 0;
+            break;
+        }
+        if (status == DB_CONFLICT)
+            status = DB_OK;
+    }
+    if (rc != 0)
+        fprintf(stderr, "redress: creating the key failed (%s)\n", db_status_name(status));
+    db_close(db);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        config_print_help(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    struct config cfg;
+    if (load_config(&cfg) != 0)
+        return 2;
+    if (strcmp(argv[1], "serve") == 0 && argc == 2)
+        return run_serve(&cfg);
+    if (strcmp(argv[1], "migrate") == 0 && argc == 2)
+        return run_migrate(&cfg);
+    if (argc == 5 && strcmp(argv[1], "apikey") == 0 && strcmp(argv[2], "create") == 0
+        && strcmp(argv[3], "--tenant") == 0)
+        return run_apikey_create(&cfg, argv[4]);
+    fprintf(stderr, "redress: unknown command\n\n%s", USAGE);
+    return 2;
+}

@@ -1,0 +1,233 @@
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "log.h"
+
+static char run_conninfo[512];
+
+const char *th_conninfo(void) { return run_conninfo; }
+
+/* Used outside tests too (main), so it reports by return value. */
+static bool admin_exec(const char *sql)
+{
+    const char *admin = getenv("REDRESS_TEST_ADMIN_URL");
+    if (admin == NULL) {
+        fprintf(stderr, "REDRESS_TEST_ADMIN_URL is unset: run the tests with 'make test'\n");
+        return false;
+    }
+    PGconn *conn = PQconnectdb(admin);
+    PGresult *res = PQexec(conn, sql);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "%s: %s\n", sql, PQerrorMessage(conn));
+    PQclear(res);
+    PQfinish(conn);
+    return ok;
+}
+
+static bool database_create(char *conninfo_out, size_t size)
+{
+    uint8_t random[6];
+    char hex[13], sql[128];
+    crypto_random_bytes(random, sizeof(random));
+    crypto_hex(random, sizeof(random), hex);
+    snprintf(sql, sizeof(sql), "CREATE DATABASE redress_test_%s", hex);
+    if (!admin_exec(sql))
+        return false;
+    char base[400];
+    snprintf(base, sizeof(base), "%s", getenv("REDRESS_TEST_ADMIN_URL"));
+    char *dbname = strstr(base, "dbname=postgres");
+    if (dbname == NULL)
+        return false;
+    *dbname = '\0';
+    snprintf(conninfo_out, size, "%sdbname=redress_test_%s%s", base, hex,
+             dbname + strlen("dbname=postgres"));
+    return true;
+}
+
+void th_database_create(char *conninfo_out, size_t size)
+{
+    ck_assert(database_create(conninfo_out, size));
+}
+
+static const char *const *override_list;
+static const char *override_port_etc[] = { "REDRESS_PORT=0", "REDRESS_THREADS=2",
+                                           "REDRESS_LOG_LEVEL=error", NULL };
+
+static const char *lookup_override(const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *const *list = override_list; list && *list; list++)
+        if (strncmp(*list, name, n) == 0 && (*list)[n] == '=')
+            return *list + n + 1;
+    for (const char *const *list = override_port_etc; *list; list++)
+        if (strncmp(*list, name, n) == 0 && (*list)[n] == '=')
+            return *list + n + 1;
+    return NULL;
+}
+
+void th_server_start(struct th_server *srv, const char *conninfo, const char *const *extra)
+{
+    struct config cfg;
+    char err[256];
+    override_list = extra;
+    ck_assert_msg(config_load(&cfg, lookup_override, err, sizeof(err)) == 0, "%s", err);
+    snprintf(cfg.database_url, sizeof(cfg.database_url), "%s", conninfo);
+    log_set_level(cfg.log_level);
+    if (cfg.migrate_on_start) /* as `redress serve` does */
+        ck_assert_msg(db_migrate(conninfo, err, sizeof(err)) == 0, "migrate: %s", err);
+    ck_assert(db_global_init(conninfo) == 0);
+    srv->server = http_server_start(&cfg);
+    ck_assert(srv->server != NULL);
+    srv->port = http_server_port(srv->server);
+}
+
+void th_server_stop(struct th_server *srv)
+{
+    http_server_stop(srv->server, 5);
+    srv->server = NULL;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *cls)
+{
+    struct buf *b = cls;
+    buf_append(b, data, size * n);
+    return size * n;
+}
+
+void th_request(unsigned port, const char *method, const char *path, const char *const *headers,
+                const char *body, size_t body_len, struct th_response *out)
+{
+    memset(out, 0, sizeof(*out));
+    CURL *curl = curl_easy_init();
+    ck_assert(curl != NULL);
+    char url[1024];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
+    struct buf body_buf, header_buf;
+    buf_init(&body_buf, 0);
+    buf_init(&header_buf, 0);
+    struct curl_slist *list = NULL;
+    for (const char *const *h = headers; h && *h; h++)
+        list = curl_slist_append(list, *h);
+    list = curl_slist_append(list, "Expect:"); /* no 100-continue round trip */
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body_buf);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &header_buf);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    if (body != NULL) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_slist_free_all(list);
+    curl_easy_cleanup(curl);
+    out->body = buf_steal(&body_buf, &out->body_len);
+    out->headers = buf_steal(&header_buf, NULL);
+    ck_assert(out->body != NULL && out->headers != NULL);
+    out->json = json_loadb(out->body, out->body_len, 0, NULL);
+}
+
+bool th_header(const struct th_response *r, const char *name, char *value, size_t size)
+{
+    size_t n = strlen(name);
+    for (const char *line = r->headers; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            while (*v == ' ')
+                v++;
+            size_t len = strcspn(v, "\r\n");
+            snprintf(value, size, "%.*s", (int)len, v);
+            return true;
+        }
+    }
+    return false;
+}
+
+void th_response_free(struct th_response *r)
+{
+    free(r->body);
+    free(r->headers);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+void th_tenant_with_key(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1])
+{
+    char err[256], prefix[APIKEY_PREFIX_LEN + 1], hex[13];
+    uint8_t random[6], digest[CRYPTO_SHA256_LEN];
+    crypto_random_bytes(random, sizeof(random));
+    crypto_hex(random, sizeof(random), hex);
+    snprintf(name_out, 64, "t-%s", hex);
+    struct db *db = db_open(conninfo, err, sizeof(err));
+    ck_assert_msg(db != NULL, "%s", err);
+    struct db_tenant tenant;
+    ck_assert(db_tenant_ensure(db, name_out, &tenant) == DB_OK);
+    ck_assert(apikey_generate(key_out, prefix, digest) == 0);
+    ck_assert(db_api_key_insert(db, tenant.id, prefix, digest) == DB_OK);
+    db_close(db);
+}
+
+static void pg_ctl(const char *action)
+{
+    const char *ctl = getenv("REDRESS_TEST_PG_CTL");
+    ck_assert_msg(ctl != NULL, "REDRESS_TEST_PG_CTL is unset: run the tests with 'make test'");
+    char command[600];
+    snprintf(command, sizeof(command), "%s %s", ctl, action);
+    ck_assert_msg(system(command) == 0, "%s failed", command);
+}
+
+void th_postgres_stop(void) { pg_ctl("stop"); }
+void th_postgres_start(void) { pg_ctl("start"); }
+
+bool th_wait_for_status(unsigned port, const char *path, long status, int seconds)
+{
+    for (int i = 0; i < seconds * 10; i++) {
+        struct th_response r;
+        th_request(port, "GET", path, NULL, NULL, 0, &r);
+        long got = r.status;
+        th_response_free(&r);
+        if (got == status)
+            return true;
+        struct timespec pause = { 0, 100 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    return false;
+}
+
+int main(void)
+{
+    char err[256];
+    curl_global_init(CURL_GLOBAL_ALL);
+    if (!database_create(run_conninfo, sizeof(run_conninfo)))
+        return 1;
+    if (db_migrate(run_conninfo, err, sizeof(err)) != 0) {
+        fprintf(stderr, "migrate: %s\n", err);
+        return 1;
+    }
+    SRunner *runner = srunner_create(util_suite());
+    srunner_add_suite(runner, http_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    curl_global_cleanup();
+    return failed == 0 ? 0 : 1;
+}

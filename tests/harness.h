@@ -1,0 +1,58 @@
+/* Test harness: a real server on an ephemeral port, a real database made
+ * for this test run, and an HTTP client (libcurl). */
+#ifndef REDRESS_TEST_HARNESS_H
+#define REDRESS_TEST_HARNESS_H
+
+#include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "apikey.h"
+#include "http.h"
+
+/* Suites, one per file. */
+Suite *util_suite(void);
+Suite *http_suite(void);
+
+/** Connection string of this run's database (made by main before the
+ * suites run, migrated, dropped afterwards). */
+const char *th_conninfo(void);
+/** Make a new empty database; conninfo_out gets its connection string. */
+void th_database_create(char *conninfo_out, size_t size);
+
+struct th_server {
+    struct http_server *server;
+    unsigned port;
+};
+/** Start the service against conninfo (extra: NULL or "NAME=VALUE" env
+ * overrides, NULL-terminated). */
+void th_server_start(struct th_server *srv, const char *conninfo, const char *const *extra);
+void th_server_stop(struct th_server *srv);
+
+struct th_response {
+    long status;
+    char *body;       /* NUL-terminated */
+    size_t body_len;
+    char *headers;    /* raw header block */
+    json_t *json;     /* body parsed, when it is JSON */
+};
+
+/** Send one request; headers is NULL or a NULL-terminated list of
+ * "Name: value". Fails the test if the connection fails. */
+void th_request(unsigned port, const char *method, const char *path, const char *const *headers,
+                const char *body, size_t body_len, struct th_response *out);
+/** A header's value from a response (case-insensitive), or false. */
+bool th_header(const struct th_response *r, const char *name, char *value, size_t size);
+void th_response_free(struct th_response *r);
+
+/** A new tenant with a fresh API key (in the run's database). */
+void th_tenant_with_key(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1]);
+
+/** Stop / start this run's PostgreSQL (scripts/test.sh provides the tool). */
+void th_postgres_stop(void);
+void th_postgres_start(void);
+
+/** Poll GET path until it answers `status`, for up to `seconds`. */
+bool th_wait_for_status(unsigned port, const char *path, long status, int seconds);
+
+#endif
