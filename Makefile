@@ -51,10 +51,12 @@ $(BUILD)/asan/obj/gen/embedded.o: $(GEN)/embedded.c
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_RELEASE) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_RELEASE) -MMD -MP -c $< -o $@
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
 
 $(BUILD)/redress: $(BUILD)/obj/service/main.o $(REL_LIB_OBJ)
 	$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)

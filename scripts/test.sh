@@ -37,6 +37,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 failed=0
 for suite in "$@"; do
   echo "== $suite"
+  # the CLI tests run the binary built alongside the suite
+  export REDRESS_TEST_BINARY="$(dirname "$(dirname "$suite")")/redress"
   if ! "$suite"; then
     failed=$((failed + 1))
     echo "== FAILED: $suite (PostgreSQL log follows)"

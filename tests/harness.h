@@ -13,6 +13,7 @@
 /* Suites, one per file. */
 Suite *util_suite(void);
 Suite *http_suite(void);
+Suite *db_suite(void);
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */

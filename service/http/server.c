@@ -280,6 +280,7 @@ struct http_server *http_server_start(const struct config *cfg)
     }
     server->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, access_handler, server,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, so that it sees every message */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
@@ -287,7 +288,6 @@ struct http_server *http_server_start(const struct config *cfg)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->connection_memory_kib * 1024,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, server,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
         log_msg(LOG_ERROR, "cannot listen on %s port %u (in use, or not an address of this host?)",

@@ -59,7 +59,7 @@ void log_fields_new(enum log_level level, json_t *fields)
     log_format_now(now, sizeof(now));
     json_object_set_new(fields, "time", json_string(now));
     json_object_set_new(fields, "level", json_string(LEVEL_NAMES[level]));
-    char *text = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(fields, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(fields);
     if (text == NULL)
         return;

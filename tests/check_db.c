@@ -1,0 +1,268 @@
+/* The database layer and the command line, against real PostgreSQL. */
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../service/db/db_internal.h"
+#include "harness.h"
+
+static PGconn *raw_connect(const char *conninfo)
+{
+    PGconn *conn = PQconnectdb(conninfo);
+    ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s", PQerrorMessage(conn));
+    return conn;
+}
+
+static void raw_exec(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK,
+                  "%s: %s", sql, PQerrorMessage(conn));
+    PQclear(res);
+}
+
+static long raw_count(PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(conn));
+    long n = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return n;
+}
+
+START_TEST(migrate_is_idempotent_and_recorded)
+{
+    char conninfo[512], err[512];
+    th_database_create(conninfo, sizeof(conninfo));
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    PGconn *conn = raw_connect(conninfo);
+    ck_assert_int_gt(raw_count(conn, "SELECT count(*) FROM schema_migrations"), 0);
+    ck_assert_int_eq(raw_count(conn, "SELECT count(*) FROM schema_migrations WHERE length(checksum) <> 64"), 0);
+    PQfinish(conn);
+}
+END_TEST
+
+START_TEST(edited_migration_stops_migrate)
+{
+    char conninfo[512], err[512];
+    th_database_create(conninfo, sizeof(conninfo));
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    PGconn *conn = raw_connect(conninfo);
+    raw_exec(conn, "UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 1");
+    PQfinish(conn);
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "0001_tenants.sql was edited") != NULL, "message: %s", err);
+    /* and readiness says so */
+    ck_assert(db_global_init(conninfo) == 0);
+    struct db *db = db_thread_connection(NULL);
+    ck_assert_ptr_nonnull(db);
+    char detail[512];
+    ck_assert_int_eq(db_migrations_current(db, detail, sizeof(detail)), DB_SCHEMA_NOT_READY);
+    ck_assert(strstr(detail, "edited") != NULL);
+    db_thread_close();
+}
+END_TEST
+
+START_TEST(concurrent_migrators_apply_each_once)
+{
+    char conninfo[512], err[512];
+    th_database_create(conninfo, sizeof(conninfo));
+    enum { RUNNERS = 4 };
+    pid_t pids[RUNNERS];
+    for (int i = 0; i < RUNNERS; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0)
+            _exit(db_migrate(conninfo, err, sizeof(err)) == 0 ? 0 : 1);
+    }
+    for (int i = 0; i < RUNNERS; i++) {
+        int status = 0;
+        waitpid(pids[i], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "migrator %d failed", i);
+    }
+    PGconn *conn = raw_connect(conninfo);
+    ck_assert_int_eq(raw_count(conn, "SELECT count(*) FROM schema_migrations"),
+                     raw_count(conn, "SELECT count(DISTINCT version) FROM schema_migrations"));
+    PQfinish(conn);
+}
+END_TEST
+
+struct conflict_ctx {
+    PGconn *other;
+    int attempts;
+};
+
+/* Reads a row, lets another session change it, then writes it: under
+ * REPEATABLE READ the first attempt must fail with 40001. */
+static enum db_status conflicting_update(struct db *db, void *cls)
+{
+    struct conflict_ctx *ctx = cls;
+    ctx->attempts++;
+    PGresult *res = PQexec(db->conn, "SELECT n FROM txn_probe WHERE id = 1");
+    PQclear(res);
+    if (ctx->attempts == 1)
+        raw_exec(ctx->other, "UPDATE txn_probe SET n = n + 100 WHERE id = 1");
+    res = PQexec(db->conn, "UPDATE txn_probe SET n = n + 1 WHERE id = 1");
+    enum db_status status = PQresultStatus(res) == PGRES_COMMAND_OK ? DB_OK : db_classify(db, res);
+    PQclear(res);
+    return status;
+}
+
+START_TEST(transaction_helper_retries_serialization_failures)
+{
+    char conninfo[512];
+    th_database_create(conninfo, sizeof(conninfo));
+    PGconn *setup = raw_connect(conninfo);
+    raw_exec(setup, "CREATE TABLE txn_probe (id int PRIMARY KEY, n int NOT NULL)");
+    raw_exec(setup, "INSERT INTO txn_probe VALUES (1, 0)");
+    struct conflict_ctx ctx = { .other = setup, .attempts = 0 };
+    char err[256];
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    struct db *db = db_open(conninfo, err, sizeof(err));
+    ck_assert_msg(db != NULL, "%s", err);
+    ck_assert_int_eq(db_run_transaction(&db, "REPEATABLE READ", conflicting_update, &ctx), DB_OK);
+    ck_assert_int_eq(ctx.attempts, 2);
+    ck_assert_int_eq(raw_count(setup, "SELECT n FROM txn_probe WHERE id = 1"), 101);
+    db_close(db);
+    PQfinish(setup);
+}
+END_TEST
+
+/* ---- the command line ---- */
+
+static int run_cli(const char *args, char *out, size_t out_size)
+{
+    const char *binary = getenv("REDRESS_TEST_BINARY");
+    ck_assert_msg(binary != NULL, "REDRESS_TEST_BINARY is unset: run with 'make test'");
+    char command[1024];
+    snprintf(command, sizeof(command), "%s %s 2>&1", binary, args);
+    FILE *p = popen(command, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, out_size - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(cli_help_and_bad_config)
+{
+    char out[8192];
+    ck_assert_int_eq(run_cli("--help", out, sizeof(out)), 0);
+    ck_assert(strstr(out, "redress serve") != NULL);
+    ck_assert(strstr(out, "REDRESS_DATABASE_URL") != NULL);
+    ck_assert_int_eq(run_cli("frobnicate", out, sizeof(out)), 2);
+    setenv("REDRESS_PORT", "eighty", 1);
+    ck_assert_int_eq(run_cli("migrate", out, sizeof(out)), 2);
+    ck_assert_msg(strstr(out, "REDRESS_PORT") != NULL, "%s", out);
+    unsetenv("REDRESS_PORT");
+}
+END_TEST
+
+START_TEST(cli_apikey_create_prints_working_key_last)
+{
+    char out[8192];
+    setenv("REDRESS_DATABASE_URL", th_conninfo(), 1);
+    ck_assert_int_eq(run_cli("apikey create --tenant 'Not Valid'", out, sizeof(out)), 2);
+    ck_assert_int_eq(run_cli("apikey create --tenant acme-cli", out, sizeof(out)), 0);
+    char *last = out + strlen(out) - 1;
+    ck_assert_int_eq(*last, '\n');
+    *last = '\0';
+    char *line = strrchr(out, '\n') ? strrchr(out, '\n') + 1 : out;
+    char prefix[APIKEY_PREFIX_LEN + 1];
+    uint8_t presented[32], stored[32];
+    ck_assert_msg(apikey_parse(line, prefix, presented) == 0, "last line is not a key: '%s'", line);
+    char err[256];
+    struct db *db = db_open(th_conninfo(), err, sizeof(err));
+    ck_assert_ptr_nonnull(db);
+    struct db_tenant tenant;
+    ck_assert_int_eq(db_api_key_lookup(db, prefix, &tenant, stored), DB_OK);
+    ck_assert_str_eq(tenant.name, "acme-cli");
+    ck_assert(crypto_equal(stored, presented, 32));
+    db_close(db);
+    /* a second key for the same tenant: the tenant is reused */
+    ck_assert_int_eq(run_cli("apikey create --tenant acme-cli", out, sizeof(out)), 0);
+}
+END_TEST
+
+START_TEST(cli_serve_refuses_edited_migration)
+{
+    char conninfo[512], err[512], out[8192];
+    th_database_create(conninfo, sizeof(conninfo));
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    PGconn *conn = raw_connect(conninfo);
+    raw_exec(conn, "UPDATE schema_migrations SET checksum = repeat('f', 64) WHERE version = 1");
+    PQfinish(conn);
+    setenv("REDRESS_DATABASE_URL", conninfo, 1);
+    setenv("REDRESS_PORT", "0", 1);
+    ck_assert_int_eq(run_cli("serve", out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "was edited after it was applied") != NULL, "%s", out);
+    ck_assert_int_eq(run_cli("migrate", out, sizeof(out)), 1);
+}
+END_TEST
+
+START_TEST(cli_serve_stops_cleanly_on_sigterm)
+{
+    const char *binary = getenv("REDRESS_TEST_BINARY");
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        setenv("REDRESS_DATABASE_URL", th_conninfo(), 1);
+        setenv("REDRESS_PORT", "0", 1);
+        execl(binary, binary, "serve", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *log = fdopen(fds[0], "r");
+    char line[1024];
+    unsigned port = 0;
+    while (port == 0 && fgets(line, sizeof(line), log) != NULL) {
+        char *at = strstr(line, "listening on http://127.0.0.1:");
+        if (at != NULL)
+            port = (unsigned)atoi(at + strlen("listening on http://127.0.0.1:"));
+    }
+    ck_assert_uint_gt(port, 0);
+    struct th_response r;
+    th_request(port, "GET", "/healthz", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    kill(pid, SIGTERM);
+    bool stopped = false;
+    while (fgets(line, sizeof(line), log) != NULL)
+        stopped = stopped || strstr(line, "\"stopped\"") != NULL;
+    fclose(log);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert(stopped);
+}
+END_TEST
+
+Suite *db_suite(void)
+{
+    Suite *s = suite_create("db");
+    TCase *tc = tcase_create("migrations");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, migrate_is_idempotent_and_recorded);
+    tcase_add_test(tc, edited_migration_stops_migrate);
+    tcase_add_test(tc, concurrent_migrators_apply_each_once);
+    tcase_add_test(tc, transaction_helper_retries_serialization_failures);
+    suite_add_tcase(s, tc);
+    TCase *cli = tcase_create("cli");
+    tcase_set_timeout(cli, 120);
+    tcase_add_test(cli, cli_help_and_bad_config);
+    tcase_add_test(cli, cli_apikey_create_prints_working_key_last);
+    tcase_add_test(cli, cli_serve_refuses_edited_migration);
+    tcase_add_test(cli, cli_serve_stops_cleanly_on_sigterm);
+    suite_add_tcase(s, cli);
+    return s;
+}
