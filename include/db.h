@@ -14,6 +14,10 @@
 
 struct db;
 
+/* After a failed connect, a thread waits this long before trying again, so
+ * that an outage costs each request one fast 503 rather than a connect. */
+enum { DB_RECONNECT_BACKOFF_MS = 200 };
+
 enum db_status {
     DB_OK = 0,
     DB_NOT_FOUND,        /* the row asked for does not exist (for this tenant) */

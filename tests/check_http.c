@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto.h"
 #include "harness.h"
@@ -212,6 +213,9 @@ START_TEST(database_outage_gives_503_then_recovers)
 
     th_postgres_start();
     ck_assert(th_wait_for_status(srv.port, "/readyz", 200, 30));
+    /* A thread that failed during the outage retries after its backoff. */
+    struct timespec backoff = { 0, 2 * DB_RECONNECT_BACKOFF_MS * 1000000L };
+    nanosleep(&backoff, NULL);
     /* every worker thread reconnects by itself: several calls all succeed */
     for (int i = 0; i < 6; i++) {
         th_request(srv.port, "GET", "/v1/me", headers, NULL, 0, &r);

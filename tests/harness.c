@@ -70,6 +70,8 @@ static const char *lookup_override(const char *name)
     for (const char *const *list = override_list; list && *list; list++)
         if (strncmp(*list, name, n) == 0 && (*list)[n] == '=')
             return *list + n + 1;
+    if (strcmp(name, "REDRESS_LOG_LEVEL") == 0 && getenv("REDRESS_TEST_LOG_LEVEL") != NULL)
+        return getenv("REDRESS_TEST_LOG_LEVEL");
     for (const char *const *list = override_port_etc; *list; list++)
         if (strncmp(*list, name, n) == 0 && (*list)[n] == '=')
             return *list + n + 1;

@@ -9,12 +9,7 @@
 #include "db_internal.h"
 #include "log.h"
 
-enum {
-    TXN_MAX_ATTEMPTS = 8,
-    /* After a failed connect, a thread waits this long before trying again,
-     * so that an outage costs each request one fast 503, not a connect. */
-    RECONNECT_BACKOFF_MS = 200,
-};
+enum { TXN_MAX_ATTEMPTS = 8 };
 
 static char *global_conninfo;
 static pthread_key_t thread_key;
@@ -208,7 +203,7 @@ struct db *db_thread_connection(enum db_status *why)
         return slot->db;
     db_close(slot->db);
     slot->db = NULL;
-    if (slot->failed_before && elapsed_ms(&slot->last_failure) < RECONNECT_BACKOFF_MS)
+    if (slot->failed_before && elapsed_ms(&slot->last_failure) < DB_RECONNECT_BACKOFF_MS)
         return NULL;
 
     char err[256];

@@ -9,4 +9,7 @@ enum MHD_Result handle_healthz(struct http_request *req);
 enum MHD_Result handle_readyz(struct http_request *req);
 enum MHD_Result handle_me(struct http_request *req);
 
+/* handlers_replies.c */
+enum MHD_Result handle_replies_check(struct http_request *req);
+
 #endif

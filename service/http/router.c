@@ -9,6 +9,7 @@ static const struct http_route ROUTES[] = {
     { "GET", "/healthz", handle_healthz, ROUTE_PUBLIC },
     { "GET", "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_DATABASE },
     { "GET", "/v1/me", handle_me, ROUTE_AUTH },
+    { "POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY },
 };
 
 /* Match pattern against path segment by segment. On a match, the decoded

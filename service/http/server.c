@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "apikey.h"
+#include "engine.h"
 #include "http.h"
 #include "log.h"
 
@@ -258,6 +259,12 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 struct http_server *http_server_start(const struct config *cfg)
 {
+    /* Replies are only ever sent from checked templates. */
+    char err[512];
+    if (eng_templates_init(err, sizeof(err)) != 0) {
+        log_msg(LOG_ERROR, "reply templates: %s", err);
+        return NULL;
+    }
     struct http_server *server = calloc(1, sizeof(*server));
     if (server == NULL)
         return NULL;

@@ -1,0 +1,581 @@
+/* Diagnosis, tier and remedy. Each category has a rule (below) naming the
+ * remedy packages that serve the buyer equally well and the alternatives
+ * to offer; every package is costed with the same model, the cheapest
+ * equivalent is recommended, and general passes apply what cuts across
+ * categories: a kept item never costs more than taking it back, medium
+ * risk drops gestures and inspects before refunding, high risk goes to a
+ * person (tier firm). */
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* A remedy before it is costed. */
+struct package {
+    enum eng_action primary;
+    int percent;                /* partial_refund / coupon as primary */
+    enum eng_action extra;      /* carrier_claim, explanation, manual_review; ACT_COUNT = none */
+    int gesture_percent;        /* the "and more": partial refund on Amazon, coupon elsewhere */
+    bool gesture_coupon_only;   /* a coupon or nothing (nothing on Amazon) */
+    bool return_item;           /* full_refund / replacement: the item comes back, seller-paid */
+    bool seller_pays_return;    /* return_refund / exchange */
+};
+
+/* Money of one case, computed once. */
+struct money {
+    const struct eng_case *c;
+    const struct eng_policy *p;
+    bool amazon;
+    bool high_value;
+    bool overflow;
+    int64_t value;          /* price of the affected units */
+    int64_t ship_share;     /* their share of the shipping paid */
+    int64_t paid_total;     /* everything the buyer paid */
+    int64_t landed;         /* landed cost of the affected units */
+    int64_t landed_all;     /* landed cost of the whole order */
+    int64_t outbound;       /* postage to send goods again */
+    int64_t return_postage;
+    int64_t handling;
+    int64_t resale;         /* what returned units still fetch */
+};
+
+static int64_t pct(struct money *m, int64_t amount, int percent)
+{
+    int64_t out = 0;
+    if (!eng_percent_of(amount, percent, &out))
+        m->overflow = true;
+    return out;
+}
+
+static int64_t mul(struct money *m, int64_t a, int64_t b)
+{
+    int64_t out = 0;
+    if (__builtin_mul_overflow(a, b, &out))
+        m->overflow = true;
+    return out;
+}
+
+static void money_init(struct money *m, const struct eng_case *c, const struct eng_policy *p)
+{
+    memset(m, 0, sizeof(*m));
+    m->c = c;
+    m->p = p;
+    m->amazon = c->channel == CHANNEL_AMAZON;
+    int64_t goods = mul(m, c->order.item_price, c->order.quantity);
+    m->value = mul(m, c->order.item_price, c->issue.items_affected);
+    m->ship_share = c->order.quantity > 0 ? mul(m, c->order.shipping_paid, c->issue.items_affected) / c->order.quantity : 0;
+    if (__builtin_add_overflow(goods, c->order.shipping_paid, &m->paid_total))
+        m->overflow = true;
+    int64_t unit_cost = c->order.unit_cost >= 0 ? c->order.unit_cost
+                                                : pct(m, c->order.item_price, p->landed_cost_percent);
+    m->landed = mul(m, unit_cost, c->issue.items_affected);
+    m->landed_all = mul(m, unit_cost, c->order.quantity);
+    m->outbound = pct(m, m->value, p->outbound_postage_percent);
+    m->return_postage = pct(m, m->value, p->return_postage_percent);
+    m->handling = pct(m, m->value, p->handling_percent);
+    /* Personalised items cannot be resold (seed 002). */
+    m->resale = c->order.customized ? 0 : pct(m, m->landed, p->resale_percent);
+    int64_t threshold = p->high_value_minor > 0 ? p->high_value_minor : c->order.currency->high_value_minor;
+    m->high_value = c->order.item_price >= threshold;
+}
+
+/* ---- building a costed remedy ---- */
+
+static void add_action(struct eng_remedy *r, enum eng_action type, int64_t amount, int percent)
+{
+    if (r->n_actions == ENG_MAX_ACTIONS)
+        return;
+    r->actions[r->n_actions++] = (struct eng_action_item){ type, amount, percent };
+    if (type == ACT_FULL_REFUND || type == ACT_PARTIAL_REFUND || type == ACT_RETURN_REFUND
+        || type == ACT_CANCEL_REFUND)
+        r->refund_amount += amount;
+}
+
+static void add_cost(struct eng_remedy *r, const char *item, int64_t amount)
+{
+    if (amount == 0 || r->n_breakdown == ENG_MAX_BREAKDOWN)
+        return;
+    r->breakdown[r->n_breakdown++] = (struct eng_breakdown_item){ item, amount };
+    r->cost += amount;
+}
+
+/* The item comes back at the seller's expense: postage and handling, less
+ * what it can still be sold for, less what return insurance repays. */
+static void add_return_costs(struct eng_remedy *r, struct money *m, bool seller_pays)
+{
+    r->keep_item = false;
+    r->return_required = true;
+    r->seller_pays_return = seller_pays;
+    if (seller_pays) {
+        add_cost(r, "return_postage", m->return_postage);
+        if (m->p->return_insurance)
+            add_cost(r, "insurance_recovery", -pct(m, m->return_postage, m->p->insurance_repay_percent));
+    }
+    add_cost(r, "handling", m->handling);
+    add_cost(r, "resale_recovery", -m->resale);
+}
+
+static void add_gesture(struct eng_remedy *r, struct money *m, const struct package *spec)
+{
+    if (spec->gesture_percent <= 0)
+        return;
+    if (m->amazon) {
+        /* Amazon: coupons are marketing; the gesture is money, if anything. */
+        if (spec->gesture_coupon_only)
+            return;
+        int64_t amount = pct(m, m->value, spec->gesture_percent);
+        if (r->refund_amount + amount > m->paid_total)
+            amount = m->paid_total - r->refund_amount; /* never more than was paid */
+        if (amount <= 0)
+            return;
+        add_action(r, ACT_PARTIAL_REFUND, amount, spec->gesture_percent);
+        add_cost(r, "gesture_refund", amount);
+    } else {
+        int64_t face = pct(m, m->c->order.item_price, spec->gesture_percent);
+        add_action(r, ACT_COUPON, face, spec->gesture_percent);
+        add_cost(r, "coupon", face);
+    }
+}
+
+static void build(struct money *m, const struct package *spec, struct eng_remedy *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->primary = spec->primary;
+    r->keep_item = true;
+    int64_t amount;
+    switch (spec->primary) {
+    case ACT_FULL_REFUND:
+        /* Amazon: for a wrong or damaged item, shipping is not deducted. */
+        amount = m->value + m->ship_share;
+        add_action(r, ACT_FULL_REFUND, amount, 100);
+        add_cost(r, "refund", amount);
+        if (spec->return_item)
+            add_return_costs(r, m, true);
+        break;
+    case ACT_PARTIAL_REFUND:
+        amount = pct(m, m->value, spec->percent);
+        add_action(r, ACT_PARTIAL_REFUND, amount, spec->percent);
+        add_cost(r, "refund", amount);
+        break;
+    case ACT_REPLACEMENT:
+        add_action(r, ACT_REPLACEMENT, 0, 0);
+        add_cost(r, "replacement_goods", m->landed);
+        add_cost(r, "outbound_postage", m->outbound);
+        if (spec->return_item)
+            add_return_costs(r, m, true);
+        break;
+    case ACT_RESHIP_PARTS:
+        add_action(r, ACT_RESHIP_PARTS, 0, 0);
+        add_cost(r, "parts", pct(m, m->landed, m->p->parts_cost_percent));
+        add_cost(r, "outbound_postage", m->outbound);
+        break;
+    case ACT_EXCHANGE:
+        add_action(r, ACT_EXCHANGE, 0, 0);
+        add_cost(r, "replacement_goods", m->landed);
+        add_cost(r, "outbound_postage", m->outbound);
+        add_return_costs(r, m, spec->seller_pays_return);
+        break;
+    case ACT_RETURN_REFUND:
+        /* Buyer-side reasons: the outbound shipping is not refunded. */
+        amount = m->value + (spec->seller_pays_return ? m->ship_share : 0);
+        add_action(r, ACT_RETURN_REFUND, amount, 100);
+        add_cost(r, "refund", amount);
+        add_return_costs(r, m, spec->seller_pays_return);
+        break;
+    case ACT_CANCEL_REFUND:
+        /* Before shipping: price, shipping and tax back in full. The goods
+         * stay, so only made-to-order goods are lost. */
+        r->keep_item = false;
+        add_action(r, ACT_CANCEL_REFUND, m->paid_total, 100);
+        if (m->c->order.customized)
+            add_cost(r, "made_to_order_goods", m->landed_all);
+        break;
+    case ACT_COUPON:
+        amount = pct(m, m->c->order.item_price, spec->percent);
+        add_action(r, ACT_COUPON, amount, spec->percent);
+        add_cost(r, "coupon", amount);
+        break;
+    case ACT_EXTENDED_WARRANTY:
+        add_action(r, ACT_EXTENDED_WARRANTY, 0, 0);
+        add_cost(r, "warranty", pct(m, m->value, m->p->warranty_cost_percent));
+        break;
+    case ACT_CARRIER_CLAIM:
+    case ACT_EXPLANATION:
+    case ACT_MANUAL_REVIEW:
+    case ACT_COUNT:
+        add_action(r, spec->primary, 0, 0);
+        break;
+    }
+    add_gesture(r, m, spec);
+    if (spec->extra != ACT_COUNT && spec->extra != spec->primary)
+        add_action(r, spec->extra, 0, 0);
+}
+
+static struct package pkg(enum eng_action primary)
+{
+    return (struct package){ .primary = primary, .extra = ACT_COUNT };
+}
+
+static struct package pkg_percent(enum eng_action primary, int percent)
+{
+    struct package p = pkg(primary);
+    p.percent = percent;
+    return p;
+}
+
+static struct package pkg_return(enum eng_action primary, bool seller_pays)
+{
+    struct package p = pkg(primary);
+    p.seller_pays_return = seller_pays;
+    return p;
+}
+
+/* ---- the rules ---- */
+
+enum { MAX_EQUIVALENTS = 3, MAX_RULE_ALTERNATIVES = 3 };
+
+struct rule {
+    enum eng_responsibility responsibility;
+    enum eng_tier tier;
+    struct package equivalents[MAX_EQUIVALENTS]; /* serve the buyer equally: cheapest wins */
+    int n_equivalents;
+    struct package alternatives[MAX_RULE_ALTERNATIVES];
+    int n_alternatives;
+    const char *situation;  /* which explanation the reply gives, or NULL */
+};
+
+static void offer(struct rule *r, struct package p) { r->equivalents[r->n_equivalents++] = p; }
+static void alternative(struct rule *r, struct package p) { r->alternatives[r->n_alternatives++] = p; }
+
+static const enum eng_responsibility DEFAULT_RESPONSIBILITY[CAT_COUNT] = {
+    [CAT_WRONG_ITEM] = RESP_SELLER, [CAT_DEFECTIVE] = RESP_SELLER,
+    [CAT_DAMAGED_IN_TRANSIT] = RESP_CARRIER, [CAT_MISSING_PARTS] = RESP_SELLER,
+    [CAT_MINOR_DEFECT] = RESP_SELLER, [CAT_PACKAGING_DAMAGED] = RESP_CARRIER,
+    [CAT_NOT_AS_DESCRIBED] = RESP_SELLER, [CAT_EXPECTATION_MISMATCH] = RESP_SHARED,
+    [CAT_USAGE_QUESTION] = RESP_BUYER, [CAT_LATE_DELIVERY] = RESP_CARRIER,
+    [CAT_LOST_IN_TRANSIT] = RESP_CARRIER, [CAT_CHANGED_MIND] = RESP_BUYER,
+    [CAT_WRONG_SIZE_ORDERED] = RESP_BUYER, [CAT_CANCELLATION_REQUEST] = RESP_BUYER,
+    [CAT_SERVICE_COMPLAINT] = RESP_SELLER,
+};
+
+/* Buyer-subjective reasons on a personalised item: no return, a polite
+ * explanation of why, and at most a small gesture (seed 002). */
+static void custom_no_return(struct rule *r, const struct eng_policy *p)
+{
+    r->tier = TIER_COURTESY;
+    struct package explain = pkg(ACT_EXPLANATION);
+    explain.gesture_percent = p->gesture_percent;
+    offer(r, explain);
+    r->situation = "custom_no_return";
+}
+
+static bool beyond_return_window(const struct eng_case *c, const struct eng_policy *p, int64_t now)
+{
+    return c->order.delivered_at > 0 && now - c->order.delivered_at > (int64_t)p->return_window_days * 86400;
+}
+
+/* Outside policy: polite, firm, nothing beyond policy, a person looks. */
+static void outside_policy(struct rule *r, const char *situation)
+{
+    r->tier = TIER_FIRM;
+    struct package explain = pkg(ACT_EXPLANATION);
+    explain.extra = ACT_MANUAL_REVIEW;
+    offer(r, explain);
+    r->situation = situation;
+}
+
+/* Serious seller fault (wrong item, defect, not as described): make it
+ * fully right, a replacement or the money back, and more (seeds 000/001). */
+static void top_tier_fix(struct rule *r, const struct money *m, bool replacement_first)
+{
+    r->tier = TIER_TOP;
+    struct package replace = pkg(ACT_REPLACEMENT), refund = pkg(ACT_FULL_REFUND);
+    replace.gesture_percent = refund.gesture_percent = m->p->top_gesture_percent;
+    replace.return_item = refund.return_item = m->high_value; /* worth taking back */
+    if (replacement_first) {
+        offer(r, replace);
+        offer(r, refund);
+    } else {
+        offer(r, refund);
+        offer(r, replace);
+    }
+    alternative(r, pkg_return(ACT_RETURN_REFUND, true));
+}
+
+/* Nothing arrived, or it arrived broken: a replacement or the money back,
+ * whichever costs less, and the carrier pays where the seller shipped. */
+static void carrier_loss(struct rule *r, const struct money *m)
+{
+    r->tier = TIER_TOP;
+    struct package replace = pkg(ACT_REPLACEMENT), refund = pkg(ACT_FULL_REFUND);
+    if (m->c->order.fulfillment == FULFILLMENT_FBM)
+        replace.extra = refund.extra = ACT_CARRIER_CLAIM; /* FBA: Amazon's own logistics */
+    replace.return_item = refund.return_item = false;
+    offer(r, replace);
+    offer(r, refund);
+}
+
+static void cancellation(struct rule *r, const struct money *m)
+{
+    const struct eng_case *c = m->c;
+    r->responsibility = RESP_BUYER;
+    r->tier = TIER_COURTESY;
+    if (!c->order.shipped) {
+        offer(r, pkg(ACT_CANCEL_REFUND));
+    } else if (c->order.customized) {
+        custom_no_return(r, m->p);
+    } else {
+        offer(r, pkg(ACT_EXPLANATION));
+        alternative(r, pkg_return(ACT_RETURN_REFUND, false));
+        r->situation = "shipped_cannot_cancel";
+    }
+}
+
+static void rule_for(const struct money *m, int64_t now, struct rule *r)
+{
+    const struct eng_case *c = m->c;
+    const struct eng_policy *p = m->p;
+    bool custom = c->order.customized;
+    memset(r, 0, sizeof(*r));
+    r->responsibility = DEFAULT_RESPONSIBILITY[c->issue.category];
+    switch (c->issue.category) {
+    case CAT_WRONG_ITEM:
+    case CAT_DEFECTIVE:
+        top_tier_fix(r, m, true); /* custom: the replacement is a remake */
+        break;
+    case CAT_NOT_AS_DESCRIBED:
+        if (custom) {
+            top_tier_fix(r, m, true);
+        } else {
+            r->tier = TIER_TOP;
+            struct package refund = pkg(ACT_FULL_REFUND), back = pkg_return(ACT_RETURN_REFUND, true);
+            refund.gesture_percent = back.gesture_percent = p->top_gesture_percent;
+            offer(r, back);
+            offer(r, refund);
+            alternative(r, pkg_percent(ACT_PARTIAL_REFUND, p->minor_flaw_percent));
+        }
+        break;
+    case CAT_DAMAGED_IN_TRANSIT:
+        carrier_loss(r, m);
+        alternative(r, pkg_return(ACT_RETURN_REFUND, true));
+        break;
+    case CAT_LOST_IN_TRANSIT:
+        carrier_loss(r, m);
+        break;
+    case CAT_MISSING_PARTS:
+        r->tier = TIER_GOODWILL;
+        offer(r, pkg(ACT_RESHIP_PARTS));
+        alternative(r, pkg_percent(ACT_PARTIAL_REFUND, p->missing_parts_alt_percent));
+        alternative(r, pkg_return(ACT_RETURN_REFUND, true));
+        break;
+    case CAT_MINOR_DEFECT:
+        /* The seeds' model case: keep it with 30 % back, may still return. */
+        r->tier = TIER_GOODWILL;
+        offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->minor_flaw_percent));
+        alternative(r, pkg_return(ACT_RETURN_REFUND, true));
+        alternative(r, custom ? pkg(ACT_REPLACEMENT) : pkg_return(ACT_EXCHANGE, true));
+        break;
+    case CAT_PACKAGING_DAMAGED: {
+        r->tier = TIER_COURTESY;
+        struct package sorry = pkg(ACT_EXPLANATION);
+        sorry.gesture_percent = p->gesture_percent;
+        offer(r, sorry);
+        if (!custom)
+            alternative(r, pkg_return(ACT_RETURN_REFUND, true));
+        r->situation = "packaging_only";
+        break;
+    }
+    case CAT_EXPECTATION_MISMATCH:
+        r->tier = TIER_GOODWILL;
+        if (custom) {
+            offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->custom_expectation_percent));
+        } else {
+            offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->expectation_percent));
+            alternative(r, pkg_return(ACT_RETURN_REFUND, false));
+            if (!m->amazon)
+                alternative(r, pkg_percent(ACT_COUPON, p->goodwill_min_percent));
+        }
+        break;
+    case CAT_USAGE_QUESTION: {
+        r->tier = TIER_COURTESY;
+        struct package help = pkg(ACT_EXPLANATION);
+        help.gesture_percent = p->usage_coupon_percent;
+        help.gesture_coupon_only = true;
+        offer(r, help);
+        r->situation = "usage_help";
+        break;
+    }
+    case CAT_LATE_DELIVERY:
+        if (c->order.fulfillment == FULFILLMENT_FBA) {
+            r->tier = TIER_COURTESY;
+            offer(r, pkg(ACT_EXPLANATION));
+            r->situation = "fba_delivery";
+        } else if (c->issue.delay_days <= 0) {
+            r->tier = TIER_COURTESY;
+            struct package wait = pkg(ACT_EXPLANATION);
+            wait.gesture_percent = p->usage_coupon_percent;
+            wait.gesture_coupon_only = true;
+            offer(r, wait);
+            r->situation = "within_promise";
+        } else if (c->issue.delay_days > p->late_major_days && c->order.delivered_at == 0) {
+            carrier_loss(r, m); /* this late and still not here: treat it as lost */
+        } else {
+            r->tier = TIER_GOODWILL;
+            if (!m->amazon)
+                offer(r, pkg_percent(ACT_COUPON, p->late_beyond_promise_percent));
+            offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->late_beyond_promise_percent));
+            /* Amazon counts a missed delivery date as the seller's fault. */
+            alternative(r, pkg_return(ACT_RETURN_REFUND, true));
+        }
+        break;
+    case CAT_CHANGED_MIND:
+    case CAT_WRONG_SIZE_ORDERED:
+        r->tier = TIER_COURTESY;
+        if (!c->order.shipped) {
+            cancellation(r, m);
+        } else if (custom) {
+            custom_no_return(r, p);
+        } else if (beyond_return_window(c, p, now)) {
+            outside_policy(r, "outside_window");
+        } else if (c->issue.category == CAT_WRONG_SIZE_ORDERED) {
+            offer(r, pkg_return(ACT_EXCHANGE, false));
+            alternative(r, pkg_return(ACT_RETURN_REFUND, false));
+        } else {
+            offer(r, pkg_return(ACT_RETURN_REFUND, false));
+        }
+        break;
+    case CAT_CANCELLATION_REQUEST:
+        cancellation(r, m);
+        break;
+    case CAT_SERVICE_COMPLAINT: {
+        r->tier = TIER_COURTESY;
+        struct package sorry = pkg(ACT_EXPLANATION);
+        sorry.gesture_percent = p->gesture_percent;
+        offer(r, sorry);
+        r->situation = "service_apology";
+        break;
+    }
+    case CAT_COUNT:
+        break;
+    }
+}
+
+/* ---- general passes ---- */
+
+static bool is_gesture_free(const struct package *spec)
+{
+    return spec->gesture_percent == 0;
+}
+
+/* A kept item must not cost more than taking it back: drop the gesture
+ * first, then ask for the item back. */
+static void keep_no_dearer_than_return(struct money *m, struct package *spec, struct eng_remedy *r,
+                                       const struct eng_remedy *full_return)
+{
+    if (!r->keep_item || r->cost <= full_return->cost)
+        return;
+    if (!is_gesture_free(spec)) {
+        spec->gesture_percent = 0;
+        build(m, spec, r);
+    }
+    if (r->keep_item && r->cost > full_return->cost
+        && (spec->primary == ACT_FULL_REFUND || spec->primary == ACT_REPLACEMENT)) {
+        spec->return_item = true;
+        build(m, spec, r);
+    }
+}
+
+int64_t eng_remedy_action_amount(const struct eng_remedy *r, enum eng_action type)
+{
+    for (int i = 0; i < r->n_actions; i++)
+        if (r->actions[i].type == type)
+            return r->actions[i].amount;
+    return 0;
+}
+
+static void push_alternative(struct eng_decision *d, const struct eng_remedy *r)
+{
+    if (d->n_alternatives == ENG_MAX_ALTERNATIVES || r->primary == d->remedy.primary)
+        return;
+    for (int i = 0; i < d->n_alternatives; i++)
+        if (d->alternatives[i].primary == r->primary)
+            return;
+    d->alternatives[d->n_alternatives++] = *r;
+}
+
+int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const struct eng_history *history,
+               int64_t now, struct eng_decision *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (c->order.currency == NULL || c->order.quantity < 1 || c->issue.items_affected < 1
+        || c->issue.items_affected > c->order.quantity || c->order.item_price < 0
+        || c->order.shipping_paid < 0 || (unsigned)c->issue.category >= CAT_COUNT)
+        return -1;
+    struct money m;
+    money_init(&m, c, policy);
+    struct rule rule;
+    rule_for(&m, now, &rule);
+    out->policy_version = policy->version;
+    out->responsibility = rule.responsibility;
+    out->tier = rule.tier;
+    out->history = *history;
+
+    /* The comparator: a full return, costed the same way. */
+    bool seller_side = rule.responsibility == RESP_SELLER || rule.responsibility == RESP_CARRIER;
+    struct package full_return = pkg_return(ACT_RETURN_REFUND, seller_side);
+    build(&m, &full_return, &out->full_return);
+
+    eng_assess_abuse(c, policy, history, now, m.high_value, out);
+
+    /* Cheapest of the equivalents; the others become alternatives. */
+    struct eng_remedy candidates[MAX_EQUIVALENTS];
+    int best = 0;
+    for (int i = 0; i < rule.n_equivalents; i++) {
+        if (out->risk == RISK_MEDIUM) {
+            /* inspect before refunding; no gestures */
+            rule.equivalents[i].gesture_percent = 0;
+            if (rule.equivalents[i].primary == ACT_FULL_REFUND)
+                rule.equivalents[i].return_item = true;
+        }
+        build(&m, &rule.equivalents[i], &candidates[i]);
+        keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &out->full_return);
+        if (candidates[i].cost < candidates[best].cost)
+            best = i;
+    }
+    out->remedy = candidates[best];
+
+    if (out->risk == RISK_HIGH) {
+        /* Abuse suspected: no automatic compensation; a person decides, and
+         * sees what policy would otherwise have given. */
+        out->tier = TIER_FIRM;
+        struct package firm = pkg(ACT_MANUAL_REVIEW);
+        firm.extra = ACT_EXPLANATION;
+        build(&m, &firm, &out->remedy);
+        out->remedy.keep_item = false;
+        push_alternative(out, &candidates[best]);
+        rule.situation = "firm_review";
+    }
+    for (int i = 0; i < rule.n_equivalents; i++)
+        if (i != best)
+            push_alternative(out, &candidates[i]);
+    for (int i = 0; i < rule.n_alternatives; i++) {
+        struct eng_remedy alt;
+        if (out->risk != RISK_LOW)
+            rule.alternatives[i].gesture_percent = 0;
+        build(&m, &rule.alternatives[i], &alt);
+        push_alternative(out, &alt);
+    }
+    if (m.overflow)
+        return -1;
+
+    out->respond_by = now + (int64_t)policy->respond_hours * 3600;
+    if (c->signals.a_to_z_claim)
+        out->a_to_z_respond_by = now + (int64_t)policy->a_to_z_hours * 3600;
+    if (c->signals.chargeback)
+        out->chargeback_respond_by = now + (int64_t)policy->chargeback_hours * 3600;
+
+    out->language = eng_language_resolve(c->buyer.language, &out->language_fell_back);
+    if (eng_render_reply(c, policy, out, rule.situation) != 0)
+        return -1;
+    eng_guard_check(c->channel, out->body, &out->compliance);
+    return 0;
+}

@@ -1,0 +1,210 @@
+/* Cases in and decisions out, in the contract's shape. */
+#include "case_json.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "validate.h"
+
+enum {
+    MAX_AMOUNT = 100000000000LL, /* 1e11 minor units: a billion dollars, far below overflow */
+    MAX_QUANTITY = 1000,
+};
+
+#define AT(member) offsetof(struct eng_case, member)
+#define ENUM_OF(names) (names), (int)(sizeof(names) / sizeof(names[0]))
+
+static const struct field_spec CASE_FIELDS[] = {
+    { "ticket_id", FIELD_STRING, false, AT(ticket_id), 1, 128, NULL, 0, NULL },
+    { "channel", FIELD_ENUM, false, AT(channel), 0, 0, ENUM_OF(ENG_CHANNEL_NAMES), "amazon" },
+    { "marketplace", FIELD_STRING, false, AT(marketplace), 2, 8, NULL, 0, NULL },
+    { "order", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
+    { "order.order_id", FIELD_STRING, true, AT(order.order_id), 1, 64, NULL, 0, NULL },
+    { "order.sku", FIELD_STRING, true, AT(order.sku), 1, 128, NULL, 0, NULL },
+    { "order.currency", FIELD_CURRENCY, true, AT(order.currency), 0, 0, NULL, 0, NULL },
+    { "order.item_price", FIELD_INT, true, AT(order.item_price), 0, MAX_AMOUNT, NULL, 0, NULL },
+    { "order.quantity", FIELD_INT, false, AT(order.quantity), 1, MAX_QUANTITY, NULL, 0, "1" },
+    { "order.shipping_paid", FIELD_INT, false, AT(order.shipping_paid), 0, MAX_AMOUNT, NULL, 0, "0" },
+    { "order.unit_cost", FIELD_INT, false, AT(order.unit_cost), 0, MAX_AMOUNT, NULL, 0, "-1" },
+    { "order.fulfillment", FIELD_ENUM, false, AT(order.fulfillment), 0, 0, ENUM_OF(ENG_FULFILLMENT_NAMES), "FBM" },
+    { "order.customized", FIELD_BOOL, false, AT(order.customized), 0, 0, NULL, 0, "false" },
+    { "order.shipped", FIELD_BOOL, false, AT(order.shipped), 0, 0, NULL, 0, "true" },
+    { "order.ordered_at", FIELD_TIME, false, AT(order.ordered_at), 0, 0, NULL, 0, NULL },
+    { "order.delivered_at", FIELD_TIME, false, AT(order.delivered_at), 0, 0, NULL, 0, NULL },
+    { "buyer", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
+    { "buyer.buyer_id", FIELD_STRING, true, AT(buyer.buyer_id), 1, 128, NULL, 0, NULL },
+    { "buyer.name", FIELD_STRING, false, AT(buyer.name), 0, 128, NULL, 0, NULL },
+    { "buyer.language", FIELD_LANGUAGE, false, AT(buyer.language), 0, 0, NULL, 0, "en" },
+    { "issue", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
+    { "issue.category", FIELD_ENUM, true, AT(issue.category), 0, 0, ENUM_OF(ENG_CATEGORY_NAMES), NULL },
+    { "issue.description", FIELD_STRING, false, AT(issue.description), 0, 4000, NULL, 0, NULL },
+    { "issue.delay_days", FIELD_INT, false, AT(issue.delay_days), -365, 3650, NULL, 0, "0" },
+    { "issue.items_affected", FIELD_INT, false, AT(issue.items_affected), 1, MAX_QUANTITY, NULL, 0, "1" },
+    { "signals", FIELD_OBJECT, false, 0, 0, 0, NULL, 0, NULL },
+    { "signals.review", FIELD_OBJECT, false, 0, 0, 0, NULL, 0, NULL },
+    { "signals.review.type", FIELD_ENUM, false, AT(signals.review_type), 0, 0,
+      ENUM_OF(ENG_REVIEW_TYPE_NAMES), "none" },
+    { "signals.review.rating", FIELD_INT, false, AT(signals.review_rating), 1, 5, NULL, 0, "0" },
+    { "signals.a_to_z_claim", FIELD_BOOL, false, AT(signals.a_to_z_claim), 0, 0, NULL, 0, "false" },
+    { "signals.chargeback", FIELD_BOOL, false, AT(signals.chargeback), 0, 0, NULL, 0, "false" },
+    { "signals.return_requested", FIELD_BOOL, false, AT(signals.return_requested), 0, 0, NULL, 0, "false" },
+};
+
+bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
+{
+    memset(c, 0, sizeof(*c));
+    if (!validate_json(body, CASE_FIELDS, sizeof(CASE_FIELDS) / sizeof(CASE_FIELDS[0]), c, errors))
+        return false;
+    /* Rules across fields. */
+    size_t before = json_array_size(errors);
+    if (c->issue.items_affected > c->order.quantity)
+        validate_error(errors, "issue.items_affected", "must not exceed order.quantity (%lld)",
+                       (long long)c->order.quantity);
+    if (c->order.delivered_at != 0 && c->order.ordered_at != 0 && c->order.delivered_at < c->order.ordered_at)
+        validate_error(errors, "order.delivered_at", "must not be before order.ordered_at");
+    if (c->order.delivered_at != 0 && !c->order.shipped)
+        validate_error(errors, "order.shipped", "must be true when order.delivered_at is given");
+    return json_array_size(errors) == before;
+}
+
+#define REPLY_AT(member) offsetof(struct reply_check_request, member)
+static const struct field_spec REPLY_CHECK_FIELDS[] = {
+    { "channel", FIELD_ENUM, true, REPLY_AT(channel), 0, 0, ENUM_OF(ENG_CHANNEL_NAMES), NULL },
+    { "language", FIELD_LANGUAGE, false, REPLY_AT(language), 0, 0, NULL, 0, "en" },
+    { "body", FIELD_STRING, true, REPLY_AT(body), 1, 20000, NULL, 0, NULL },
+};
+
+bool reply_check_from_json(const json_t *body, struct reply_check_request *out, json_t *errors)
+{
+    memset(out, 0, sizeof(*out));
+    return validate_json(body, REPLY_CHECK_FIELDS, sizeof(REPLY_CHECK_FIELDS) / sizeof(REPLY_CHECK_FIELDS[0]),
+                         out, errors);
+}
+
+/* ---- out ---- */
+
+static json_t *signals_to_json(const struct eng_signal *items, int n)
+{
+    json_t *array = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(array, json_pack("{s:s, s:s}", "code", items[i].code, "detail", items[i].detail));
+    return array;
+}
+
+json_t *guard_result_to_json(const struct eng_guard_result *g)
+{
+    return json_pack("{s:b, s:o}", "passed", g->passed, "violations",
+                     signals_to_json(g->violations, g->n_violations));
+}
+
+static json_t *actions_to_json(const struct eng_remedy *r)
+{
+    json_t *array = json_array();
+    for (int i = 0; i < r->n_actions; i++) {
+        const struct eng_action_item *a = &r->actions[i];
+        json_t *item = json_pack("{s:s}", "type", ENG_ACTION_NAMES[a->type]);
+        bool money = a->type == ACT_FULL_REFUND || a->type == ACT_PARTIAL_REFUND || a->type == ACT_RETURN_REFUND
+                     || a->type == ACT_CANCEL_REFUND || a->type == ACT_COUPON;
+        if (money)
+            json_object_set_new(item, "amount", json_integer(a->amount));
+        if (a->percent > 0 && a->type != ACT_FULL_REFUND && a->type != ACT_RETURN_REFUND
+            && a->type != ACT_CANCEL_REFUND)
+            json_object_set_new(item, "percent", json_integer(a->percent));
+        json_array_append_new(array, item);
+    }
+    return array;
+}
+
+static json_t *breakdown_to_json(const struct eng_remedy *r)
+{
+    json_t *array = json_array();
+    for (int i = 0; i < r->n_breakdown; i++)
+        json_array_append_new(array, json_pack("{s:s, s:I}", "item", r->breakdown[i].item,
+                                               "amount", (json_int_t)r->breakdown[i].amount));
+    return array;
+}
+
+static json_t *alternative_to_json(const struct eng_remedy *r)
+{
+    return json_pack("{s:s, s:o, s:I, s:b, s:b, s:I}", "primary", ENG_ACTION_NAMES[r->primary],
+                     "actions", actions_to_json(r), "refund_amount", (json_int_t)r->refund_amount,
+                     "keep_item", r->keep_item, "return_required", r->return_required,
+                     "cost", (json_int_t)r->cost);
+}
+
+json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d, const char *case_id,
+                         const char *created_at)
+{
+    const struct eng_remedy *r = &d->remedy;
+    json_t *alternatives = json_array();
+    for (int i = 0; i < d->n_alternatives; i++)
+        json_array_append_new(alternatives, alternative_to_json(&d->alternatives[i]));
+
+    json_t *remedy = json_pack("{s:s, s:o, s:I, s:b, s:b, s:o}", "primary", ENG_ACTION_NAMES[r->primary],
+                               "actions", actions_to_json(r), "refund_amount", (json_int_t)r->refund_amount,
+                               "keep_item", r->keep_item, "return_required", r->return_required,
+                               "alternatives", alternatives);
+    json_t *cost = json_pack("{s:s, s:I, s:I, s:I, s:o}", "currency", c->order.currency->code,
+                             "remedy", (json_int_t)r->cost, "full_return", (json_int_t)d->full_return.cost,
+                             "savings", (json_int_t)(d->full_return.cost - r->cost),
+                             "breakdown", breakdown_to_json(r));
+    const struct eng_history *h = &d->history;
+    json_t *history = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                                "cases_90d", (json_int_t)h->cases_90d,
+                                "same_category_90d", (json_int_t)h->same_category_90d,
+                                "refunded_90d", (json_int_t)h->refunded_90d,
+                                "cases_365d", (json_int_t)h->cases_365d,
+                                "refunded_amount_365d", (json_int_t)h->refunded_amount_365d,
+                                "spent_365d", (json_int_t)h->spent_365d,
+                                "not_received_365d", (json_int_t)h->not_received_365d,
+                                "abuse_confirmed", (json_int_t)h->abuse_confirmed);
+    json_t *abuse = json_pack("{s:s, s:i, s:o, s:o}", "risk", ENG_RISK_NAMES[d->risk], "score", d->abuse_score,
+                              "signals", signals_to_json(d->signals, d->n_signals), "history", history);
+    json_t *compliance = guard_result_to_json(&d->compliance);
+    if (compliance != NULL)
+        json_object_set_new(compliance, "channel", json_string(ENG_CHANNEL_NAMES[c->channel]));
+    json_t *reply = json_pack("{s:s, s:s, s:s, s:o}", "language", ENG_LANGUAGE_TAGS[d->language],
+                              "subject", d->subject, "body", d->body, "compliance", compliance);
+    if (reply != NULL && d->language_fell_back) {
+        json_object_set_new(reply, "requested_language", json_string(c->buyer.language));
+        json_object_set_new(reply, "language_fallback", json_true());
+    }
+    char when[32];
+    validate_format_time(d->respond_by, when);
+    json_t *deadlines = json_pack("{s:s}", "respond_by", when);
+    if (deadlines != NULL && d->a_to_z_respond_by != 0) {
+        validate_format_time(d->a_to_z_respond_by, when);
+        json_object_set_new(deadlines, "a_to_z_respond_by", json_string(when));
+    }
+    if (deadlines != NULL && d->chargeback_respond_by != 0) {
+        validate_format_time(d->chargeback_respond_by, when);
+        json_object_set_new(deadlines, "chargeback_respond_by", json_string(when));
+    }
+
+    json_t *out = json_object();
+    if (out == NULL)
+        goto fail;
+    if (case_id != NULL) {
+        json_object_set_new(out, "case_id", json_string(case_id));
+        json_object_set_new(out, "created_at", json_string(created_at));
+    }
+    json_object_set_new(out, "responsibility", json_string(ENG_RESPONSIBILITY_NAMES[d->responsibility]));
+    json_object_set_new(out, "tier", json_string(ENG_TIER_NAMES[d->tier]));
+    if (remedy == NULL || cost == NULL || abuse == NULL || reply == NULL || deadlines == NULL)
+        goto fail;
+    json_object_set_new(out, "remedy", remedy);
+    json_object_set_new(out, "cost", cost);
+    json_object_set_new(out, "abuse", abuse);
+    json_object_set_new(out, "reply", reply);
+    json_object_set_new(out, "deadlines", deadlines);
+    json_object_set_new(out, "policy_version", json_integer(d->policy_version));
+    return out;
+fail:
+    json_decref(out);
+    json_decref(remedy);
+    json_decref(cost);
+    json_decref(abuse);
+    json_decref(reply);
+    json_decref(deadlines);
+    return NULL;
+}
