@@ -40,14 +40,15 @@ asan: $(BUILD)/asan/redress $(BUILD)/asan/tests/check_redress
 
 $(GEN)/embedded.c: scripts/embed.sh $(EMBED_FILES)
 	@mkdir -p $(GEN)
-	scripts/embed.sh $@ $(EMBED_FILES)
+	@echo "  EMBED   $@"
+	@scripts/embed.sh $@ $(EMBED_FILES)
 
 $(BUILD)/obj/gen/embedded.o: $(GEN)/embedded.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_RELEASE) -c $< -o $@
+	@$(CC) $(CFLAGS_RELEASE) -c $< -o $@
 $(BUILD)/asan/obj/gen/embedded.o: $(GEN)/embedded.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -c $< -o $@
+	@$(CC) $(CFLAGS_ASAN) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,16 +60,20 @@ $(BUILD)/asan/obj/%.o: %.c
 	@$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
 
 $(BUILD)/redress: $(BUILD)/obj/service/main.o $(REL_LIB_OBJ)
-	$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
 $(BUILD)/asan/redress: $(BUILD)/asan/obj/service/main.o $(ASAN_LIB_OBJ)
-	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/check_redress: $(call objects,$(BUILD),$(TEST_SRC)) $(REL_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 $(BUILD)/asan/tests/check_redress: $(call objects,$(BUILD)/asan,$(TEST_SRC)) $(ASAN_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
 # Installs only what is missing (apt-get; needs root on a fresh machine).
 deps:

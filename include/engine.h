@@ -257,6 +257,9 @@ enum eng_language eng_language_resolve(const char *tag, bool *fell_back);
 int eng_decide(const struct eng_case *c, const struct eng_policy *policy,
                const struct eng_history *history, int64_t now, struct eng_decision *out);
 
+/** The amount of the first action of that type in a remedy (0 if none). */
+int64_t eng_remedy_action_amount(const struct eng_remedy *r, enum eng_action type);
+
 /** Check a reply against the marketplace's messaging rules. */
 void eng_guard_check(enum eng_channel channel, const char *text, struct eng_guard_result *out);
 

@@ -226,6 +226,7 @@ int main(void)
         return 1;
     }
     SRunner *runner = srunner_create(util_suite());
+    srunner_add_suite(runner, engine_suite());
     srunner_add_suite(runner, db_suite());
     srunner_add_suite(runner, http_suite());
     srunner_run_all(runner, CK_NORMAL);

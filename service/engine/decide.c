@@ -461,19 +461,16 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
 
 /* ---- general passes ---- */
 
-static bool is_gesture_free(const struct package *spec)
-{
-    return spec->gesture_percent == 0;
-}
-
 /* A kept item must not cost more than taking it back: drop the gesture
- * first, then ask for the item back. */
+ * first, then ask for the item back with the same remedy, and failing
+ * that, recommend the full return itself. */
 static void keep_no_dearer_than_return(struct money *m, struct package *spec, struct eng_remedy *r,
+                                       const struct package *full_return_spec,
                                        const struct eng_remedy *full_return)
 {
     if (!r->keep_item || r->cost <= full_return->cost)
         return;
-    if (!is_gesture_free(spec)) {
+    if (spec->gesture_percent != 0) {
         spec->gesture_percent = 0;
         build(m, spec, r);
     }
@@ -481,6 +478,10 @@ static void keep_no_dearer_than_return(struct money *m, struct package *spec, st
         && (spec->primary == ACT_FULL_REFUND || spec->primary == ACT_REPLACEMENT)) {
         spec->return_item = true;
         build(m, spec, r);
+    }
+    if (r->keep_item && r->cost > full_return->cost) {
+        *spec = *full_return_spec;
+        *r = *full_return;
     }
 }
 
@@ -537,7 +538,7 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
                 rule.equivalents[i].return_item = true;
         }
         build(&m, &rule.equivalents[i], &candidates[i]);
-        keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &out->full_return);
+        keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &full_return, &out->full_return);
         if (candidates[i].cost < candidates[best].cost)
             best = i;
     }

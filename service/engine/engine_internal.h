@@ -13,7 +13,4 @@ void eng_assess_abuse(const struct eng_case *c, const struct eng_policy *p, cons
 int eng_render_reply(const struct eng_case *c, const struct eng_policy *p, struct eng_decision *d,
                      const char *situation);
 
-/** The amount a remedy puts in the buyer's hands (refunds), for replies. */
-int64_t eng_remedy_action_amount(const struct eng_remedy *r, enum eng_action type);
-
 #endif

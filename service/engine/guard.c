@@ -32,28 +32,26 @@ static const char *const EN_REVIEW_DETERMINERS[] = {
     "favorable", "favourable", "customer", "nice", "new", "updated", "kind", "fair", "better", NULL
 };
 
+/* Stems, so that inflections match: "updat" finds update, updating, updated. */
 static const char *const LATIN_REQUEST_VERBS[] = {
-    /* en */ "leave", "write", "post", "give", "update", "change", "revise", "edit", "amend", "remove",
-    "delete", "withdraw", "take", "retract", "reconsider", "improve", "raise", "modify", "adjust",
-    "submit", "share", "rate",
-    /* de */ "hinterlass", "schreib", "abgeb", "geben", "änder", "lösch", "entfern", "zurückzieh",
-    "anpass", "aktualisier", "überarbeit", "verfass", "poste", "teilen",
-    /* fr */ "laisser", "laissez", "écrire", "écrivez", "rédiger", "publier", "publiez", "modifier",
-    "modifiez", "changer", "changez", "supprimer", "supprimez", "retirer", "retirez", "revoir",
-    "donner", "donnez", "partager", "partagez",
-    /* es */ "dejar", "deje", "escribir", "escriba", "publicar", "publique", "cambiar", "cambie",
-    "modificar", "modifique", "eliminar", "elimine", "borrar", "borre", "retirar", "retire",
-    "actualizar", "actualice", "compartir", "comparta", "quitar", "quite",
-    /* it */ "lasciare", "lasci", "scrivere", "scriva", "pubblicare", "pubblichi", "modificare",
-    "modifichi", "cambiare", "cambi", "rimuovere", "rimuova", "eliminare", "elimini", "cancellare",
-    "cancelli", "ritirare", "ritiri", "aggiornare", "aggiorni", "condividere", "condivida", "togliere",
+    /* en */ "leav", "left", "writ", "wrote", "post", "giv", "gave", "updat", "chang", "revis", "edit",
+    "amend", "remov", "delet", "withdr", "tak", "retract", "reconsider", "improv", "rais", "modif",
+    "adjust", "submit", "shar", "rate",
+    /* de */ "hinterl", "schreib", "abgeb", "geben", "änder", "lösch", "entfern", "zurückzieh", "anpass",
+    "aktualisier", "überarbeit", "verfass", "poste", "teilen",
+    /* fr */ "laiss", "écri", "rédig", "publi", "modifi", "chang", "supprim", "retir", "revoi", "donn",
+    "partag",
+    /* es */ "dej", "escrib", "public", "cambi", "modific", "elimin", "borr", "retir", "actualiz",
+    "actualic", "compart", "quit",
+    /* it */ "lasci", "scriv", "pubblic", "modific", "cambi", "rimuov", "elimin", "cancell", "ritir",
+    "aggiorn", "condivid", "togli",
     NULL
 };
 
 static const char *const CJK_REVIEW_NOUNS[] = {
     "レビュー", "評価", "フィードバック", "口コミ", "星5", "★",            /* ja (評価 also zh-Hant) */
     "评价", "评论", "好评", "差评", "反馈", "星级", "五星",                /* zh-Hans */
-    "評論", "好評", "差評", "回饋", "反饋", "星級",                        /* zh-Hant */
+    "评分", "評價", "評論", "評分", "好評", "差評", "負評", "回饋", "反饋", "星級", /* zh-Hant */
     NULL
 };
 
@@ -316,7 +314,8 @@ static void check_links(const char *t, size_t len, struct eng_guard_result *out)
                 while (start > 0 && (is_word_byte((unsigned char)t[start - 1]) || t[start - 1] == '.')
                        && (unsigned char)t[start - 1] < 0x80)
                     start--;
-                if (start < i && !marketplace_host(t + start, i + 1 + n - start)
+                bool in_email = start > 0 && t[start - 1] == '@'; /* reported as an address */
+                if (start < i && !in_email && !marketplace_host(t + start, i + 1 + n - start)
                     && !((unsigned char)t[i - 1] >= '0' && (unsigned char)t[i - 1] <= '9'))
                     add_violation(out, "external_link", "contains a web address", t + start, t + i + 1 + n);
                 break;
@@ -343,8 +342,34 @@ static void check_email(const char *t, size_t len, struct eng_guard_result *out)
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* Thousands grouping ("84.600.869", "1 234 567"): money, not a phone. */
+static bool grouped_like_money(const char *run, size_t len)
+{
+    char separator = 0;
+    size_t group = 0, groups = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && is_digit(run[i])) {
+            group++;
+            continue;
+        }
+        if (groups == 0 ? (group < 1 || group > 3) : group != 3)
+            return false;
+        groups++;
+        group = 0;
+        if (i < len) {
+            if (separator != 0 && run[i] != separator)
+                return false;
+            if (run[i] != '.' && run[i] != ' ')
+                return false;
+            separator = run[i];
+        }
+    }
+    return groups > 1;
+}
+
 /* 8-15 digits in a run of digits, spaces, + - . ( ), shaped like a phone
- * number: not a date (2026-11-05), not an Amazon order id (3-7-7). */
+ * number: not a date (2026-11-05), not an Amazon order id (3-7-7), not
+ * an amount with grouped thousands. */
 static void check_phone(const char *t, size_t len, struct eng_guard_result *out)
 {
     size_t i = 0;
@@ -373,7 +398,11 @@ static void check_phone(const char *t, size_t len, struct eng_guard_result *out)
         bool shaped = plus || separators > 0 || digits >= 10;
         bool after_word = start > 0 && (is_word_byte((unsigned char)t[start - 1]) && !is_digit(t[start - 1]))
                           && (unsigned char)t[start - 1] < 0x80;
-        if (digits >= 8 && digits <= 15 && shaped && !date && !order_id && !after_word)
+        size_t first_digit = start;
+        while (first_digit < last_digit && !is_digit(t[first_digit]))
+            first_digit++;
+        bool money = grouped_like_money(t + first_digit, last_digit + 1 - first_digit);
+        if (digits >= 8 && digits <= 15 && shaped && !date && !order_id && !after_word && !money)
             add_violation(out, "phone_number", "contains a phone number", t + start, t + last_digit + 1);
         if (i == start)
             i++;

@@ -156,7 +156,9 @@ bool eng_money_format(int64_t minor, const struct eng_currency *currency, enum e
     snprintf(number, sizeof(number), "%s%s%s", negative ? "-" : "", grouped, decimals);
 
     /* a code (not a symbol) is set off by a space */
-    bool before_is_code = strlen(style.before) == 3 && style.before[0] >= 'A' && style.before[0] <= 'Z';
+    bool before_is_code = strlen(style.before) == 3;
+    for (size_t i = 0; before_is_code && i < 3; i++)
+        before_is_code = style.before[i] >= 'A' && style.before[i] <= 'Z';
     bool after_spaced = lang == LANG_DE || lang == LANG_FR || lang == LANG_ES || lang == LANG_IT
                         || (style.after[0] >= 'A' && style.after[0] <= 'Z');
     int written = snprintf(out, size, "%s%s%s%s%s", style.before, before_is_code ? " " : "", number,
