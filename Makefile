@@ -75,6 +75,15 @@ $(BUILD)/asan/tests/check_redress: $(call objects,$(BUILD)/asan,$(TEST_SRC)) $(A
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS_ASAN) $^ -o $@ $(LDLIBS) $(TEST_LIBS)
 
+$(BUILD)/bench_engine: tests/bench/engine.c $(REL_LIB_OBJ)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
+
+# Decisions per second per core, reply rendering and JSON included.
+bench-engine: deps
+	@$(MAKE) --no-print-directory $(BUILD)/bench_engine
+	@$(BUILD)/bench_engine $(BENCH_ITERATIONS)
+
 # Installs only what is missing (apt-get; needs root on a fresh machine).
 deps:
 	@scripts/deps.sh

@@ -241,6 +241,44 @@ START_TEST(readyz_503_when_migrations_missing)
 }
 END_TEST
 
+START_TEST(replies_check_finds_violations)
+{
+    const char *headers[] = { auth_header, "Content-Type: application/json", NULL };
+    const char *body = "{\"channel\":\"amazon\",\"language\":\"en\","
+                       "\"body\":\"We refunded you. Please update your review! Call +1 555 123 4567.\"}";
+    struct th_response r;
+    th_request(srv.port, "POST", "/v1/replies/check", headers, body, strlen(body), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(json_is_false(json_object_get(r.json, "passed")));
+    json_t *violations = json_object_get(r.json, "violations");
+    ck_assert_int_eq(json_array_size(violations), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(violations, 0), "code")), "review_request");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(violations, 1), "code")), "phone_number");
+    th_response_free(&r);
+    const char *clean = "{\"channel\":\"shopify\",\"body\":\"We reviewed your order: 10% off your next order.\"}";
+    th_request(srv.port, "POST", "/v1/replies/check", headers, clean, strlen(clean), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(json_is_true(json_object_get(r.json, "passed")));
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(replies_check_validation_names_fields)
+{
+    const char *headers[] = { auth_header, "Content-Type: application/json", NULL };
+    const char *body = "{\"channel\":\"ebay\",\"tone\":\"warm\"}";
+    struct th_response r;
+    th_request(srv.port, "POST", "/v1/replies/check", headers, body, strlen(body), &r);
+    assert_problem(&r, 400, "validation");
+    json_t *errors = json_object_get(r.json, "errors");
+    ck_assert_int_eq(json_array_size(errors), 3); /* unknown tone, bad channel, missing body */
+    const char *fields[] = { "tone", "channel", "body" };
+    for (int i = 0; i < 3; i++)
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, i), "field")), fields[i]);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -259,6 +297,8 @@ Suite *http_suite(void)
     tcase_add_test(tc, malformed_json_is_400);
     tcase_add_test(tc, database_outage_gives_503_then_recovers);
     tcase_add_test(tc, readyz_503_when_migrations_missing);
+    tcase_add_test(tc, replies_check_finds_violations);
+    tcase_add_test(tc, replies_check_validation_names_fields);
     suite_add_tcase(s, tc);
     return s;
 }

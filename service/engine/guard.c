@@ -8,6 +8,8 @@
  * external_link   a URL or bare domain, except the marketplace's own
  * email_address, phone_number, html
  * coupon_marketing  coupon or discount language (Amazon only) */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,73 @@ static const char *const LINK_TLDS[] = {
     "de", "fr", "es", "it", "jp", "cn", "tw", "hk", "uk", "us", "eu", "ca", "au", NULL
 };
 
+/* ---- word lists indexed by first byte ----
+ * Each list is searched in one pass over the text, comparing only the
+ * words that start with the byte at hand. Built once, read-only after. */
+
+enum { MAX_NEEDLES = 64 };
+
+struct needle_set {
+    const char *const *words;
+    uint16_t start[257];          /* words with first byte b: order[start[b] .. start[b+1]) */
+    uint8_t order[MAX_NEEDLES];
+    uint8_t lens[MAX_NEEDLES];
+};
+
+static void needle_set_build(struct needle_set *set, const char *const *words)
+{
+    memset(set, 0, sizeof(*set));
+    set->words = words;
+    uint16_t count[257] = { 0 };
+    size_t n = 0;
+    while (words[n] != NULL && n < MAX_NEEDLES)
+        n++;
+    for (size_t i = 0; i < n; i++)
+        count[(unsigned char)words[i][0] + 1]++;
+    for (int b = 0; b < 256; b++)
+        count[b + 1] += count[b];
+    memcpy(set->start, count, sizeof(count));
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)words[i][0];
+        set->order[count[b]++] = (uint8_t)i;
+        set->lens[i] = (uint8_t)strlen(words[i]);
+    }
+}
+
+/* The first place in s[0..len) where a word of the set starts, or NULL;
+ * *which (if not NULL) gets that word's index. */
+static const char *needle_find(const struct needle_set *set, const char *s, size_t len, int *which)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)s[i];
+        for (uint16_t k = set->start[b]; k < set->start[b + 1]; k++) {
+            int w = set->order[k];
+            if (set->lens[w] <= len - i && memcmp(s + i, set->words[w], set->lens[w]) == 0) {
+                if (which != NULL)
+                    *which = w;
+                return s + i;
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *const CLAUSE_BREAKS[] = { ",", ";", ":", "、", "，", "；", "：", NULL };
+
+static struct needle_set latin_nouns, cjk_nouns, cjk_verbs, compensation, conditions, coupons, breaks;
+static pthread_once_t sets_once = PTHREAD_ONCE_INIT;
+
+static void build_sets(void)
+{
+    needle_set_build(&latin_nouns, LATIN_REVIEW_NOUNS);
+    needle_set_build(&cjk_nouns, CJK_REVIEW_NOUNS);
+    needle_set_build(&cjk_verbs, CJK_REQUEST_VERBS);
+    needle_set_build(&compensation, COMPENSATION_WORDS);
+    needle_set_build(&conditions, CONDITION_MARKERS);
+    needle_set_build(&coupons, COUPON_WORDS);
+    needle_set_build(&breaks, CLAUSE_BREAKS);
+}
+
 /* ---- text helpers ---- */
 
 /* Lower-case ASCII and the Latin-1 capitals (UTF-8 C3 80..9E, not ×). */
@@ -145,21 +214,9 @@ static bool in_list(const char *word, size_t len, const char *const *list, bool 
     return false;
 }
 
-/* Does s[0..len) contain any entry of list? Returns the match or NULL. */
-static const char *find_any(const char *s, size_t len, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++) {
-        const char *at = memmem(s, len, list[i], strlen(list[i]));
-        if (at != NULL)
-            return at;
-    }
-    return NULL;
-}
-
 static bool clause_break(const char *s, size_t len)
 {
-    static const char *const BREAKS[] = { ",", ";", ":", "、", "，", "；", "：", NULL };
-    return find_any(s, len, BREAKS) != NULL;
+    return needle_find(&breaks, s, len, NULL) != NULL;
 }
 
 /* ---- violations ---- */
@@ -238,31 +295,29 @@ static const char *latin_review_request(const char *s, size_t len)
 
 static const char *cjk_review_request(const char *s, size_t len)
 {
-    for (size_t k = 0; CJK_REVIEW_NOUNS[k]; k++) {
-        size_t noun_len = strlen(CJK_REVIEW_NOUNS[k]);
-        for (const char *at = memmem(s, len, CJK_REVIEW_NOUNS[k], noun_len); at != NULL;
-             at = memmem(at + 1, len - (size_t)(at + 1 - s), CJK_REVIEW_NOUNS[k], noun_len)) {
-            const char *from = at - s > CJK_WINDOW ? at - CJK_WINDOW : s;
-            const char *to = (size_t)(at + noun_len - s) + CJK_WINDOW < len ? at + noun_len + CJK_WINDOW : s + len;
-            for (size_t v = 0; CJK_REQUEST_VERBS[v]; v++) {
-                size_t verb_len = strlen(CJK_REQUEST_VERBS[v]);
-                const char *verb = memmem(from, (size_t)(to - from), CJK_REQUEST_VERBS[v], verb_len);
-                if (verb == NULL)
-                    continue;
-                const char *a = verb < at ? verb : at, *b = verb < at ? at : verb;
-                if (!clause_break(a, (size_t)(b - a)))
-                    return a;
-            }
-            if ((size_t)(at + 1 - s) >= len)
-                break;
+    const char *end = s + len;
+    int noun;
+    for (const char *at = needle_find(&cjk_nouns, s, len, &noun); at != NULL;
+         at = needle_find(&cjk_nouns, at + 1, (size_t)(end - at - 1), &noun)) {
+        size_t noun_len = strlen(CJK_REVIEW_NOUNS[noun]);
+        const char *from = at - s > CJK_WINDOW ? at - CJK_WINDOW : s;
+        const char *to = end - (at + noun_len) > CJK_WINDOW ? at + noun_len + CJK_WINDOW : end;
+        /* every verb in the window, nearest clause first */
+        for (const char *verb = needle_find(&cjk_verbs, from, (size_t)(to - from), NULL); verb != NULL;
+             verb = needle_find(&cjk_verbs, verb + 1, (size_t)(to - verb - 1), NULL)) {
+            const char *a = verb < at ? verb : at, *b = verb < at ? at : verb;
+            if (!clause_break(a, (size_t)(b - a)))
+                return a;
         }
+        if (at + 1 >= end)
+            break;
     }
     return NULL;
 }
 
 static bool any_review_noun(const char *s, size_t len)
 {
-    if (find_any(s, len, CJK_REVIEW_NOUNS) != NULL || find_any(s, len, LATIN_REVIEW_NOUNS) != NULL)
+    if (needle_find(&cjk_nouns, s, len, NULL) != NULL || needle_find(&latin_nouns, s, len, NULL) != NULL)
         return true;
     const char *at = memmem(s, len, "review", 6);
     return at != NULL && (at == s || !is_word_byte((unsigned char)at[-1]));
@@ -278,8 +333,8 @@ static void check_sentence(const char *s, size_t len, struct eng_guard_result *o
                       at, s + len);
         return;
     }
-    if (any_review_noun(s, len) && find_any(s, len, COMPENSATION_WORDS) != NULL
-        && find_any(s, len, CONDITION_MARKERS) != NULL)
+    if (any_review_noun(s, len) && needle_find(&compensation, s, len, NULL) != NULL
+        && needle_find(&conditions, s, len, NULL) != NULL)
         add_violation(out, "review_request", "ties compensation to a review or feedback", s, s + len);
 }
 
@@ -437,6 +492,7 @@ static void check_html(const char *t, size_t len, struct eng_guard_result *out)
 
 void eng_guard_check(enum eng_channel channel, const char *text, struct eng_guard_result *out)
 {
+    pthread_once(&sets_once, build_sets);
     memset(out, 0, sizeof(*out));
     out->passed = true;
     size_t len = strlen(text);
@@ -447,28 +503,33 @@ void eng_guard_check(enum eng_channel channel, const char *text, struct eng_guar
     }
     fold_case(text, folded, len);
 
-    /* sentences: split at . ! ? and line ends (and their CJK forms) */
-    static const char *const ENDS[] = { ". ", "! ", "? ", "\n", "。", "！", "？", NULL };
-    const char *s = folded, *end = folded + len;
-    while (s < end) {
-        const char *next = end;
+    /* sentences: split at ". " "! " "? ", line ends, and 。！？ in one pass */
+    const char *start = folded, *end = folded + len;
+    for (const char *p = folded; p <= end; p++) {
         size_t mark = 0;
-        for (size_t k = 0; ENDS[k]; k++) {
-            const char *at = memmem(s, (size_t)(end - s), ENDS[k], strlen(ENDS[k]));
-            if (at != NULL && at < next) {
-                next = at;
-                mark = strlen(ENDS[k]);
-            }
-        }
-        check_sentence(s, (size_t)(next - s), out);
-        s = next + mark;
+        if (p == end)
+            mark = 0;
+        else if (*p == '\n')
+            mark = 1;
+        else if ((*p == '.' || *p == '!' || *p == '?') && (p + 1 == end || p[1] == ' '))
+            mark = 1;
+        else if (end - p >= 3 && (memcmp(p, "。", 3) == 0 || memcmp(p, "！", 3) == 0 || memcmp(p, "？", 3) == 0))
+            mark = 3;
+        else
+            continue;
+        if (p > start)
+            check_sentence(start, (size_t)(p - start), out);
+        if (p == end)
+            break;
+        p += mark - 1;
+        start = p + 1;
     }
     check_links(folded, len, out);
     check_email(folded, len, out);
     check_phone(folded, len, out);
     check_html(folded, len, out);
     if (channel == CHANNEL_AMAZON) {
-        const char *at = find_any(folded, len, COUPON_WORDS);
+        const char *at = needle_find(&coupons, folded, len, NULL);
         if (at != NULL)
             add_violation(out, "coupon_marketing", "offers a coupon or discount, which Amazon counts as marketing",
                           at, folded + len);
