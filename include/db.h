@@ -57,7 +57,8 @@ typedef enum db_status (*db_txn_fn)(struct db *db, void *cls);
 
 /** Run fn in a transaction at the given isolation ("READ COMMITTED",
  * "REPEATABLE READ" or "SERIALIZABLE"), retrying as the contract says.
- * *db may be replaced by a fresh connection. */
+ * *db may be replaced by a fresh connection, or set to NULL when the
+ * connection broke and none could be made. */
 enum db_status db_run_transaction(struct db **db, const char *isolation, db_txn_fn fn, void *cls);
 
 /* ---- Migrations (db/migrate.c) ---- */
@@ -89,6 +90,78 @@ enum db_status db_api_key_insert(struct db *db, int64_t tenant_id, const char *p
  * (the caller compares digests in constant time). DB_NOT_FOUND if none. */
 enum db_status db_api_key_lookup(struct db *db, const char *prefix, struct db_tenant *tenant,
                                  uint8_t digest[32]);
+
+/* ---- Cases (db/cases.c) ---- */
+
+struct eng_history;
+
+/** A case being recorded. The caller fills the inputs; the decide
+ * callback fills the decision's columns and response; db_case_create
+ * fills the result. Free with db_case_new_cleanup(). */
+struct db_case_new {
+    /* inputs */
+    int64_t tenant_id;
+    const char *case_id;          /* made by the caller, stable across retries */
+    const char *created_at;       /* RFC 3339 */
+    const char *buyer_id, *order_id, *sku, *channel, *category, *currency;
+    int64_t order_value;
+    const char *request_json;     /* canonical JSON of the request */
+    const char *idempotency_key;  /* NULL when none */
+    uint8_t request_hash[32];
+    /* filled by the decide callback */
+    const char *responsibility, *tier, *primary_action, *risk; /* static strings */
+    int64_t refund_amount, remedy_cost, full_return_cost;
+    char *response_body;          /* owned (malloc) */
+    /* result */
+    enum { CASE_CREATED, CASE_REPLAYED, CASE_KEY_MISMATCH, CASE_KEY_IN_FLIGHT } result;
+    char *replay_body;            /* owned (malloc), for CASE_REPLAYED */
+    char replay_case_id[40];
+};
+
+/** Decide with the buyer's history, inside the transaction. Fill the
+ * decision fields of c (freeing any response_body a previous attempt
+ * left). Return 0, or -1 to roll back with DB_ERROR. May run more than
+ * once. */
+typedef int (*db_decide_fn)(const struct eng_history *history, struct db_case_new *c, void *cls);
+
+/** In one transaction: honour the idempotency key, lock the buyer, read
+ * the history, decide, record the case (and the key with its response).
+ * If the connection breaks during COMMIT, checks on a new connection
+ * whether the case was recorded before answering. */
+enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_fn decide, void *cls);
+void db_case_new_cleanup(struct db_case_new *c);
+
+/** The buyer's history for a category and currency, without locking
+ * (dry runs and the buyer view). */
+enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *buyer_id, const char *category,
+                                const char *currency, struct eng_history *out);
+
+/** A recorded case: request, decision and outcomes as JSON text (each
+ * malloc'd, caller frees). DB_NOT_FOUND for another tenant's id. */
+enum db_status db_case_get(struct db *db, int64_t tenant_id, const char *case_id, char **request_json,
+                           char **decision_json, char **outcomes_json);
+
+struct db_outcome {
+    const char *status;
+    int64_t final_refund;        /* < 0: not given */
+    const char *review_outcome;
+    int order_retained;          /* -1 not given, 0, 1 */
+    bool abuse_confirmed;
+    const char *note;            /* may be NULL */
+    /* out */
+    int revision;
+    char recorded_at[32];
+};
+
+/** Record an outcome as the case's newest revision. DB_NOT_FOUND when the
+ * tenant has no such case. */
+enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *case_id, struct db_outcome *o);
+
+/** This tenant's view of a buyer as JSON text (malloc'd), or DB_NOT_FOUND. */
+enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *buyer_id, char **json_out);
+
+/** Delete idempotency keys older than max(older_than_s, 24 h). */
+enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *deleted);
 
 /** A connection made outside the per-thread pool (for the CLI): caller
  * frees it with db_close(). NULL on failure, with the reason in err. */

@@ -158,7 +158,8 @@ struct eng_policy {
     int abuse_same_category_points;  /* per earlier claim in the same category (90 days) */
     int abuse_frequent_threshold;    /* claims in 90 days before frequent_claims counts */
     int abuse_frequent_points;       /* per claim beyond the threshold */
-    int abuse_refund_ratio_percent;  /* refunds ÷ spend over this (365 days) */
+    int abuse_refund_ratio_percent;  /* refunds ÷ spend over this (365 days) ... */
+    int abuse_refund_ratio_min_cases; /* ... over at least this many refunded cases */
     int abuse_refund_ratio_points;
     int abuse_confirmed_points;
     int abuse_not_received_points;   /* per earlier "never arrived" claim */
@@ -256,6 +257,14 @@ enum eng_language eng_language_resolve(const char *tag, bool *fell_back);
  * inconsistent (the HTTP layer validates first, so this is a bug guard). */
 int eng_decide(const struct eng_case *c, const struct eng_policy *policy,
                const struct eng_history *history, int64_t now, struct eng_decision *out);
+
+/** The abuse assessment of a history alone, as if a claim in category
+ * arrived now: fills risk, abuse_score, signals and history of out. */
+void eng_assess_history(const struct eng_policy *policy, const struct eng_history *history,
+                        enum eng_category category, struct eng_decision *out);
+
+/** What to do at a risk level: "approve", "inspect_before_refund", "manual_review". */
+const char *eng_risk_recommendation(enum eng_risk risk);
 
 /** The amount of the first action of that type in a remedy (0 if none). */
 int64_t eng_remedy_action_amount(const struct eng_remedy *r, enum eng_action type);

@@ -183,11 +183,17 @@ static bool connection_alive(struct db *db)
 {
     if (PQstatus(db->conn) != CONNECTION_OK)
         return false;
-    struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
-    if (poll(&pfd, 1, 0) <= 0)
-        return true;
-    return PQconsumeInput(db->conn) == 1 && PQstatus(db->conn) == CONNECTION_OK
-           && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+    /* The termination notice and the hang-up can arrive apart: keep
+     * reading while there is something to read. */
+    for (int round = 0; round < 4; round++) {
+        struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLIN };
+        if (poll(&pfd, 1, 0) <= 0)
+            return true;
+        if (PQconsumeInput(db->conn) != 1 || PQstatus(db->conn) != CONNECTION_OK
+            || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+            return false;
+    }
+    return true;
 }
 
 struct db *db_thread_connection(enum db_status *why)
@@ -327,6 +333,7 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
             if (status == DB_UNAVAILABLE) {
                 /* Whether the commit happened is unknown: never run again. */
                 thread_connection_discard(db);
+                *dbp = NULL;
                 return DB_COMMIT_UNKNOWN;
             }
         } else if (PQstatus(db->conn) == CONNECTION_OK) {
@@ -341,14 +348,15 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
              * database restart) gets one fresh try. */
             reconnected = true;
             thread_connection_discard(db);
-            struct db *fresh = db_thread_connection(NULL);
-            if (fresh == NULL)
+            *dbp = db_thread_connection(NULL);
+            if (*dbp == NULL)
                 return DB_UNAVAILABLE;
-            *dbp = fresh;
             continue;
         }
-        if (status == DB_UNAVAILABLE)
+        if (status == DB_UNAVAILABLE) {
             thread_connection_discard(db);
+            *dbp = NULL;
+        }
         return status;
     }
     log_msg(LOG_WARN, "transaction gave up after %d serialization failures", TXN_MAX_ATTEMPTS);

@@ -10,6 +10,17 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_TENANT_ENSURE] = "tenant_ensure",
     [STMT_API_KEY_INSERT] = "api_key_insert",
     [STMT_API_KEY_LOOKUP] = "api_key_lookup",
+    [STMT_IDEMPOTENCY_LOCK] = "idempotency_lock",
+    [STMT_IDEMPOTENCY_LOOKUP] = "idempotency_lookup",
+    [STMT_BUYER_LOCK] = "buyer_lock",
+    [STMT_BUYER_HISTORY] = "buyer_history",
+    [STMT_CASE_INSERT] = "case_insert",
+    [STMT_CASE_EXISTS] = "case_exists",
+    [STMT_CASE_GET] = "case_get",
+    [STMT_CASE_LOCK] = "case_lock",
+    [STMT_OUTCOME_INSERT] = "outcome_insert",
+    [STMT_BUYER_SUMMARY] = "buyer_summary",
+    [STMT_IDEMPOTENCY_PURGE] = "idempotency_purge",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

@@ -14,3 +14,127 @@ INSERT INTO api_keys (prefix, tenant_id, digest) VALUES ($1, $2, $3::bytea);
 SELECT t.id, t.name, k.digest
 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 WHERE k.prefix = $1 AND k.revoked_at IS NULL;
+
+-- name: idempotency_lock
+-- Held until the transaction ends: a second request with this key meanwhile is "in flight".
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7469811405));
+
+-- name: idempotency_lookup
+SELECT request_hash, case_id, response_status, response_body
+FROM idempotency_keys WHERE tenant_id = $1 AND key = $2;
+
+-- name: buyer_lock
+-- Upsert and row lock: concurrent claims for one buyer queue here.
+INSERT INTO buyers (tenant_id, buyer_id) VALUES ($1, $2)
+ON CONFLICT (tenant_id, buyer_id) DO UPDATE SET last_seen = now();
+
+-- name: buyer_history
+-- What the engine weighs ($3 category, $4 currency), from one index range scan.
+WITH recent AS (
+    SELECT category, currency, order_id, order_value, abuse_confirmed, created_at,
+           coalesce(final_refund, refund_amount) AS refunded
+    FROM cases
+    WHERE tenant_id = $1 AND buyer_id = $2 AND created_at > now() - interval '365 days'
+)
+SELECT count(*) FILTER (WHERE created_at > now() - interval '90 days'),
+       count(*),
+       count(*) FILTER (WHERE created_at > now() - interval '90 days' AND category = $3),
+       count(*) FILTER (WHERE created_at > now() - interval '90 days' AND refunded > 0),
+       coalesce(sum(refunded) FILTER (WHERE currency = $4), 0),
+       (SELECT coalesce(sum(v), 0) FROM (SELECT max(order_value) AS v FROM recent
+                                         WHERE currency = $4 GROUP BY order_id) orders),
+       count(*) FILTER (WHERE category = 'lost_in_transit'),
+       count(*) FILTER (WHERE abuse_confirmed)
+FROM recent;
+
+-- name: case_insert
+-- The case and, when the request had a key, the response to replay: one statement.
+-- $18 is text (its first use says so): the key keeps the response byte for byte.
+WITH inserted AS (
+    INSERT INTO cases (tenant_id, case_id, buyer_id, order_id, sku, channel, category, responsibility,
+                       tier, primary_action, currency, refund_amount, order_value, remedy_cost,
+                       full_return_cost, risk, request, decision, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb,
+            ($18::text)::jsonb, $19)
+    RETURNING tenant_id, case_id
+)
+INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
+SELECT tenant_id, $20, $21::bytea, case_id, 201, $18::text FROM inserted WHERE $20::text IS NOT NULL;
+
+-- name: case_exists
+SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2;
+
+-- name: case_get
+SELECT c.request::text, c.decision::text,
+       (SELECT coalesce(json_agg(json_build_object(
+                   'revision', o.revision, 'status', o.status, 'final_refund', o.final_refund,
+                   'review_outcome', o.review_outcome, 'order_retained', o.order_retained,
+                   'abuse_confirmed', o.abuse_confirmed, 'note', o.note,
+                   'recorded_at', to_char(o.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                   ORDER BY o.revision), '[]'::json)
+        FROM outcomes o WHERE o.tenant_id = c.tenant_id AND o.case_id = c.case_id)::text
+FROM cases c WHERE c.tenant_id = $1 AND c.case_id = $2;
+
+-- name: case_lock
+SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2 FOR UPDATE;
+
+-- name: outcome_insert
+-- A new revision; the case carries the one that stands.
+WITH next AS (
+    SELECT coalesce(max(revision), 0) + 1 AS revision FROM outcomes WHERE tenant_id = $1 AND case_id = $2
+), ins AS (
+    INSERT INTO outcomes (tenant_id, case_id, revision, status, final_refund, review_outcome,
+                          order_retained, abuse_confirmed, note)
+    SELECT $1, $2, revision, $3, $4, $5, $6, $7, $8 FROM next
+    RETURNING tenant_id, case_id, revision, status, final_refund, abuse_confirmed, recorded_at
+), upd AS (
+    UPDATE cases c SET outcome_status = ins.status, final_refund = ins.final_refund,
+                       abuse_confirmed = ins.abuse_confirmed, outcome_at = ins.recorded_at
+    FROM ins WHERE c.tenant_id = ins.tenant_id AND c.case_id = ins.case_id
+)
+SELECT revision, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM ins;
+
+-- name: buyer_summary
+-- This tenant's view of one buyer, as JSON; no row when the tenant has never seen the buyer.
+WITH mine AS (
+    SELECT * FROM cases WHERE tenant_id = $1 AND buyer_id = $2
+), windows AS (
+    SELECT * FROM mine WHERE created_at > now() - interval '365 days'
+)
+SELECT json_build_object(
+    'buyer_id', b.buyer_id,
+    'first_seen', to_char(b.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+    'cases_total', (SELECT count(*) FROM mine),
+    'cases_90d', (SELECT count(*) FROM windows WHERE created_at > now() - interval '90 days'),
+    'cases_365d', (SELECT count(*) FROM windows),
+    'refunded_90d', (SELECT count(*) FROM windows WHERE created_at > now() - interval '90 days'
+                       AND coalesce(final_refund, refund_amount) > 0),
+    'abuse_confirmed', (SELECT count(*) FROM mine WHERE abuse_confirmed),
+    'refunds', (SELECT coalesce(json_agg(json_build_object('currency', currency, 'refunded_90d', r90,
+                                'refunded_365d', r365, 'order_value_365d', v365) ORDER BY currency), '[]'::json)
+                FROM (SELECT currency,
+                             sum(coalesce(final_refund, refund_amount)) FILTER (WHERE created_at > now() - interval '90 days') AS r90,
+                             sum(coalesce(final_refund, refund_amount)) AS r365,
+                             sum(order_value) AS v365
+                      FROM windows GROUP BY currency) per_currency),
+    'categories', (SELECT coalesce(json_agg(json_build_object('category', category, 'cases_90d', n90,
+                                   'cases_365d', n365) ORDER BY n365 DESC, category), '[]'::json)
+                   FROM (SELECT category,
+                                count(*) FILTER (WHERE created_at > now() - interval '90 days') AS n90,
+                                count(*) AS n365
+                         FROM windows GROUP BY category) per_category),
+    'recent_cases', (SELECT coalesce(json_agg(json_build_object('case_id', case_id,
+                         'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                         'order_id', order_id, 'sku', sku, 'category', category, 'tier', tier,
+                         'refund_amount', refund_amount, 'currency', currency, 'outcome', outcome_status)
+                         ORDER BY created_at DESC), '[]'::json)
+                     FROM (SELECT * FROM mine ORDER BY created_at DESC LIMIT 10) latest),
+    'top_category_90d', (SELECT category FROM windows WHERE created_at > now() - interval '90 days'
+                         GROUP BY category ORDER BY count(*) DESC, category LIMIT 1),
+    'top_currency', (SELECT currency FROM windows GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1)
+)::text
+FROM buyers b WHERE b.tenant_id = $1 AND b.buyer_id = $2;
+
+-- name: idempotency_purge
+-- Keys are kept at least 24 hours ($1 seconds, never less).
+DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => greatest($1::double precision, 86400));

@@ -4,6 +4,7 @@
  * claims right after delivery, high order value. Points and thresholds
  * come from the policy. */
 #include <stdio.h>
+#include <string.h>
 
 #include "engine_internal.h"
 
@@ -56,7 +57,7 @@ void eng_assess_abuse(const struct eng_case *c, const struct eng_policy *p, cons
         add_signal(out, p->abuse_frequent_points * capped(h->cases_90d - p->abuse_frequent_threshold),
                    "frequent_claims", detail);
     }
-    if (h->spent_365d > 0 && h->refunded_90d > 0) {
+    if (h->spent_365d > 0 && h->refunded_90d >= p->abuse_refund_ratio_min_cases) {
         int64_t ratio = refund_ratio_percent(h);
         if (ratio >= p->abuse_refund_ratio_percent) {
             snprintf(detail, sizeof(detail), "refunds are %lld %% of what this buyer spent in 365 days"
@@ -84,4 +85,20 @@ void eng_assess_abuse(const struct eng_case *c, const struct eng_policy *p, cons
     out->risk = out->abuse_score >= p->abuse_high_score     ? RISK_HIGH
                 : out->abuse_score >= p->abuse_medium_score ? RISK_MEDIUM
                                                             : RISK_LOW;
+}
+
+void eng_assess_history(const struct eng_policy *policy, const struct eng_history *history,
+                        enum eng_category category, struct eng_decision *out)
+{
+    struct eng_case c;
+    memset(&c, 0, sizeof(c));
+    c.issue.category = category;
+    out->history = *history;
+    eng_assess_abuse(&c, policy, history, 0, false, out);
+}
+
+const char *eng_risk_recommendation(enum eng_risk risk)
+{
+    static const char *const RECOMMENDATIONS[RISK_COUNT] = { "approve", "inspect_before_refund", "manual_review" };
+    return RECOMMENDATIONS[risk];
 }

@@ -68,6 +68,7 @@ static const struct eng_policy DEFAULT_POLICY = {
     .abuse_frequent_threshold = 2,
     .abuse_frequent_points = 2,
     .abuse_refund_ratio_percent = 50,
+    .abuse_refund_ratio_min_cases = 2, /* one refunded order says nothing */
     .abuse_refund_ratio_points = 3,
     .abuse_confirmed_points = 10,
     .abuse_not_received_points = 3,

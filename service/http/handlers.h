@@ -9,6 +9,12 @@ enum MHD_Result handle_healthz(struct http_request *req);
 enum MHD_Result handle_readyz(struct http_request *req);
 enum MHD_Result handle_me(struct http_request *req);
 
+/* handlers_cases.c */
+enum MHD_Result handle_cases_create(struct http_request *req);
+enum MHD_Result handle_case_get(struct http_request *req);
+enum MHD_Result handle_outcome_record(struct http_request *req);
+enum MHD_Result handle_buyer_get(struct http_request *req);
+
 /* handlers_replies.c */
 enum MHD_Result handle_replies_check(struct http_request *req);
 

@@ -9,6 +9,10 @@ static const struct http_route ROUTES[] = {
     { "GET", "/healthz", handle_healthz, ROUTE_PUBLIC },
     { "GET", "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_DATABASE },
     { "GET", "/v1/me", handle_me, ROUTE_AUTH },
+    { "POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY },
+    { "GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH },
+    { "POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY },
+    { "GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH },
     { "POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY },
 };
 

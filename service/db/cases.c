@@ -1,0 +1,280 @@
+/* Cases, outcomes, buyers and idempotency keys. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "db_internal.h"
+#include "engine.h"
+#include "log.h"
+
+static void int_text(int64_t v, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)v);
+}
+
+static void bytea_text(const uint8_t *data, size_t n, char *out)
+{
+    out[0] = '\\';
+    out[1] = 'x';
+    crypto_hex(data, n, out + 2);
+}
+
+/* Copy a column out of a result (caller frees); NULL on allocation failure. */
+static char *copy_value(const PGresult *res, int row, int col)
+{
+    return strdup(PQgetvalue(res, row, col));
+}
+
+void db_case_new_cleanup(struct db_case_new *c)
+{
+    free(c->response_body);
+    free(c->replay_body);
+    c->response_body = c->replay_body = NULL;
+}
+
+enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *buyer_id, const char *category,
+                                const char *currency, struct eng_history *out)
+{
+    char tenant[24];
+    int_text(tenant_id, tenant);
+    const char *const params[] = { tenant, buyer_id, category, currency };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_BUYER_HISTORY, 4, params, &status);
+    if (res == NULL)
+        return status;
+    memset(out, 0, sizeof(*out));
+    out->cases_90d = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    out->cases_365d = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    out->same_category_90d = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    out->refunded_90d = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    out->refunded_amount_365d = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    out->spent_365d = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    out->not_received_365d = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    out->abuse_confirmed = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+    PQclear(res);
+    return DB_OK;
+}
+
+struct create_ctx {
+    struct db_case_new *c;
+    db_decide_fn decide;
+    void *cls;
+};
+
+/* Returns DB_OK with c->result set when the key settles the request
+ * (replay, mismatch, in flight), or DB_NOT_FOUND to go on. */
+static enum db_status check_idempotency_key(struct db *db, struct db_case_new *c, const char *tenant)
+{
+    const char *const params[] = { tenant, c->idempotency_key };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_IDEMPOTENCY_LOCK, 2, params, &status);
+    if (res == NULL)
+        return status;
+    bool free_to_run = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!free_to_run) {
+        c->result = CASE_KEY_IN_FLIGHT;
+        return DB_OK;
+    }
+    res = db_exec(db, STMT_IDEMPOTENCY_LOOKUP, 2, params, &status);
+    if (res == NULL)
+        return status;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    char expected[2 + 64 + 1];
+    bytea_text(c->request_hash, 32, expected);
+    if (strcmp(PQgetvalue(res, 0, 0), expected) != 0) {
+        c->result = CASE_KEY_MISMATCH;
+    } else {
+        c->result = CASE_REPLAYED;
+        snprintf(c->replay_case_id, sizeof(c->replay_case_id), "%s", PQgetvalue(res, 0, 1));
+        free(c->replay_body);
+        c->replay_body = copy_value(res, 0, 3);
+        status = c->replay_body != NULL ? DB_OK : DB_ERROR;
+    }
+    PQclear(res);
+    return status == DB_NOT_FOUND ? DB_OK : status;
+}
+
+static enum db_status create_in_transaction(struct db *db, void *cls)
+{
+    struct create_ctx *ctx = cls;
+    struct db_case_new *c = ctx->c;
+    char tenant[24];
+    int_text(c->tenant_id, tenant);
+    c->result = CASE_CREATED;
+    enum db_status status;
+    if (c->idempotency_key != NULL) {
+        status = check_idempotency_key(db, c, tenant);
+        if (status != DB_NOT_FOUND)
+            return status; /* settled (commit: nothing was written) or failed */
+    }
+    const char *const buyer[] = { tenant, c->buyer_id };
+    PGresult *res = db_exec(db, STMT_BUYER_LOCK, 2, buyer, &status);
+    if (res == NULL)
+        return status;
+    PQclear(res);
+    /* A new statement, so a new snapshot: claims committed while we waited
+     * for the buyer's lock are in this history. */
+    struct eng_history history;
+    status = db_buyer_history(db, c->tenant_id, c->buyer_id, c->category, c->currency, &history);
+    if (status != DB_OK)
+        return status;
+    if (ctx->decide(&history, c, ctx->cls) != 0)
+        return DB_ERROR;
+
+    char refund[24], order_value[24], remedy_cost[24], full_return[24], hash[2 + 64 + 1];
+    int_text(c->refund_amount, refund);
+    int_text(c->order_value, order_value);
+    int_text(c->remedy_cost, remedy_cost);
+    int_text(c->full_return_cost, full_return);
+    bytea_text(c->request_hash, 32, hash);
+    const char *const params[] = {
+        tenant, c->case_id, c->buyer_id, c->order_id, c->sku, c->channel, c->category, c->responsibility,
+        c->tier, c->primary_action, c->currency, refund, order_value, remedy_cost, full_return, c->risk,
+        c->request_json, c->response_body, c->created_at, c->idempotency_key, hash,
+    };
+    res = db_exec(db, STMT_CASE_INSERT, 21, params, &status);
+    if (res == NULL)
+        /* The key's primary key is the last guard against a race on it:
+         * run again, and the lookup will find the winner's response. */
+        return status == DB_CONFLICT ? DB_SERIALIZATION : status;
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_fn decide, void *cls)
+{
+    struct create_ctx ctx = { c, decide, cls };
+    enum db_status status = db_run_transaction(db, "READ COMMITTED", create_in_transaction, &ctx);
+    if (status != DB_COMMIT_UNKNOWN)
+        return status;
+    /* The commit may or may not have happened: ask a fresh connection. A
+     * 2xx goes out only for a case that is really recorded. */
+    struct db *fresh = db_thread_connection(NULL);
+    if (fresh == NULL)
+        return DB_UNAVAILABLE;
+    *db = fresh;
+    char tenant[24];
+    int_text(c->tenant_id, tenant);
+    const char *const params[] = { tenant, c->case_id };
+    PGresult *res = db_exec(fresh, STMT_CASE_EXISTS, 2, params, &status);
+    if (res == NULL)
+        return status;
+    bool recorded = PQntuples(res) == 1;
+    PQclear(res);
+    log_msg(LOG_WARN, "commit of case %s was interrupted; it %s recorded", c->case_id, recorded ? "was" : "was not");
+    return recorded ? DB_OK : DB_UNAVAILABLE;
+}
+
+enum db_status db_case_get(struct db *db, int64_t tenant_id, const char *case_id, char **request_json,
+                           char **decision_json, char **outcomes_json)
+{
+    *request_json = *decision_json = *outcomes_json = NULL;
+    if (!crypto_uuid_valid(case_id))
+        return DB_NOT_FOUND;
+    char tenant[24];
+    int_text(tenant_id, tenant);
+    const char *const params[] = { tenant, case_id };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_CASE_GET, 2, params, &status);
+    if (res == NULL)
+        return status;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    *request_json = copy_value(res, 0, 0);
+    *decision_json = copy_value(res, 0, 1);
+    *outcomes_json = copy_value(res, 0, 2);
+    PQclear(res);
+    if (*request_json == NULL || *decision_json == NULL || *outcomes_json == NULL) {
+        free(*request_json);
+        free(*decision_json);
+        free(*outcomes_json);
+        *request_json = *decision_json = *outcomes_json = NULL;
+        return DB_ERROR;
+    }
+    return DB_OK;
+}
+
+struct outcome_ctx {
+    const char *tenant;
+    const char *case_id;
+    struct db_outcome *o;
+};
+
+static enum db_status outcome_in_transaction(struct db *db, void *cls)
+{
+    struct outcome_ctx *ctx = cls;
+    struct db_outcome *o = ctx->o;
+    const char *const key[] = { ctx->tenant, ctx->case_id };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_CASE_LOCK, 2, key, &status); /* one writer per case */
+    if (res == NULL)
+        return status;
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found)
+        return DB_NOT_FOUND;
+    char final_refund[24];
+    int_text(o->final_refund, final_refund);
+    const char *const params[] = {
+        ctx->tenant, ctx->case_id, o->status, o->final_refund >= 0 ? final_refund : NULL, o->review_outcome,
+        o->order_retained < 0 ? NULL : (o->order_retained ? "true" : "false"), o->abuse_confirmed ? "true" : "false",
+        o->note,
+    };
+    res = db_exec(db, STMT_OUTCOME_INSERT, 8, params, &status);
+    if (res == NULL)
+        return status;
+    o->revision = atoi(PQgetvalue(res, 0, 0));
+    snprintf(o->recorded_at, sizeof(o->recorded_at), "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *case_id, struct db_outcome *o)
+{
+    if (!crypto_uuid_valid(case_id))
+        return DB_NOT_FOUND;
+    char tenant[24];
+    int_text(tenant_id, tenant);
+    struct outcome_ctx ctx = { tenant, case_id, o };
+    return db_run_transaction(db, "READ COMMITTED", outcome_in_transaction, &ctx);
+}
+
+enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *buyer_id, char **json_out)
+{
+    *json_out = NULL;
+    char tenant[24];
+    int_text(tenant_id, tenant);
+    const char *const params[] = { tenant, buyer_id };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_BUYER_SUMMARY, 2, params, &status);
+    if (res == NULL)
+        return status;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    *json_out = copy_value(res, 0, 0);
+    PQclear(res);
+    return *json_out != NULL ? DB_OK : DB_ERROR;
+}
+
+enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *deleted)
+{
+    char seconds[24];
+    int_text(older_than_s, seconds);
+    const char *const params[] = { seconds };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_IDEMPOTENCY_PURGE, 1, params, &status);
+    if (res == NULL)
+        return status;
+    *deleted = atol(PQcmdTuples(res));
+    PQclear(res);
+    return DB_OK;
+}

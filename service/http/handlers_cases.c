@@ -1,0 +1,280 @@
+/* POST /v1/cases, GET /v1/cases/{id}, POST /v1/cases/{id}/outcome,
+ * GET /v1/buyers/{id}. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "case_json.h"
+#include "crypto.h"
+#include "handlers.h"
+#include "log.h"
+#include "validate.h"
+
+/* 1-255 printable ASCII characters (contract). */
+static bool idempotency_key_valid(const char *key)
+{
+    size_t len = strlen(key);
+    if (len < 1 || len > 255)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (key[i] < 0x21 || key[i] > 0x7e)
+            return false;
+    return true;
+}
+
+static enum MHD_Result reply_body_text(struct http_request *req, unsigned status, const char *body)
+{
+    return http_reply_bytes(req, status, "application/json", body, strlen(body));
+}
+
+struct decide_ctx {
+    const struct eng_case *c;
+    int64_t now;
+};
+
+/* The engine, inside the recording transaction (db_decide_fn). */
+static int decide_and_render(const struct eng_history *history, struct db_case_new *rec, void *cls)
+{
+    struct decide_ctx *ctx = cls;
+    struct eng_decision *d = malloc(sizeof(*d)); /* large: keep it off worker stacks */
+    if (d == NULL)
+        return -1;
+    int rc = -1;
+    if (eng_decide(ctx->c, eng_policy_default(), history, ctx->now, d) == 0) {
+        json_t *body = decision_to_json(ctx->c, d, rec->case_id, rec->created_at);
+        free(rec->response_body);
+        rec->response_body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        rec->responsibility = ENG_RESPONSIBILITY_NAMES[d->responsibility];
+        rec->tier = ENG_TIER_NAMES[d->tier];
+        rec->primary_action = ENG_ACTION_NAMES[d->remedy.primary];
+        rec->risk = ENG_RISK_NAMES[d->risk];
+        rec->refund_amount = d->remedy.refund_amount;
+        rec->remedy_cost = d->remedy.cost;
+        rec->full_return_cost = d->full_return.cost;
+        rc = rec->response_body != NULL ? 0 : -1;
+    } else {
+        log_msg(LOG_ERROR, "case %s: the engine refused a validated case", rec->case_id);
+    }
+    free(d);
+    return rc;
+}
+
+static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *c, int64_t now)
+{
+    struct eng_history history;
+    enum db_status status = db_buyer_history(req->db, req->tenant.id, c->buyer.buyer_id,
+                                             ENG_CATEGORY_NAMES[c->issue.category], c->order.currency->code,
+                                             &history);
+    if (status != DB_OK)
+        return http_reply_db_error(req, status);
+    struct eng_decision *d = malloc(sizeof(*d));
+    if (d == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    json_t *body = NULL;
+    if (eng_decide(c, eng_policy_default(), &history, now, d) == 0)
+        body = decision_to_json(c, d, NULL, NULL);
+    free(d);
+    if (body == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the decision could not be made");
+    json_object_set_new(body, "dry_run", json_true());
+    return http_reply_json(req, 200, body);
+}
+
+enum MHD_Result handle_cases_create(struct http_request *req)
+{
+    const char *dry = http_query(req, "dry_run");
+    if (dry != NULL && strcmp(dry, "true") != 0 && strcmp(dry, "false") != 0)
+        return http_reply_problem(req, PROBLEM_BAD_PARAMETER, "dry_run: must be true or false");
+    const char *key = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key != NULL && !idempotency_key_valid(key))
+        return http_reply_problem(req, PROBLEM_BAD_PARAMETER,
+                                  "Idempotency-Key: must be 1 to 255 printable ASCII characters");
+    json_t *errors = json_array();
+    struct eng_case c;
+    if (errors == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    if (!case_from_json(req->json, &c, errors))
+        return http_reply_invalid(req, errors);
+    json_decref(errors);
+    int64_t now = (int64_t)time(NULL);
+    if (dry != NULL && strcmp(dry, "true") == 0)
+        return dry_run(req, &c, now);
+
+    /* Same key, same request: compared on canonical JSON, so key order and
+     * white space do not make a retry look different. */
+    char *canonical = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS);
+    char case_id[CRYPTO_UUID_STRLEN + 1], created_at[32];
+    struct db_case_new rec;
+    memset(&rec, 0, sizeof(rec));
+    if (canonical == NULL || crypto_uuid_v4(case_id) != 0
+        || crypto_sha256(canonical, strlen(canonical), rec.request_hash) != 0) {
+        free(canonical);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    }
+    validate_format_time(now, created_at);
+    rec.tenant_id = req->tenant.id;
+    rec.case_id = case_id;
+    rec.created_at = created_at;
+    rec.buyer_id = c.buyer.buyer_id;
+    rec.order_id = c.order.order_id;
+    rec.sku = c.order.sku;
+    rec.channel = ENG_CHANNEL_NAMES[c.channel];
+    rec.category = ENG_CATEGORY_NAMES[c.issue.category];
+    rec.currency = c.order.currency->code;
+    rec.order_value = c.order.item_price * c.order.quantity + c.order.shipping_paid; /* bounded by validation */
+    rec.request_json = canonical;
+    rec.idempotency_key = key;
+    struct decide_ctx ctx = { &c, now };
+    enum db_status status = db_case_create(&req->db, &rec, decide_and_render, &ctx);
+    free(canonical);
+
+    enum MHD_Result result;
+    char location[64];
+    if (status != DB_OK) {
+        result = http_reply_db_error(req, status);
+    } else if (rec.result == CASE_KEY_IN_FLIGHT) {
+        result = http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "retry when the first request has answered");
+    } else if (rec.result == CASE_KEY_MISMATCH) {
+        result = http_reply_problem(req, PROBLEM_IDEMPOTENCY_MISMATCH,
+                                    "this Idempotency-Key was first used with a different body");
+    } else if (rec.result == CASE_REPLAYED) {
+        snprintf(location, sizeof(location), "/v1/cases/%s", rec.replay_case_id);
+        http_add_header(req, MHD_HTTP_HEADER_LOCATION, location);
+        http_add_header(req, "Idempotent-Replayed", "true");
+        result = reply_body_text(req, 200, rec.replay_body);
+    } else {
+        snprintf(location, sizeof(location), "/v1/cases/%s", case_id);
+        http_add_header(req, MHD_HTTP_HEADER_LOCATION, location);
+        result = reply_body_text(req, 201, rec.response_body);
+    }
+    db_case_new_cleanup(&rec);
+    return result;
+}
+
+enum MHD_Result handle_case_get(struct http_request *req)
+{
+    char *request = NULL, *decision = NULL, *outcomes = NULL;
+    enum db_status status = db_case_get(req->db, req->tenant.id, req->path_args[0], &request, &decision, &outcomes);
+    if (status != DB_OK)
+        return http_reply_db_error(req, status);
+    json_t *request_json = json_loads(request, 0, NULL);
+    json_t *decision_json = json_loads(decision, 0, NULL);
+    json_t *outcomes_json = json_loads(outcomes, 0, NULL);
+    free(request);
+    free(decision);
+    free(outcomes);
+    json_t *body = NULL;
+    if (request_json != NULL && decision_json != NULL && outcomes_json != NULL) {
+        json_t *latest = json_array_size(outcomes_json) > 0
+                             ? json_incref(json_array_get(outcomes_json, json_array_size(outcomes_json) - 1))
+                             : json_null();
+        body = json_pack("{s:O, s:O, s:O, s:O, s:o, s:O}", "case_id", json_object_get(decision_json, "case_id"),
+                         "created_at", json_object_get(decision_json, "created_at"), "request", request_json,
+                         "decision", decision_json, "outcome", latest, "outcome_history", outcomes_json);
+    }
+    json_decref(request_json);
+    json_decref(decision_json);
+    json_decref(outcomes_json);
+    if (body == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the stored case could not be read");
+    return http_reply_json(req, 200, body);
+}
+
+/* The outcome body, declared like every other. */
+static const char *const OUTCOME_STATUSES[] = { "accepted", "declined", "returned", "escalated" };
+static const char *const REVIEW_OUTCOMES[] = { "none", "avoided", "posted", "updated", "removed" };
+
+struct outcome_request {
+    int status;
+    int64_t final_refund;
+    int review_outcome;
+    bool order_retained;
+    bool abuse_confirmed;
+    const char *note;
+};
+
+#define OUTCOME_AT(member) offsetof(struct outcome_request, member)
+static const struct field_spec OUTCOME_FIELDS[] = {
+    { "status", FIELD_ENUM, true, OUTCOME_AT(status), 0, 0, OUTCOME_STATUSES, 4, NULL },
+    { "final_refund", FIELD_INT, false, OUTCOME_AT(final_refund), 0, 100000000000LL, NULL, 0, "-1" },
+    { "review_outcome", FIELD_ENUM, false, OUTCOME_AT(review_outcome), 0, 0, REVIEW_OUTCOMES, 5, "none" },
+    { "order_retained", FIELD_BOOL, false, OUTCOME_AT(order_retained), 0, 0, NULL, 0, "false" },
+    { "abuse_confirmed", FIELD_BOOL, false, OUTCOME_AT(abuse_confirmed), 0, 0, NULL, 0, "false" },
+    { "note", FIELD_STRING, false, OUTCOME_AT(note), 0, 2000, NULL, 0, NULL },
+};
+
+enum MHD_Result handle_outcome_record(struct http_request *req)
+{
+    struct outcome_request in;
+    json_t *errors = json_array();
+    memset(&in, 0, sizeof(in));
+    if (errors == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    if (!validate_json(req->json, OUTCOME_FIELDS, sizeof(OUTCOME_FIELDS) / sizeof(OUTCOME_FIELDS[0]), &in, errors))
+        return http_reply_invalid(req, errors);
+    json_decref(errors);
+    /* order_retained is three-valued: true, false, or not reported. */
+    json_t *retained = json_object_get(req->json, "order_retained");
+    struct db_outcome o = {
+        .status = OUTCOME_STATUSES[in.status],
+        .final_refund = in.final_refund,
+        .review_outcome = REVIEW_OUTCOMES[in.review_outcome],
+        .order_retained = json_is_boolean(retained) ? in.order_retained : -1,
+        .abuse_confirmed = in.abuse_confirmed,
+        .note = in.note,
+    };
+    enum db_status status = db_outcome_record(&req->db, req->tenant.id, req->path_args[0], &o);
+    if (status != DB_OK)
+        return http_reply_db_error(req, status);
+    json_t *body = json_pack("{s:s, s:i, s:s, s:o, s:s, s:o, s:b, s:o, s:s}", "case_id", req->path_args[0],
+                             "revision", o.revision, "status", o.status,
+                             "final_refund", o.final_refund >= 0 ? json_integer(o.final_refund) : json_null(),
+                             "review_outcome", o.review_outcome,
+                             "order_retained", o.order_retained < 0 ? json_null() : json_boolean(o.order_retained),
+                             "abuse_confirmed", o.abuse_confirmed,
+                             "note", o.note ? json_string(o.note) : json_null(), "recorded_at", o.recorded_at);
+    return http_reply_json(req, 200, body);
+}
+
+enum MHD_Result handle_buyer_get(struct http_request *req)
+{
+    char *summary_text = NULL;
+    enum db_status status = db_buyer_summary(req->db, req->tenant.id, req->path_args[0], &summary_text);
+    if (status != DB_OK)
+        return http_reply_db_error(req, status);
+    json_t *summary = json_loads(summary_text, 0, NULL);
+    free(summary_text);
+    if (summary == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the buyer summary could not be read");
+
+    /* The current assessment: the history as the engine would weigh a new
+     * claim for this buyer's most frequent recent problem. */
+    const char *category = json_string_value(json_object_get(summary, "top_category_90d"));
+    const char *currency = json_string_value(json_object_get(summary, "top_currency"));
+    int cat = category ? eng_enum_parse(ENG_CATEGORY_NAMES, CAT_COUNT, category) : -1;
+    struct eng_history history = { 0 };
+    status = db_buyer_history(req->db, req->tenant.id, req->path_args[0], category ? category : "",
+                              currency ? currency : "", &history);
+    if (status != DB_OK) {
+        json_decref(summary);
+        return http_reply_db_error(req, status);
+    }
+    struct eng_decision *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        json_decref(summary);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    }
+    eng_assess_history(eng_policy_default(), &history, cat >= 0 ? (enum eng_category)cat : CAT_SERVICE_COMPLAINT, d);
+    json_t *signals = json_array();
+    for (int i = 0; i < d->n_signals; i++)
+        json_array_append_new(signals, json_pack("{s:s, s:s}", "code", d->signals[i].code,
+                                                 "detail", d->signals[i].detail));
+    json_object_set_new(summary, "abuse", json_pack("{s:s, s:i, s:s, s:o}", "risk", ENG_RISK_NAMES[d->risk],
+                                                    "score", d->abuse_score, "recommendation",
+                                                    eng_risk_recommendation(d->risk), "signals", signals));
+    free(d);
+    json_object_del(summary, "top_category_90d");
+    json_object_del(summary, "top_currency");
+    return http_reply_json(req, 200, summary);
+}

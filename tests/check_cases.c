@@ -1,0 +1,442 @@
+/* Recorded cases end to end: HTTP in, PostgreSQL underneath. */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "harness.h"
+
+static struct th_server srv;
+static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[APIKEY_LEN + 32];
+
+static void setup(void)
+{
+    const char *threads[] = { "REDRESS_THREADS=8", NULL };
+    th_server_start(&srv, th_conninfo(), threads);
+    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
+    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+}
+
+static void teardown(void)
+{
+    th_server_stop(&srv);
+}
+
+/* A valid case body for this buyer and category. */
+static char *case_body(const char *buyer, const char *category, const char *extra_order_fields)
+{
+    static char body[2048];
+    snprintf(body, sizeof(body),
+             "{\"ticket_id\":\"ZD-1\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-1234567-1234567\","
+             "\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":2599,\"shipping_paid\":499%s},"
+             "\"buyer\":{\"buyer_id\":\"%s\",\"name\":\"Jane\",\"language\":\"en\"},"
+             "\"issue\":{\"category\":\"%s\",\"description\":\"scratch\"}}",
+             extra_order_fields ? extra_order_fields : "", buyer, category);
+    return body;
+}
+
+static void post_case(const char *key_header, const char *auth, const char *body, const char *query,
+                      struct th_response *r)
+{
+    const char *headers[] = { auth, "Content-Type: application/json", key_header, NULL };
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/cases%s", query ? query : "");
+    th_request(srv.port, "POST", path, headers, body, strlen(body), r);
+}
+
+/* sql takes the tenant's name as $1. */
+static long count_rows(const char *sql)
+{
+    PGconn *conn = PQconnectdb(th_conninfo());
+    const char *const params[] = { tenant_name };
+    PGresult *res = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(conn));
+    long n = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    PQfinish(conn);
+    return n;
+}
+
+static long cases_of_tenant(void)
+{
+    return count_rows("SELECT count(*) FROM cases WHERE tenant_id = (SELECT id FROM tenants WHERE name = $1)");
+}
+
+static const char *str_at(json_t *root, const char *a, const char *b)
+{
+    json_t *v = json_object_get(root, a);
+    return json_string_value(b ? json_object_get(v, b) : v);
+}
+
+START_TEST(create_read_outcome_buyer)
+{
+    struct th_response r;
+    post_case(NULL, auth_header, case_body("BUYER-1", "minor_defect", ",\"customized\":true"), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    const char *case_id = str_at(r.json, "case_id", NULL);
+    ck_assert(case_id != NULL && crypto_uuid_valid(case_id));
+    char location[128], expected[128];
+    ck_assert(th_header(&r, "Location", location, sizeof(location)));
+    snprintf(expected, sizeof(expected), "/v1/cases/%s", case_id);
+    ck_assert_str_eq(location, expected);
+    ck_assert_str_eq(str_at(r.json, "tier", NULL), "goodwill");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "remedy"), "refund_amount")), 780);
+    char id[64];
+    snprintf(id, sizeof(id), "%s", case_id);
+    th_response_free(&r);
+
+    const char *headers[] = { auth_header, NULL };
+    th_request(srv.port, "GET", location, headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(str_at(r.json, "case_id", NULL), id);
+    ck_assert_str_eq(str_at(json_object_get(r.json, "request"), "buyer", "buyer_id"), "BUYER-1");
+    ck_assert_str_eq(str_at(json_object_get(r.json, "decision"), "tier", NULL), "goodwill");
+    ck_assert(json_is_null(json_object_get(r.json, "outcome")));
+    th_response_free(&r);
+
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/cases/%s/outcome", id);
+    const char *post[] = { auth_header, "Content-Type: application/json", NULL };
+    const char *first = "{\"status\":\"accepted\",\"final_refund\":780,\"review_outcome\":\"avoided\",\"order_retained\":true}";
+    th_request(srv.port, "POST", path, post, first, strlen(first), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "revision")), 1);
+    ck_assert_str_eq(str_at(r.json, "review_outcome", NULL), "avoided");
+    th_response_free(&r);
+    const char *second = "{\"status\":\"returned\",\"final_refund\":3098,\"note\":\"changed her mind after all\"}";
+    th_request(srv.port, "POST", path, post, second, strlen(second), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "revision")), 2);
+    ck_assert(json_is_null(json_object_get(r.json, "order_retained")));
+    th_response_free(&r);
+
+    th_request(srv.port, "GET", location, headers, NULL, 0, &r);
+    ck_assert_str_eq(str_at(json_object_get(r.json, "outcome"), "status", NULL), "returned"); /* last stands */
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "outcome_history")), 2);       /* both kept */
+    th_response_free(&r);
+
+    th_request(srv.port, "GET", "/v1/buyers/BUYER-1", headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "cases_90d")), 1);
+    json_t *refunds = json_array_get(json_object_get(r.json, "refunds"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(refunds, "refunded_365d")), 3098); /* the final refund */
+    ck_assert_str_eq(str_at(json_array_get(json_object_get(r.json, "recent_cases"), 0), "outcome", NULL), "returned");
+    ck_assert_str_eq(str_at(json_object_get(r.json, "abuse"), "risk", NULL), "low");
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(other_tenants_see_404)
+{
+    struct th_response r;
+    post_case(NULL, auth_header, case_body("SHARED-BUYER", "defective", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    char path[128], outcome_path[160];
+    snprintf(path, sizeof(path), "/v1/cases/%s", str_at(r.json, "case_id", NULL));
+    snprintf(outcome_path, sizeof(outcome_path), "%s/outcome", path);
+    th_response_free(&r);
+
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
+    th_tenant_with_key(th_conninfo(), other_name, other_key);
+    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    const char *headers[] = { other_auth, NULL };
+    th_request(srv.port, "GET", path, headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
+    const char *post[] = { other_auth, "Content-Type: application/json", NULL };
+    const char *outcome = "{\"status\":\"accepted\",\"abuse_confirmed\":true}";
+    th_request(srv.port, "POST", outcome_path, post, outcome, strlen(outcome), &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
+    th_request(srv.port, "GET", "/v1/buyers/SHARED-BUYER", headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
+    /* the other tenant's own claim for the same buyer id starts from nothing */
+    post_case(NULL, other_auth, case_body("SHARED-BUYER", "defective", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_object_get(r.json, "abuse"), "history"),
+                                                        "cases_90d")), 0);
+    th_response_free(&r);
+    /* and the first tenant's case has no outcome from the intruder */
+    const char *mine[] = { auth_header, NULL };
+    th_request(srv.port, "GET", path, mine, NULL, 0, &r);
+    ck_assert(json_is_null(json_object_get(r.json, "outcome")));
+    th_response_free(&r);
+    /* not a UUID at all: 404 too */
+    th_request(srv.port, "GET", "/v1/cases/not-a-uuid", mine, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
+}
+END_TEST
+
+struct claim {
+    const char *key_header;
+    const char *body;
+    struct th_response r;
+};
+
+static void *send_claim(void *p)
+{
+    struct claim *c = p;
+    post_case(c->key_header, auth_header, c->body, NULL, &c->r);
+    return NULL;
+}
+
+START_TEST(concurrent_claims_for_one_buyer_see_each_other)
+{
+    enum { N = 12 };
+    static struct claim claims[N];
+    static char bodies[N][2048];
+    pthread_t threads[N];
+    for (int i = 0; i < N; i++) {
+        /* different categories, so that history grows without turning firm */
+        snprintf(bodies[i], sizeof(bodies[i]), "%s",
+                 case_body("BUSY-BUYER", i % 2 ? "late_delivery" : "usage_question", NULL));
+        claims[i].body = bodies[i];
+        claims[i].key_header = NULL;
+        pthread_create(&threads[i], NULL, send_claim, &claims[i]);
+    }
+    bool seen[N] = { false };
+    for (int i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+        ck_assert_int_eq(claims[i].r.status, 201);
+        json_t *history = json_object_get(json_object_get(claims[i].r.json, "abuse"), "history");
+        json_int_t before = json_integer_value(json_object_get(history, "cases_90d"));
+        ck_assert_msg(before >= 0 && before < N && !seen[before], "history %lld seen twice", (long long)before);
+        seen[before] = true;
+        th_response_free(&claims[i].r);
+    }
+    ck_assert_int_eq(cases_of_tenant(), N);
+}
+END_TEST
+
+START_TEST(concurrent_retries_with_one_key_record_one_case)
+{
+    enum { N = 10 };
+    static struct claim claims[N];
+    pthread_t threads[N];
+    const char *body = case_body("RETRY-BUYER", "wrong_item", NULL);
+    for (int i = 0; i < N; i++) {
+        claims[i].body = body;
+        claims[i].key_header = "Idempotency-Key: order-113-retry";
+        pthread_create(&threads[i], NULL, send_claim, &claims[i]);
+    }
+    const char *created_body = NULL;
+    int created = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+        long s = claims[i].r.status;
+        ck_assert_msg(s == 201 || s == 200 || s == 409, "status %ld", s);
+        if (s == 201) {
+            created++;
+            created_body = claims[i].r.body;
+        }
+    }
+    ck_assert_int_eq(created, 1);
+    ck_assert_int_eq(cases_of_tenant(), 1);
+    for (int i = 0; i < N; i++)
+        if (claims[i].r.status == 200)
+            ck_assert_str_eq(claims[i].r.body, created_body); /* replays are the same bytes */
+    /* a later retry replays byte for byte, with the contract's headers */
+    struct th_response r;
+    post_case("Idempotency-Key: order-113-retry", auth_header, body, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, created_body);
+    char value[64];
+    ck_assert(th_header(&r, "Idempotent-Replayed", value, sizeof(value)));
+    ck_assert_str_eq(value, "true");
+    th_response_free(&r);
+    /* the same body with keys in another order and other spacing is the same request */
+    json_t *parsed = json_loads(body, 0, NULL);
+    char *reordered = json_dumps(parsed, JSON_INDENT(3) | JSON_SORT_KEYS);
+    post_case("Idempotency-Key: order-113-retry", auth_header, reordered, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    free(reordered);
+    json_decref(parsed);
+    /* a different body under the same key */
+    post_case("Idempotency-Key: order-113-retry", auth_header, case_body("RETRY-BUYER", "defective", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 422);
+    th_response_free(&r);
+    for (int i = 0; i < N; i++)
+        th_response_free(&claims[i].r);
+    ck_assert_int_eq(cases_of_tenant(), 1);
+}
+END_TEST
+
+START_TEST(dry_run_writes_nothing)
+{
+    struct th_response r;
+    post_case("Idempotency-Key: dry-1", auth_header, case_body("DRY-BUYER", "lost_in_transit", NULL),
+              "?dry_run=true", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_null(json_object_get(r.json, "case_id"));
+    ck_assert_str_eq(str_at(r.json, "tier", NULL), "top");
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of_tenant(), 0);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM buyers WHERE tenant_id = (SELECT id FROM tenants WHERE name = $1)"), 0);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM idempotency_keys WHERE tenant_id = (SELECT id FROM tenants WHERE name = $1)"), 0);
+    post_case(NULL, auth_header, case_body("DRY-BUYER", "lost_in_transit", NULL), "?dry_run=maybe", &r);
+    ck_assert_int_eq(r.status, 400);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(repeated_same_category_claims_turn_firm)
+{
+    struct th_response r;
+    for (int i = 0; i < 3; i++) {
+        post_case(NULL, auth_header, case_body("SERIAL-BUYER", "missing_parts", NULL), NULL, &r);
+        ck_assert_int_eq(r.status, 201);
+        ck_assert_str_ne(str_at(r.json, "tier", NULL), "firm");
+        th_response_free(&r);
+    }
+    post_case(NULL, auth_header, case_body("SERIAL-BUYER", "missing_parts", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_str_eq(str_at(r.json, "tier", NULL), "firm");
+    json_t *abuse = json_object_get(r.json, "abuse");
+    ck_assert_str_eq(str_at(abuse, "risk", NULL), "high");
+    bool coded = false;
+    size_t i;
+    json_t *signal;
+    json_array_foreach(json_object_get(abuse, "signals"), i, signal)
+        coded = coded || strcmp(json_string_value(json_object_get(signal, "code")), "repeat_same_category") == 0;
+    ck_assert(coded);
+    ck_assert_str_eq(str_at(json_object_get(r.json, "remedy"), "primary", NULL), "manual_review");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(r.json, "remedy"), "refund_amount")), 0);
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(confirmed_abuse_feeds_the_next_decision)
+{
+    struct th_response r;
+    post_case(NULL, auth_header, case_body("ABUSER", "lost_in_transit", NULL), NULL, &r);
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/cases/%s/outcome", str_at(r.json, "case_id", NULL));
+    th_response_free(&r);
+    const char *post[] = { auth_header, "Content-Type: application/json", NULL };
+    const char *outcome = "{\"status\":\"declined\",\"final_refund\":0,\"abuse_confirmed\":true}";
+    th_request(srv.port, "POST", path, post, outcome, strlen(outcome), &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    post_case(NULL, auth_header, case_body("ABUSER", "defective", NULL), NULL, &r);
+    ck_assert_str_eq(str_at(r.json, "tier", NULL), "firm");
+    ck_assert_str_eq(str_at(json_array_get(json_object_get(json_object_get(r.json, "abuse"), "signals"), 0), "code", NULL),
+                     "prior_abuse_confirmed");
+    th_response_free(&r);
+}
+END_TEST
+
+START_TEST(invalid_cases_are_refused_whole)
+{
+    struct th_response r;
+    const char *bad = "{\"order\":{\"order_id\":\"1\",\"sku\":\"S\",\"currency\":\"USD\",\"item_price\":9223372036854775807,"
+                      "\"gift_wrap\":true},\"buyer\":{\"buyer_id\":\"B\"},\"issue\":{\"category\":\"scratch\"}}";
+    post_case(NULL, auth_header, bad, NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(str_at(r.json, "type", NULL), "urn:redress:problem:validation");
+    json_t *errors = json_object_get(r.json, "errors");
+    ck_assert_int_eq(json_array_size(errors), 3);
+    const char *fields[] = { "order.gift_wrap", "order.item_price", "issue.category" };
+    for (int i = 0; i < 3; i++)
+        ck_assert_str_eq(str_at(json_array_get(errors, i), "field", NULL), fields[i]);
+    th_response_free(&r);
+    post_case(NULL, auth_header, "{\"order\":{},\"order\":{}}", NULL, &r);
+    ck_assert_int_eq(r.status, 400); /* duplicate keys */
+    th_response_free(&r);
+    post_case("Idempotency-Key: has spaces", auth_header, case_body("B", "defective", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 400);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of_tenant(), 0);
+}
+END_TEST
+
+START_TEST(outage_mid_run_loses_nothing)
+{
+    enum { N = 10 };
+    char created[N][64];
+    int n_created = 0, n_503 = 0;
+    struct th_response r;
+    for (int i = 0; i < N; i++) {
+        if (i == 4)
+            th_postgres_stop();
+        if (i == 6) {
+            th_postgres_start();
+            ck_assert(th_wait_for_status(srv.port, "/readyz", 200, 30));
+            struct timespec backoff = { 0, 2 * DB_RECONNECT_BACKOFF_MS * 1000000L };
+            nanosleep(&backoff, NULL);
+        }
+        post_case(NULL, auth_header, case_body("OUTAGE-BUYER", i % 2 ? "defective" : "late_delivery", NULL), NULL, &r);
+        if (r.status == 201)
+            snprintf(created[n_created++], 64, "%s", str_at(r.json, "case_id", NULL));
+        else
+        {
+            ck_assert_int_eq(r.status, 503);
+            n_503++;
+        }
+        th_response_free(&r);
+    }
+    ck_assert_int_eq(n_503, 2);
+    ck_assert_int_eq(n_created, N - 2);
+    /* every 2xx has its row, and no row lacks a 2xx */
+    ck_assert_int_eq(cases_of_tenant(), n_created);
+    const char *headers[] = { auth_header, NULL };
+    for (int i = 0; i < n_created; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/v1/cases/%.40s", created[i]);
+        th_request(srv.port, "GET", path, headers, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 200);
+        th_response_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(idempotency_keys_kept_a_day_then_purged)
+{
+    struct th_response r;
+    post_case("Idempotency-Key: old-key", auth_header, case_body("P1", "defective", NULL), NULL, &r);
+    th_response_free(&r);
+    post_case("Idempotency-Key: new-key", auth_header, case_body("P2", "defective", NULL), NULL, &r);
+    th_response_free(&r);
+    PGconn *conn = PQconnectdb(th_conninfo());
+    const char *const params[] = { tenant_name };
+    PQclear(PQexecParams(conn, "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-key' "
+                         "AND tenant_id = (SELECT id FROM tenants WHERE name = $1)", 1, NULL, params, NULL, NULL, 0));
+    PQfinish(conn);
+    char err[256];
+    struct db *db = db_open(th_conninfo(), err, sizeof(err));
+    ck_assert_ptr_nonnull(db);
+    long deleted = -1;
+    ck_assert_int_eq(db_idempotency_purge(db, 60, &deleted), DB_OK); /* asks for 60 s, gets 24 h */
+    ck_assert_int_ge(deleted, 1);
+    db_close(db);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM idempotency_keys WHERE key = 'new-key' AND tenant_id = "
+                                "(SELECT id FROM tenants WHERE name = $1)"), 1);
+    ck_assert_int_eq(count_rows("SELECT count(*) FROM idempotency_keys WHERE key = 'old-key' AND tenant_id = "
+                                "(SELECT id FROM tenants WHERE name = $1)"), 0);
+}
+END_TEST
+
+Suite *cases_suite(void)
+{
+    Suite *s = suite_create("cases");
+    TCase *tc = tcase_create("store");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, create_read_outcome_buyer);
+    tcase_add_test(tc, other_tenants_see_404);
+    tcase_add_test(tc, concurrent_claims_for_one_buyer_see_each_other);
+    tcase_add_test(tc, concurrent_retries_with_one_key_record_one_case);
+    tcase_add_test(tc, dry_run_writes_nothing);
+    tcase_add_test(tc, repeated_same_category_claims_turn_firm);
+    tcase_add_test(tc, confirmed_abuse_feeds_the_next_decision);
+    tcase_add_test(tc, invalid_cases_are_refused_whole);
+    tcase_add_test(tc, outage_mid_run_loses_nothing);
+    tcase_add_test(tc, idempotency_keys_kept_a_day_then_purged);
+    suite_add_tcase(s, tc);
+    return s;
+}
