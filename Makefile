@@ -84,6 +84,11 @@ bench-engine: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bench_engine
 	@$(BUILD)/bench_engine $(BENCH_ITERATIONS)
 
+# The service under wrk against pgbench running the same statements.
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/redress
+	@scripts/bench.sh
+
 # Installs only what is missing (apt-get; needs root on a fresh machine).
 deps:
 	@scripts/deps.sh

@@ -163,6 +163,11 @@ enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *bu
 /** Delete idempotency keys older than max(older_than_s, 24 h). */
 enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *deleted);
 
+/** Start the maintenance thread (idempotency keys older than 25 hours are
+ * purged every every_s seconds); stop it before exit. */
+int db_maintenance_start(unsigned every_s);
+void db_maintenance_stop(void);
+
 /** A connection made outside the per-thread pool (for the CLI): caller
  * frees it with db_close(). NULL on failure, with the reason in err. */
 struct db *db_open(const char *conninfo, char *err, size_t err_size);

@@ -66,6 +66,8 @@ static int run_serve(const struct config *cfg)
     struct http_server *server = http_server_start(cfg);
     if (server == NULL)
         return 1;
+    if (db_maintenance_start(600) != 0)
+        log_msg(LOG_WARN, "the maintenance thread did not start: old idempotency keys stay until restart");
     log_msg(LOG_INFO, "listening on http://%s%s%s:%u (%u threads)",
             strchr(cfg->listen_addr, ':') ? "[" : "", cfg->listen_addr,
             strchr(cfg->listen_addr, ':') ? "]" : "", http_server_port(server), cfg->threads);
@@ -74,6 +76,7 @@ static int run_serve(const struct config *cfg)
     log_msg(LOG_INFO, "received %s: finishing in-flight requests (up to %us)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_grace_s);
     http_server_stop(server, cfg->shutdown_grace_s);
+    db_maintenance_stop();
     db_thread_close();
     log_msg(LOG_INFO, "stopped");
     return 0;

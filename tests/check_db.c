@@ -103,6 +103,7 @@ static enum db_status conflicting_update(struct db *db, void *cls)
 {
     struct conflict_ctx *ctx = cls;
     ctx->attempts++;
+    ck_assert_int_eq(db_flush_begin(db), DB_OK);
     PGresult *res = PQexec(db->conn, "SELECT n FROM txn_probe WHERE id = 1");
     PQclear(res);
     if (ctx->attempts == 1)

@@ -68,35 +68,29 @@ static enum db_status check_idempotency_key(struct db *db, struct db_case_new *c
 {
     const char *const params[] = { tenant, c->idempotency_key };
     enum db_status status;
-    PGresult *res = db_exec(db, STMT_IDEMPOTENCY_LOCK, 2, params, &status);
+    PGresult *res = db_exec(db, STMT_IDEMPOTENCY_CLAIM, 2, params, &status);
     if (res == NULL)
         return status;
-    bool free_to_run = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (!free_to_run) {
+    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
         c->result = CASE_KEY_IN_FLIGHT;
-        return DB_OK;
-    }
-    res = db_exec(db, STMT_IDEMPOTENCY_LOOKUP, 2, params, &status);
-    if (res == NULL)
-        return status;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    char expected[2 + 64 + 1];
-    bytea_text(c->request_hash, 32, expected);
-    if (strcmp(PQgetvalue(res, 0, 0), expected) != 0) {
-        c->result = CASE_KEY_MISMATCH;
+        status = DB_OK;
+    } else if (PQgetisnull(res, 0, 1)) {
+        status = DB_NOT_FOUND;
     } else {
-        c->result = CASE_REPLAYED;
-        snprintf(c->replay_case_id, sizeof(c->replay_case_id), "%s", PQgetvalue(res, 0, 1));
-        free(c->replay_body);
-        c->replay_body = copy_value(res, 0, 3);
-        status = c->replay_body != NULL ? DB_OK : DB_ERROR;
+        char expected[2 + 64 + 1];
+        bytea_text(c->request_hash, 32, expected);
+        if (strcmp(PQgetvalue(res, 0, 1), expected) != 0) {
+            c->result = CASE_KEY_MISMATCH;
+        } else {
+            c->result = CASE_REPLAYED;
+            snprintf(c->replay_case_id, sizeof(c->replay_case_id), "%s", PQgetvalue(res, 0, 2));
+            free(c->replay_body);
+            c->replay_body = copy_value(res, 0, 4);
+            status = c->replay_body != NULL ? DB_OK : DB_ERROR;
+        }
     }
     PQclear(res);
-    return status == DB_NOT_FOUND ? DB_OK : status;
+    return status;
 }
 
 static enum db_status create_in_transaction(struct db *db, void *cls)
@@ -137,7 +131,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         c->tier, c->primary_action, c->currency, refund, order_value, remedy_cost, full_return, c->risk,
         c->request_json, c->response_body, c->created_at, c->idempotency_key, hash,
     };
-    res = db_exec(db, STMT_CASE_INSERT, 21, params, &status);
+    res = db_exec_commit(db, STMT_CASE_INSERT, 21, params, &status);
     if (res == NULL)
         /* The key's primary key is the last guard against a race on it:
          * run again, and the lookup will find the winner's response. */

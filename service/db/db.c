@@ -277,23 +277,124 @@ enum db_status db_classify(struct db *db, const PGresult *res)
     return DB_ERROR;
 }
 
+static enum db_status log_failure(struct db *db, enum db_stmt stmt, const PGresult *res)
+{
+    enum db_status status = db_classify(db, res);
+    if (status == DB_ERROR)
+        log_msg(LOG_ERROR, "statement %s failed: %s", db_stmt_name(stmt),
+                res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+    else if (status == DB_UNAVAILABLE)
+        log_msg(LOG_WARN, "statement %s: connection lost", db_stmt_name(stmt));
+    return status;
+}
+
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* [BEGIN] statement [COMMIT] in one round trip (libpq pipeline mode).
+ * Returns the statement's result, or NULL with *status set. The commit's
+ * outcome goes to db->committed / db->commit_status. */
+static PGresult *exec_pipelined(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
+                                bool with_begin, bool with_commit, enum db_status *status)
+{
+    PGconn *conn = db->conn;
+    PGresult *results[3] = { NULL, NULL, NULL };
+    int expected = (with_begin ? 1 : 0) + 1 + (with_commit ? 1 : 0), got = 0;
+    bool sent = PQenterPipelineMode(conn) == 1;
+    if (sent && with_begin)
+        sent = PQsendQueryParams(conn, db->begin_sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+    if (sent)
+        sent = PQsendQueryPrepared(conn, db_stmt_name(stmt), n_params, params, NULL, NULL, 0) == 1;
+    if (sent && with_commit)
+        sent = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    if (sent)
+        sent = PQpipelineSync(conn) == 1;
+    /* Each query yields its result and then NULL; the sync yields
+     * PGRES_PIPELINE_SYNC. A broken connection yields NULLs. */
+    for (int spins = 0; sent && spins < 4 * expected + 4; spins++) {
+        PGresult *res = PQgetResult(conn);
+        if (res == NULL) {
+            if (PQstatus(conn) != CONNECTION_OK)
+                break;
+            continue;
+        }
+        if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (got < expected)
+            results[got++] = res;
+        else
+            PQclear(res);
+    }
+    PQexitPipelineMode(conn);
+
+    int at = 0;
+    PGresult *begin = with_begin ? results[at++] : NULL;
+    PGresult *main_result = results[at++];
+    PGresult *commit = with_commit ? results[at] : NULL;
+    PGresult *out = NULL;
+    if (!sent || got < expected) {
+        *status = db_classify(db, NULL);
+        if (*status != DB_UNAVAILABLE)
+            *status = DB_UNAVAILABLE; /* an answer went missing: treat the connection as lost */
+    } else if (with_begin && !result_ok(begin)) {
+        *status = log_failure(db, stmt, begin);
+    } else if (!result_ok(main_result)) {
+        *status = log_failure(db, stmt, main_result);
+    } else {
+        *status = DB_OK;
+        out = main_result;
+        main_result = NULL;
+    }
+    if (with_commit) {
+        db->committed = *status == DB_OK && result_ok(commit);
+        if (*status == DB_OK && !db->committed)
+            db->commit_status = got < expected ? DB_UNAVAILABLE : db_classify(db, commit);
+    }
+    PQclear(begin);
+    PQclear(main_result);
+    PQclear(commit);
+    return out;
+}
+
 PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
                   enum db_status *status)
 {
+    if (db->begin_pending) {
+        db->begin_pending = false;
+        return exec_pipelined(db, stmt, n_params, params, true, false, status);
+    }
     PGresult *res = PQexecPrepared(db->conn, db_stmt_name(stmt), n_params, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    if (result_ok(res)) {
         *status = DB_OK;
         return res;
     }
-    *status = db_classify(db, res);
-    if (*status == DB_ERROR)
-        log_msg(LOG_ERROR, "statement %s failed: %s", db_stmt_name(stmt),
-                res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
-    else if (*status == DB_UNAVAILABLE)
-        log_msg(LOG_WARN, "statement %s: connection lost", db_stmt_name(stmt));
+    *status = log_failure(db, stmt, res);
     PQclear(res);
     return NULL;
+}
+
+PGresult *db_exec_commit(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
+                         enum db_status *status)
+{
+    bool with_begin = db->begin_pending;
+    db->begin_pending = false;
+    return exec_pipelined(db, stmt, n_params, params, with_begin, true, status);
+}
+
+enum db_status db_flush_begin(struct db *db)
+{
+    if (!db->begin_pending)
+        return DB_OK;
+    db->begin_pending = false;
+    PGresult *res = PQexec(db->conn, db->begin_sql);
+    enum db_status status = result_ok(res) ? DB_OK : db_classify(db, res);
+    PQclear(res);
+    return status;
 }
 
 /* Run a transaction-control command; classify its failure. */
@@ -318,16 +419,22 @@ static void backoff(int attempt)
 
 enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn_fn fn, void *cls)
 {
-    char begin[64];
-    snprintf(begin, sizeof(begin), "BEGIN ISOLATION LEVEL %s", isolation);
     bool reconnected = false;
     for (int attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
         struct db *db = *dbp;
-        enum db_status status = exec_simple(db, begin);
-        if (status == DB_OK)
-            status = fn(db, cls);
+        /* BEGIN travels with the first statement, COMMIT with the last
+         * when the callback uses db_exec_commit(): fewer round trips. */
+        snprintf(db->begin_sql, sizeof(db->begin_sql), "BEGIN ISOLATION LEVEL %s", isolation);
+        db->begin_pending = true;
+        db->committed = false;
+        db->commit_status = DB_OK;
+        enum db_status status = fn(db, cls);
+        bool began = !db->begin_pending;
+        db->begin_pending = false;
         if (status == DB_OK) {
-            status = exec_simple(db, "COMMIT");
+            if (db->committed || !began)
+                return DB_OK; /* committed in the pipeline, or nothing was sent */
+            status = db->commit_status != DB_OK ? db->commit_status : exec_simple(db, "COMMIT");
             if (status == DB_OK)
                 return DB_OK;
             if (status == DB_UNAVAILABLE) {
@@ -336,7 +443,8 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
                 *dbp = NULL;
                 return DB_COMMIT_UNKNOWN;
             }
-        } else if (PQstatus(db->conn) == CONNECTION_OK) {
+        } else if (began && PQstatus(db->conn) == CONNECTION_OK
+                   && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
             exec_simple(db, "ROLLBACK");
         }
         if (status == DB_SERIALIZATION) {

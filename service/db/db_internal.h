@@ -11,8 +11,7 @@ enum db_stmt {
     STMT_TENANT_ENSURE,
     STMT_API_KEY_INSERT,
     STMT_API_KEY_LOOKUP,
-    STMT_IDEMPOTENCY_LOCK,
-    STMT_IDEMPOTENCY_LOOKUP,
+    STMT_IDEMPOTENCY_CLAIM,
     STMT_BUYER_LOCK,
     STMT_BUYER_HISTORY,
     STMT_CASE_INSERT,
@@ -28,6 +27,13 @@ enum db_stmt {
 struct db {
     PGconn *conn;
     bool prepared;
+    /* Set by the transaction helper: the first statement carries BEGIN
+     * (one round trip, pipelined) ... */
+    bool begin_pending;
+    char begin_sql[64];
+    /* ... and db_exec_commit() sends the last one with COMMIT. */
+    bool committed;
+    enum db_status commit_status;
 };
 
 /** Name of a statement in statements.sql. */
@@ -45,6 +51,14 @@ const char *db_stmt_sql(enum db_stmt stmt);
  * returns NULL with *status classified (and the error logged). */
 PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
                   enum db_status *status);
+
+/** db_exec, then COMMIT in the same round trip (pipelined). Only inside
+ * db_run_transaction; the helper then reports the commit's outcome. */
+PGresult *db_exec_commit(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
+                         enum db_status *status);
+
+/** Send a pending BEGIN now (for callbacks that use libpq directly). */
+enum db_status db_flush_begin(struct db *db);
 
 /** Classify a failed result (NULL allowed) on this connection. */
 enum db_status db_classify(struct db *db, const PGresult *res);

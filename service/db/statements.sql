@@ -15,13 +15,14 @@ SELECT t.id, t.name, k.digest
 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
 WHERE k.prefix = $1 AND k.revoked_at IS NULL;
 
--- name: idempotency_lock
--- Held until the transaction ends: a second request with this key meanwhile is "in flight".
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7469811405));
-
--- name: idempotency_lookup
-SELECT request_hash, case_id, response_status, response_body
-FROM idempotency_keys WHERE tenant_id = $1 AND key = $2;
+-- name: idempotency_claim
+-- The lock is held until the transaction ends: another request with this key
+-- meanwhile is "in flight". The lookup's snapshot may predate the lock; the
+-- key's primary key catches that race (the transaction runs again and replays).
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7469811405)),
+       k.request_hash, k.case_id, k.response_status, k.response_body
+FROM (VALUES (1)) AS one (x)
+LEFT JOIN idempotency_keys k ON k.tenant_id = $1 AND k.key = $2;
 
 -- name: buyer_lock
 -- Upsert and row lock: concurrent claims for one buyer queue here.

@@ -1,0 +1,158 @@
+#!/bin/sh
+# make bench: the service under wrk against pgbench running the same SQL.
+#
+# Starts a throwaway PostgreSQL (synchronous_commit on, fsync on), seeds
+# BENCH_CASES cases over BENCH_BUYERS buyers for one tenant, then
+#   1. wrk drives POST /v1/cases (a fresh Idempotency-Key each, random buyers);
+#   2. pgbench runs the statements one such request executes, taken by name
+#      from service/db/statements.sql, with the same number of connections.
+# Prints req/s, p50/p99 latency of each, and the ratio service / pgbench.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+CASES=${BENCH_CASES:-1000000}
+BUYERS=${BENCH_BUYERS:-100000}
+SECONDS_EACH=${BENCH_SECONDS:-15}
+THREADS=${BENCH_THREADS:-4}
+CONNECTIONS=${BENCH_CONNECTIONS:-16}
+PORT=${BENCH_PORT:-18080}
+bindir=$(pg_config --bindir 2>/dev/null || ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+[ -x "$bindir/pgbench" ] || bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+tmp=$(mktemp -d /tmp/redress-bench.XXXXXX)
+chmod 755 "$tmp"
+[ "$(id -u)" -eq 0 ] && chown postgres "$tmp"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  scripts/pg.sh stop "$tmp/data" 2>/dev/null || true
+  [ -n "${BENCH_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+scripts/pg.sh init "$tmp/data"
+scripts/pg.sh start "$tmp/data" "$tmp" "$tmp/postgres.log" synchronous_commit=on shared_buffers=256MB max_connections=100
+psql_admin() { psql -X -q -h "$tmp" -p 5432 -U postgres -d postgres -tA "$@"; }
+psql_admin -c "CREATE DATABASE redress_bench"
+export REDRESS_DATABASE_URL="host=$tmp port=5432 dbname=redress_bench user=postgres"
+psql_bench() { psql -X -q -h "$tmp" -p 5432 -U postgres -d redress_bench -tA "$@"; }
+build/redress migrate 2>/dev/null
+key=$(build/redress apikey create --tenant bench 2>/dev/null | tail -n 1)
+prefix=$(echo "$key" | cut -c5-16)
+tenant_id=$(psql_bench -c "SELECT id FROM tenants WHERE name = 'bench'")
+
+echo "seeding $CASES cases over $BUYERS buyers..."
+psql_bench <<SQL
+INSERT INTO buyers (tenant_id, buyer_id) SELECT $tenant_id, 'B' || g FROM generate_series(1, $BUYERS) g;
+INSERT INTO cases (tenant_id, case_id, buyer_id, order_id, sku, channel, category, responsibility, tier,
+                   primary_action, currency, refund_amount, order_value, remedy_cost, full_return_cost, risk,
+                   request, decision, created_at)
+SELECT $tenant_id, gen_random_uuid(), 'B' || (1 + g % $BUYERS), 'O' || g, 'SKU-' || (g % 300), 'amazon',
+       (ARRAY['minor_defect','late_delivery','damaged_in_transit','defective','changed_mind'])[1 + g % 5],
+       'seller', 'goodwill', 'partial_refund', 'USD', 780, 3098, 780, 3618, 'low', '{}', '{}',
+       now() - (g % 400) * interval '1 day'
+FROM generate_series(1, $CASES) g;
+ANALYZE;
+SQL
+
+# ---- 1. the service under wrk ----
+REDRESS_PORT=$PORT REDRESS_THREADS=$THREADS REDRESS_LOG_LEVEL=warn build/redress serve 2>"$tmp/serve.log" &
+server_pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+cat > "$tmp/post.lua" <<LUA
+local counter = 0
+local categories = { "minor_defect", "late_delivery", "damaged_in_transit", "defective", "expectation_mismatch",
+                     "wrong_size_ordered", "changed_mind", "missing_parts", "lost_in_transit", "usage_question" }
+local languages = { "en", "en", "de", "fr", "es", "ja", "zh-CN" }
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  counter = counter + 1
+  local buyer = "B" .. math.random(1, $BUYERS)
+  local body = '{"channel":"amazon","order":{"order_id":"113-' .. math.random(1000000, 9999999) ..
+    '","sku":"SKU-' .. math.random(1, 300) .. '","currency":"USD","item_price":' .. math.random(500, 20000) ..
+    ',"shipping_paid":499,"delivered_at":"2026-11-05T16:00:00Z"},"buyer":{"buyer_id":"' .. buyer ..
+    '","name":"Jane","language":"' .. languages[math.random(1, #languages)] .. '"},"issue":{"category":"' ..
+    categories[math.random(1, #categories)] .. '"}}'
+  local headers = { ["Authorization"] = "Bearer $key", ["Content-Type"] = "application/json",
+                    ["Idempotency-Key"] = "bench-" .. math.random(1, 2^30) .. "-" .. counter }
+  return wrk.format("POST", "/v1/cases", headers, body)
+end
+LUA
+# One real request and its real response: pgbench stores the same sizes.
+sample_request='{"channel":"amazon","order":{"order_id":"113-1234567-1234567","sku":"SKU-1","currency":"USD","item_price":2599,"shipping_paid":499,"delivered_at":"2026-11-05T16:00:00Z"},"buyer":{"buyer_id":"B1","name":"Jane","language":"en"},"issue":{"category":"minor_defect"}}'
+curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json" -d "$sample_request" \
+  "http://127.0.0.1:$PORT/v1/cases" > "$tmp/sample_response.json"
+echo "wrk: $CONNECTIONS connections for ${SECONDS_EACH}s against $THREADS service threads..."
+cpu_of() { # CPU seconds (user+system) of the processes named $1
+  for p in $(pgrep -x "$1"); do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{ s += $1 } END { printf "%.1f", s / hz }'
+}
+pg_before=$(cpu_of postgres); svc_before=$(cpu_of redress)
+wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --latency -s "$tmp/post.lua" "http://127.0.0.1:$PORT" > "$tmp/wrk.txt" &
+wrk_pid=$!
+sleep $((SECONDS_EACH - 1))
+wrk_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$wrk_pid/stat")
+wait "$wrk_pid"
+pg_cpu=$(awk -v a="$(cpu_of postgres)" -v b="$pg_before" 'BEGIN { printf "%.1f", a - b }')
+svc_cpu=$(awk -v a="$(cpu_of redress)" -v b="$svc_before" 'BEGIN { printf "%.1f", a - b }')
+non2xx=$(grep -o "Non-2xx or 3xx responses: [0-9]*" "$tmp/wrk.txt" | grep -o "[0-9]*$" || echo 0)
+service_rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.txt")
+service_p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.txt")
+service_p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.txt")
+recorded=$(psql_bench -c "SELECT count(*) FROM idempotency_keys")
+kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+
+# ---- 2. pgbench, the same statements from statements.sql ----
+# statement NAME VAR1 VAR2 ...: the named statement with $1.. as :VAR1..
+statement() {
+  name=$1; shift
+  sql=$(awk -v want="-- name: $name" '
+        $0 == want { on = 1; next }
+        /^-- name: / { on = 0 }
+        on && !/^--/ && NF { print }' service/db/statements.sql)
+  n=$#
+  while [ "$n" -ge 1 ]; do
+    eval "var=\${$n}"
+    sql=$(printf '%s' "$sql" | sed "s/\\\$$n\\([^0-9]\\|\$\\)/:$var\\1/g")
+    n=$((n - 1))
+  done
+  printf '%s\n' "$sql"
+}
+# Grouped into round trips as the service sends them (db.c pipelines BEGIN
+# with the first statement and COMMIT with the last; API keys are cached).
+# The first line only makes this run's values (a fresh key, a random buyer).
+{
+  printf '%s\n' "\\set buyer_n random(1, $BUYERS)"
+  printf '%s\n' "SELECT 'B' || :buyer_n AS buyer, gen_random_uuid() AS cid \\gset"
+  printf '%s\n' '\startpipeline' 'BEGIN ISOLATION LEVEL READ COMMITTED;'
+  statement idempotency_claim tenant cid
+  printf '%s\n' '\endpipeline'
+  statement buyer_lock tenant buyer
+  statement buyer_history tenant buyer category currency
+  printf '%s\n' '\startpipeline'
+  statement case_insert tenant cid buyer order_id sku channel category resp tier primary currency refund \
+            order_value cost full_return risk req decision created_at cid hash
+  printf '%s\n' 'COMMIT;' '\endpipeline'
+} > "$tmp/case.pgbench"
+echo "pgbench: $THREADS connections for ${SECONDS_EACH}s, script generated from statements.sql..."
+cd "$tmp"
+"$bindir/pgbench" -n -h "$tmp" -p 5432 -U postgres -M prepared -c "$THREADS" -j 2 -T "$SECONDS_EACH" \
+  -D prefix="$prefix" -D tenant="$tenant_id" -D category=minor_defect -D currency=USD -D order_id=113-1234567-1234567 \
+  -D sku=SKU-1 -D channel=amazon -D resp=seller -D tier=goodwill -D primary=partial_refund -D refund=780 \
+  -D order_value=3098 -D cost=780 -D full_return=3618 -D risk=low -D req="$sample_request" -D decision="$(cat "$tmp/sample_response.json")" \
+  -D created_at=2026-11-22T10:00:00Z -D hash='\x00' \
+  -l --log-prefix="$tmp/pgbench" -f "$tmp/case.pgbench" redress_bench > "$tmp/pgbench.txt" 2>&1 || { cat "$tmp/pgbench.txt"; exit 1; }
+cd "$root"
+pg_tps=$(awk '/^tps/ { print $3; exit }' "$tmp/pgbench.txt")
+# per-transaction log: the third field is the latency in microseconds
+cat "$tmp"/pgbench.* | awk '{ print $3 }' | sort -n > "$tmp/latencies"
+count=$(wc -l < "$tmp/latencies")
+pg_p50=$(awk -v n="$count" 'NR == int(n * 0.50) + 1 { printf "%.2fms", $1 / 1000 }' "$tmp/latencies")
+pg_p99=$(awk -v n="$count" 'NR == int(n * 0.99) + 1 { printf "%.2fms", $1 / 1000 }' "$tmp/latencies")
+
+echo
+echo "seeded: $CASES cases for one tenant; service recorded $recorded more (non-2xx: $non2xx)"
+printf '%-28s %10s %10s %10s\n' "" "req/s" "p50" "p99"
+printf '%-28s %10s %10s %10s\n' "service (wrk, HTTP+engine)" "$service_rps" "$service_p50" "$service_p99"
+printf '%-28s %10s %10s %10s\n' "pgbench (same statements)" "$pg_tps" "$pg_p50" "$pg_p99"
+awk -v s="$service_rps" -v p="$pg_tps" 'BEGIN { printf "ratio service / pgbench: %.2f (goal: at least 0.80)\n", s / p }'
+echo "CPU seconds during the wrk run (2 cores, ${SECONDS_EACH}s): wrk $wrk_cpu, service $svc_cpu, postgres $pg_cpu"
