@@ -163,6 +163,13 @@ enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *bu
 /** Delete idempotency keys older than max(older_than_s, 24 h). */
 enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *deleted);
 
+/** Counters for /metrics, exact under concurrency. */
+struct db_stats {
+    unsigned long unavailable, serialization, other; /* failed statements */
+    unsigned long connects, reconnects;
+};
+void db_stats_read(struct db_stats *out);
+
 /** Start the maintenance thread (idempotency keys older than 25 hours are
  * purged every every_s seconds); stop it before exit. */
 int db_maintenance_start(unsigned every_s);

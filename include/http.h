@@ -95,6 +95,11 @@ enum http_match { HTTP_MATCH_OK, HTTP_MATCH_NO_PATH, HTTP_MATCH_NO_METHOD };
 enum http_match http_route_find(const char *method, const char *path, const struct http_route **out,
                                 char *args[HTTP_MAX_PATH_ARGS], char *allow, size_t allow_size);
 
+/** Position of a route in the table (-1 for none), and every route's
+ * metrics label ("GET /v1/cases/{}"); returns how many were written. */
+int http_route_index(const struct http_route *route);
+int http_route_names(const char **names, int max);
+
 /* ---- reply.c: every response goes through these ---- */
 
 /** Queue a header for the response (value is copied). */

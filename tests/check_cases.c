@@ -421,6 +421,62 @@ START_TEST(idempotency_keys_kept_a_day_then_purged)
 }
 END_TEST
 
+static void *five_me_requests(void *arg)
+{
+    (void)arg;
+    const char *headers[] = { auth_header, NULL };
+    for (int i = 0; i < 5; i++) {
+        struct th_response r;
+        th_request(srv.port, "GET", "/v1/me", headers, NULL, 0, &r);
+        th_response_free(&r);
+    }
+    return NULL;
+}
+
+/* The value of one exposition line, or -1 when it is absent. */
+static long metric(const char *text, const char *series)
+{
+    char needle[256];
+    snprintf(needle, sizeof(needle), "\n%s ", series);
+    const char *at = strstr(text, needle);
+    return at ? atol(at + strlen(needle)) : -1;
+}
+
+START_TEST(metrics_count_exactly_under_concurrency)
+{
+    enum { THREADS = 40 };
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&threads[i], NULL, five_me_requests, NULL);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    struct th_response r;
+    post_case(NULL, auth_header, case_body("M1", "minor_defect", NULL), NULL, &r);
+    th_response_free(&r);
+    post_case(NULL, auth_header, case_body("M2", "minor_defect", NULL), NULL, &r);
+    th_response_free(&r);
+    post_case(NULL, auth_header, case_body("M3", "wrong_item", NULL), NULL, &r);
+    th_response_free(&r);
+    th_request(srv.port, "GET", "/nope", NULL, NULL, 0, &r);
+    th_response_free(&r);
+    th_request(srv.port, "GET", "/metrics", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    char type[128];
+    ck_assert(th_header(&r, "Content-Type", type, sizeof(type)));
+    ck_assert(strncmp(type, "text/plain", 10) == 0);
+    ck_assert_int_eq(metric(r.body, "redress_http_requests_total{route=\"GET /v1/me\",status=\"200\"}"), 200);
+    ck_assert_int_eq(metric(r.body, "redress_http_request_duration_seconds_count{route=\"GET /v1/me\"}"), 200);
+    ck_assert_int_eq(metric(r.body, "redress_http_request_duration_seconds_bucket{route=\"GET /v1/me\",le=\"+Inf\"}"), 200);
+    ck_assert_int_eq(metric(r.body, "redress_http_requests_total{route=\"POST /v1/cases\",status=\"201\"}"), 3);
+    ck_assert_int_eq(metric(r.body, "redress_http_requests_total{route=\"unmatched\",status=\"404\"}"), 1);
+    ck_assert_int_eq(metric(r.body, "redress_decisions_total{tier=\"goodwill\",category=\"minor_defect\"}"), 2);
+    ck_assert_int_eq(metric(r.body, "redress_decisions_total{tier=\"top\",category=\"wrong_item\"}"), 1);
+    ck_assert_int_ge(metric(r.body, "redress_db_connects_total"), 1);
+    ck_assert_int_ge(metric(r.body, "redress_db_errors_total{kind=\"unavailable\"}"), 0);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -437,6 +493,7 @@ Suite *cases_suite(void)
     tcase_add_test(tc, invalid_cases_are_refused_whole);
     tcase_add_test(tc, outage_mid_run_loses_nothing);
     tcase_add_test(tc, idempotency_keys_kept_a_day_then_purged);
+    tcase_add_test(tc, metrics_count_exactly_under_concurrency);
     suite_add_tcase(s, tc);
     return s;
 }

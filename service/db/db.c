@@ -1,5 +1,6 @@
 /* Per-thread connections, statement execution and the transaction helper. */
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,24 @@
 
 enum { TXN_MAX_ATTEMPTS = 8 };
 
+static atomic_ulong stat_unavailable, stat_serialization, stat_other, stat_connects, stat_reconnects;
+
+void db_stats_read(struct db_stats *out)
+{
+    out->unavailable = atomic_load(&stat_unavailable);
+    out->serialization = atomic_load(&stat_serialization);
+    out->other = atomic_load(&stat_other);
+    out->connects = atomic_load(&stat_connects);
+    out->reconnects = atomic_load(&stat_reconnects);
+}
+
 static char *global_conninfo;
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 
 struct thread_slot {
     struct db *db;
+    bool had_connection; /* a later connect is a reconnect */
     struct timespec last_failure;
     bool failed_before;
 };
@@ -217,6 +230,7 @@ struct db *db_thread_connection(enum db_status *why)
     if (db == NULL) {
         if (strstr(err, "schema") != NULL)
             *why = DB_SCHEMA_NOT_READY;
+        atomic_fetch_add(&stat_unavailable, 1);
         log_msg(LOG_WARN, "database connection failed: %s", err);
     }
     if (db == NULL) {
@@ -224,8 +238,12 @@ struct db *db_thread_connection(enum db_status *why)
         clock_gettime(CLOCK_MONOTONIC, &slot->last_failure);
         return NULL;
     }
+    atomic_fetch_add(&stat_connects, 1);
+    if (slot->failed_before || slot->had_connection)
+        atomic_fetch_add(&stat_reconnects, 1);
     if (slot->failed_before)
         log_msg(LOG_INFO, "database connection restored");
+    slot->had_connection = true;
     slot->failed_before = false;
     slot->db = db;
     return db;
@@ -280,6 +298,12 @@ enum db_status db_classify(struct db *db, const PGresult *res)
 static enum db_status log_failure(struct db *db, enum db_stmt stmt, const PGresult *res)
 {
     enum db_status status = db_classify(db, res);
+    if (status == DB_UNAVAILABLE)
+        atomic_fetch_add(&stat_unavailable, 1);
+    else if (status == DB_SERIALIZATION)
+        atomic_fetch_add(&stat_serialization, 1);
+    else if (status == DB_ERROR)
+        atomic_fetch_add(&stat_other, 1);
     if (status == DB_ERROR)
         log_msg(LOG_ERROR, "statement %s failed: %s", db_stmt_name(stmt),
                 res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));

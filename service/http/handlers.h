@@ -8,6 +8,7 @@
 enum MHD_Result handle_healthz(struct http_request *req);
 enum MHD_Result handle_readyz(struct http_request *req);
 enum MHD_Result handle_me(struct http_request *req);
+enum MHD_Result handle_metrics(struct http_request *req);
 
 /* handlers_cases.c */
 enum MHD_Result handle_cases_create(struct http_request *req);

@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "validate.h"
 
 /* 1-255 printable ASCII characters (contract). */
@@ -147,6 +148,7 @@ enum MHD_Result handle_cases_create(struct http_request *req)
         snprintf(location, sizeof(location), "/v1/cases/%s", case_id);
         http_add_header(req, MHD_HTTP_HEADER_LOCATION, location);
         result = reply_body_text(req, 201, rec.response_body);
+        metrics_decision(eng_enum_parse(ENG_TIER_NAMES, TIER_COUNT, rec.tier), (int)c.issue.category);
     }
     db_case_new_cleanup(&rec);
     return result;

@@ -1,4 +1,6 @@
 /* The routing table, and matching a request against it. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +10,7 @@
 static const struct http_route ROUTES[] = {
     { "GET", "/healthz", handle_healthz, ROUTE_PUBLIC },
     { "GET", "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_DATABASE },
+    { "GET", "/metrics", handle_metrics, ROUTE_PUBLIC },
     { "GET", "/v1/me", handle_me, ROUTE_AUTH },
     { "POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY },
     { "GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH },
@@ -78,4 +81,30 @@ enum http_match http_route_find(const char *method, const char *path, const stru
         path_known = true;
     }
     return path_known ? HTTP_MATCH_NO_METHOD : HTTP_MATCH_NO_PATH;
+}
+
+enum { N_ROUTES = sizeof(ROUTES) / sizeof(ROUTES[0]) };
+
+/* "POST /v1/cases/{}/outcome": the metrics label of each route. */
+static char route_labels[N_ROUTES][64];
+static pthread_once_t labels_once = PTHREAD_ONCE_INIT;
+
+static void make_route_labels(void)
+{
+    for (int i = 0; i < N_ROUTES; i++)
+        snprintf(route_labels[i], sizeof(route_labels[i]), "%s %s", ROUTES[i].method, ROUTES[i].pattern);
+}
+
+int http_route_index(const struct http_route *route)
+{
+    return route != NULL ? (int)(route - ROUTES) : -1;
+}
+
+int http_route_names(const char **names, int max)
+{
+    pthread_once(&labels_once, make_route_labels);
+    int n = N_ROUTES < max ? N_ROUTES : max;
+    for (int i = 0; i < n; i++)
+        names[i] = route_labels[i];
+    return n;
 }

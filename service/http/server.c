@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -271,6 +272,7 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     if (line != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         json_object_set_new(line, "aborted", json_true());
     log_fields_new(LOG_INFO, line);
+    metrics_request(http_route_index(req->route), req->status, elapsed_ms(&req->started) / 1e3);
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);
 }
