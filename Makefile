@@ -32,7 +32,7 @@ objects = $(patsubst %.c,$(1)/obj/%.o,$(2))
 REL_LIB_OBJ  := $(call objects,$(BUILD),$(LIB_SRC)) $(BUILD)/obj/gen/embedded.o
 ASAN_LIB_OBJ := $(call objects,$(BUILD)/asan,$(LIB_SRC)) $(BUILD)/asan/obj/gen/embedded.o
 
-.PHONY: all build asan deps test test-run run apikey bench bench-engine clean format-check
+.PHONY: all build asan deps test run apikey bench bench-engine lint-spec clean
 all: build
 
 build: $(BUILD)/redress $(BUILD)/tests/check_redress
@@ -97,7 +97,12 @@ deps:
 # a throwaway PostgreSQL that scripts/test.sh starts and stops.
 test: deps
 	@$(MAKE) --no-print-directory build asan
+	@scripts/openapi.sh lint
 	@scripts/test.sh $(BUILD)/tests/check_redress $(BUILD)/asan/tests/check_redress
+
+# Lint openapi.yaml (Redocly CLI, pinned in tests/openapi).
+lint-spec:
+	@scripts/openapi.sh lint
 
 run: deps
 	@$(MAKE) --no-print-directory build

@@ -31,6 +31,7 @@ chmod +x "$tmp/ctl"
 export REDRESS_TEST_ADMIN_URL="host=$tmp port=5432 dbname=postgres user=postgres"
 export REDRESS_TEST_PG_CTL="$tmp/ctl"
 export REDRESS_TEST_ROOT="$root"
+export REDRESS_TEST_CAPTURE="$tmp/responses.jsonl"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
@@ -47,4 +48,7 @@ for suite in "$@"; do
 done
 
 [ "$failed" -eq 0 ] && echo "all $# test binaries passed" || echo "$failed of $# test binaries failed"
+# Every response the suites saw, against the spec.
+echo "== openapi.yaml against $(wc -l < "$REDRESS_TEST_CAPTURE") responses"
+"$root/scripts/openapi.sh" validate "$REDRESS_TEST_CAPTURE" || failed=$((failed + 1))
 [ "$failed" -eq 0 ]
