@@ -32,6 +32,7 @@ export REDRESS_TEST_ADMIN_URL="host=$tmp port=5432 dbname=postgres user=postgres
 export REDRESS_TEST_PG_CTL="$tmp/ctl"
 export REDRESS_TEST_ROOT="$root"
 export REDRESS_TEST_CAPTURE="$tmp/responses.jsonl"
+: > "$REDRESS_TEST_CAPTURE"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 

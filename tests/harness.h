@@ -16,6 +16,7 @@ Suite *http_suite(void);
 Suite *db_suite(void);
 Suite *engine_suite(void);
 Suite *cases_suite(void);
+Suite *deploy_suite(void);
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */
