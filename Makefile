@@ -98,6 +98,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory build asan
 	@scripts/openapi.sh lint
+	@POSTGRES_PASSWORD=compose-check docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 	@scripts/test.sh $(BUILD)/tests/check_redress $(BUILD)/asan/tests/check_redress
 
 # Lint openapi.yaml (Redocly CLI, pinned in tests/openapi).

@@ -1,9 +1,15 @@
 /* redress: the command line. serve | migrate | apikey create | --help */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "apikey.h"
 #include "config.h"
@@ -18,6 +24,7 @@ static const char USAGE[] =
     "  redress serve                        serve the HTTP API (applies pending migrations first)\n"
     "  redress migrate                      apply pending database migrations and exit\n"
     "  redress apikey create --tenant NAME  create the tenant if needed; print a new API key\n"
+    "  redress healthcheck                  exit 0 if this host's service answers GET /healthz\n"
     "  redress --help                       this text\n"
     "\n";
 
@@ -137,6 +144,28 @@ static int run_apikey_create(const struct config *cfg, const char *tenant_name)
     return rc;
 }
 
+/* For the container's HEALTHCHECK: a minimal GET of /healthz on this
+ * host's port, so that the image needs no HTTP client. */
+static int run_healthcheck(const struct config *cfg)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct timeval timeout = { 2, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    static const char REQUEST[] = "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    char reply[64] = "";
+    bool healthy = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0
+                   && send(fd, REQUEST, sizeof(REQUEST) - 1, 0) == (ssize_t)(sizeof(REQUEST) - 1)
+                   && recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 12
+                   && strncmp(reply + 8, " 200", 4) == 0;
+    if (fd >= 0)
+        close(fd);
+    fprintf(stderr, "redress: %s\n", healthy ? "healthy" : "unhealthy");
+    return healthy ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
@@ -152,6 +181,8 @@ int main(int argc, char **argv)
         return run_serve(&cfg);
     if (strcmp(argv[1], "migrate") == 0 && argc == 2)
         return run_migrate(&cfg);
+    if (strcmp(argv[1], "healthcheck") == 0 && argc == 2)
+        return run_healthcheck(&cfg);
     if (argc == 5 && strcmp(argv[1], "apikey") == 0 && strcmp(argv[2], "create") == 0
         && strcmp(argv[3], "--tenant") == 0)
         return run_apikey_create(&cfg, argv[4]);

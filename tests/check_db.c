@@ -235,6 +235,11 @@ START_TEST(cli_serve_stops_cleanly_on_sigterm)
     th_request(port, "GET", "/healthz", NULL, NULL, 0, &r);
     ck_assert_int_eq(r.status, 200);
     th_response_free(&r);
+    /* the container's HEALTHCHECK command agrees */
+    char out[512], port_text[16];
+    snprintf(port_text, sizeof(port_text), "%u", port);
+    setenv("REDRESS_PORT", port_text, 1);
+    ck_assert_int_eq(run_cli("healthcheck", out, sizeof(out)), 0);
     kill(pid, SIGTERM);
     bool stopped = false;
     while (fgets(line, sizeof(line), log) != NULL)
@@ -245,6 +250,8 @@ START_TEST(cli_serve_stops_cleanly_on_sigterm)
     ck_assert(WIFEXITED(status));
     ck_assert_int_eq(WEXITSTATUS(status), 0);
     ck_assert(stopped);
+    ck_assert_int_eq(run_cli("healthcheck", out, sizeof(out)), 1); /* nothing listens now */
+    unsetenv("REDRESS_PORT");
 }
 END_TEST
 
