@@ -164,35 +164,46 @@ enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_f
     return recorded ? DB_OK : DB_UNAVAILABLE;
 }
 
+/* Run a statement keyed by (tenant, id) and copy the first n text
+ * columns of its row (each malloc'd, caller frees). DB_NOT_FOUND when the
+ * tenant has no such row. */
+static enum db_status fetch_texts(struct db *db, enum db_stmt stmt, int64_t tenant_id, const char *id, int n,
+                                  char **out)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = NULL;
+    char tenant[24];
+    int_text(tenant_id, tenant);
+    const char *const params[] = { tenant, id };
+    enum db_status status;
+    PGresult *res = db_exec(db, stmt, 2, params, &status);
+    if (res == NULL)
+        return status;
+    status = PQntuples(res) == 0 ? DB_NOT_FOUND : DB_OK;
+    for (int i = 0; status == DB_OK && i < n; i++)
+        if ((out[i] = copy_value(res, 0, i)) == NULL)
+            status = DB_ERROR;
+    PQclear(res);
+    if (status != DB_OK)
+        for (int i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    return status;
+}
+
 enum db_status db_case_get(struct db *db, int64_t tenant_id, const char *case_id, char **request_json,
                            char **decision_json, char **outcomes_json)
 {
     *request_json = *decision_json = *outcomes_json = NULL;
     if (!crypto_uuid_valid(case_id))
         return DB_NOT_FOUND;
-    char tenant[24];
-    int_text(tenant_id, tenant);
-    const char *const params[] = { tenant, case_id };
-    enum db_status status;
-    PGresult *res = db_exec(db, STMT_CASE_GET, 2, params, &status);
-    if (res == NULL)
-        return status;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    *request_json = copy_value(res, 0, 0);
-    *decision_json = copy_value(res, 0, 1);
-    *outcomes_json = copy_value(res, 0, 2);
-    PQclear(res);
-    if (*request_json == NULL || *decision_json == NULL || *outcomes_json == NULL) {
-        free(*request_json);
-        free(*decision_json);
-        free(*outcomes_json);
-        *request_json = *decision_json = *outcomes_json = NULL;
-        return DB_ERROR;
-    }
-    return DB_OK;
+    char *texts[3];
+    enum db_status status = fetch_texts(db, STMT_CASE_GET, tenant_id, case_id, 3, texts);
+    *request_json = texts[0];
+    *decision_json = texts[1];
+    *outcomes_json = texts[2];
+    return status;
 }
 
 struct outcome_ctx {
@@ -242,21 +253,7 @@ enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *
 
 enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *buyer_id, char **json_out)
 {
-    *json_out = NULL;
-    char tenant[24];
-    int_text(tenant_id, tenant);
-    const char *const params[] = { tenant, buyer_id };
-    enum db_status status;
-    PGresult *res = db_exec(db, STMT_BUYER_SUMMARY, 2, params, &status);
-    if (res == NULL)
-        return status;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    *json_out = copy_value(res, 0, 0);
-    PQclear(res);
-    return *json_out != NULL ? DB_OK : DB_ERROR;
+    return fetch_texts(db, STMT_BUYER_SUMMARY, tenant_id, buyer_id, 1, json_out);
 }
 
 enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *deleted)

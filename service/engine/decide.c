@@ -257,15 +257,22 @@ static const enum eng_responsibility DEFAULT_RESPONSIBILITY[CAT_COUNT] = {
     [CAT_SERVICE_COMPLAINT] = RESP_SELLER,
 };
 
+/* No loss to make good: an apology or explanation, and a small gesture
+ * (money on Amazon, a coupon elsewhere). */
+static void courtesy_with_gesture(struct rule *r, int gesture_percent, const char *situation)
+{
+    r->tier = TIER_COURTESY;
+    struct package sorry = pkg(ACT_EXPLANATION);
+    sorry.gesture_percent = gesture_percent;
+    offer(r, sorry);
+    r->situation = situation;
+}
+
 /* Buyer-subjective reasons on a personalised item: no return, a polite
  * explanation of why, and at most a small gesture (seed 002). */
 static void custom_no_return(struct rule *r, const struct eng_policy *p)
 {
-    r->tier = TIER_COURTESY;
-    struct package explain = pkg(ACT_EXPLANATION);
-    explain.gesture_percent = p->gesture_percent;
-    offer(r, explain);
-    r->situation = "custom_no_return";
+    courtesy_with_gesture(r, p->gesture_percent, "custom_no_return");
 }
 
 static bool beyond_return_window(const struct eng_case *c, const struct eng_policy *p, int64_t now)
@@ -374,16 +381,11 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
         alternative(r, pkg_return(ACT_RETURN_REFUND, true));
         alternative(r, custom ? pkg(ACT_REPLACEMENT) : pkg_return(ACT_EXCHANGE, true));
         break;
-    case CAT_PACKAGING_DAMAGED: {
-        r->tier = TIER_COURTESY;
-        struct package sorry = pkg(ACT_EXPLANATION);
-        sorry.gesture_percent = p->gesture_percent;
-        offer(r, sorry);
+    case CAT_PACKAGING_DAMAGED:
+        courtesy_with_gesture(r, p->gesture_percent, "packaging_only");
         if (!custom)
             alternative(r, pkg_return(ACT_RETURN_REFUND, true));
-        r->situation = "packaging_only";
         break;
-    }
     case CAT_EXPECTATION_MISMATCH:
         r->tier = TIER_GOODWILL;
         if (custom) {
@@ -446,14 +448,9 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
     case CAT_CANCELLATION_REQUEST:
         cancellation(r, m);
         break;
-    case CAT_SERVICE_COMPLAINT: {
-        r->tier = TIER_COURTESY;
-        struct package sorry = pkg(ACT_EXPLANATION);
-        sorry.gesture_percent = p->gesture_percent;
-        offer(r, sorry);
-        r->situation = "service_apology";
+    case CAT_SERVICE_COMPLAINT:
+        courtesy_with_gesture(r, p->gesture_percent, "service_apology");
         break;
-    }
     case CAT_COUNT:
         break;
     }
