@@ -1,6 +1,7 @@
 # Redress: build on Debian bookworm, run on bookworm-slim with only the
 # runtime libraries, as a non-root user.
-#   podman build -t redress .      (see ../shared/tools/podman-local-base.sh)
+#   podman build --format docker -t redress .   (docker format keeps HEALTHCHECK;
+#                                                see ../shared/tools/podman-local-base.sh)
 #   podman run --rm redress migrate
 #   podman run -p 8080:8080 -e REDRESS_DATABASE_URL=... redress
 
