@@ -26,6 +26,7 @@ enum db_status {
     DB_UNAVAILABLE,      /* no connection, or it broke: answer 503 */
     DB_COMMIT_UNKNOWN,   /* the connection broke during COMMIT */
     DB_SCHEMA_NOT_READY, /* migrations are missing or were edited */
+    DB_SETTLED,          /* a transaction callback's "done, write nothing": rolled back */
     DB_ERROR,            /* anything else; logged where it happened */
 };
 
@@ -49,7 +50,8 @@ void db_thread_close(void);
 void db_after_request(struct db *db);
 
 /** A unit of work run inside one transaction.
- * Contract: return DB_OK to commit; any other status rolls back and is
+ * Contract: return DB_OK to commit; DB_SETTLED to roll back because there
+ * is nothing to write (returned as is); any other status rolls back and is
  * returned, except DB_SERIALIZATION, after which the helper runs the whole
  * callback again (so it must reset any output it wrote). A connection lost
  * before COMMIT is also run again, once, on a fresh connection. */

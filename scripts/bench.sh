@@ -5,14 +5,18 @@
 # BENCH_CASES cases over BENCH_BUYERS buyers for one tenant, then
 #   1. wrk drives POST /v1/cases (a fresh Idempotency-Key each, random buyers);
 #   2. pgbench runs the statements one such request executes, taken by name
-#      from service/db/statements.sql, with the same number of connections.
-# Prints req/s, p50/p99 latency of each, and the ratio service / pgbench.
+#      from service/db/statements.sql, grouped into round trips the same
+#      way, with as many connections as the service has.
+# The two alternate for BENCH_ROUNDS rounds (so that drift on a shared
+# machine hits both); each round prints req/s, p50/p99 and the ratio
+# service / pgbench, then the median ratio and the CPU each party used.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 CASES=${BENCH_CASES:-1000000}
 BUYERS=${BENCH_BUYERS:-100000}
-SECONDS_EACH=${BENCH_SECONDS:-15}
+SECONDS_EACH=${BENCH_SECONDS:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-4}
 CONNECTIONS=${BENCH_CONNECTIONS:-16}
 PORT=${BENCH_PORT:-18080}
@@ -31,7 +35,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 scripts/pg.sh init "$tmp/data"
-scripts/pg.sh start "$tmp/data" "$tmp" "$tmp/postgres.log" synchronous_commit=on shared_buffers=256MB max_connections=100
+scripts/pg.sh start "$tmp/data" "$tmp" "$tmp/postgres.log" synchronous_commit=on shared_buffers=256MB max_connections=100 ${BENCH_PG_EXTRA:-}
 psql_admin() { psql -X -q -h "$tmp" -p 5432 -U postgres -d postgres -tA "$@"; }
 psql_admin -c "CREATE DATABASE redress_bench"
 export REDRESS_DATABASE_URL="host=$tmp port=5432 dbname=redress_bench user=postgres"
@@ -58,7 +62,7 @@ SQL
 psql_bench -c "VACUUM (ANALYZE)"
 psql_bench -c "CHECKPOINT"
 
-# ---- 1. the service under wrk ----
+# ---- the service ----
 REDRESS_PORT=$PORT REDRESS_THREADS=$THREADS REDRESS_LOG_LEVEL=warn build/redress serve 2>"$tmp/serve.log" &
 server_pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -85,26 +89,8 @@ LUA
 sample_request='{"channel":"amazon","order":{"order_id":"113-1234567-1234567","sku":"SKU-1","currency":"USD","item_price":2599,"shipping_paid":499,"delivered_at":"2026-11-05T16:00:00Z"},"buyer":{"buyer_id":"B1","name":"Jane","language":"en"},"issue":{"category":"minor_defect"}}'
 curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json" -d "$sample_request" \
   "http://127.0.0.1:$PORT/v1/cases" > "$tmp/sample_response.json"
-echo "wrk: $CONNECTIONS connections for ${SECONDS_EACH}s against $THREADS service threads..."
-cpu_of() { # CPU seconds (user+system) of the processes named $1
-  for p in $(pgrep -x "$1"); do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{ s += $1 } END { printf "%.1f", s / hz }'
-}
-pg_before=$(cpu_of postgres); svc_before=$(cpu_of redress)
-wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --latency -s "$tmp/post.lua" "http://127.0.0.1:$PORT" > "$tmp/wrk.txt" &
-wrk_pid=$!
-sleep $((SECONDS_EACH - 1))
-wrk_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$wrk_pid/stat")
-wait "$wrk_pid"
-pg_cpu=$(awk -v a="$(cpu_of postgres)" -v b="$pg_before" 'BEGIN { printf "%.1f", a - b }')
-svc_cpu=$(awk -v a="$(cpu_of redress)" -v b="$svc_before" 'BEGIN { printf "%.1f", a - b }')
-non2xx=$(grep -o "Non-2xx or 3xx responses: [0-9]*" "$tmp/wrk.txt" | grep -o "[0-9]*$" || echo 0)
-service_rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.txt")
-service_p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.txt")
-service_p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.txt")
-recorded=$(psql_bench -c "SELECT count(*) FROM idempotency_keys")
-kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 
-# ---- 2. pgbench, the same statements from statements.sql ----
+# ---- pgbench's script: the same statements from statements.sql ----
 # statement NAME VAR1 VAR2 ...: the named statement with $1.. as :VAR1..
 statement() {
   name=$1; shift
@@ -120,42 +106,73 @@ statement() {
   done
   printf '%s\n' "$sql"
 }
-# Grouped into round trips as the service sends them (db.c pipelines BEGIN
-# with the first statement and COMMIT with the last; API keys are cached).
+# Grouped into round trips as the service sends them: BEGIN, the key's
+# claim, the buyer's lock and history in one pipeline; the insert and
+# COMMIT in another (db.c, cases.c). API keys are cached by the service.
 # The first line only makes this run's values (a fresh key, a random buyer).
 {
   printf '%s\n' "\\set buyer_n random(1, $BUYERS)"
   printf '%s\n' "SELECT 'B' || :buyer_n AS buyer, gen_random_uuid() AS cid \\gset"
   printf '%s\n' '\startpipeline' 'BEGIN ISOLATION LEVEL READ COMMITTED;'
   statement idempotency_claim tenant cid
-  printf '%s\n' '\endpipeline'
   statement buyer_lock tenant buyer
   statement buyer_history tenant buyer category currency
-  printf '%s\n' '\startpipeline'
+  printf '%s\n' '\endpipeline' '\startpipeline'
   statement case_insert tenant cid buyer order_id sku channel category resp tier primary currency refund \
             order_value cost full_return risk req decision created_at cid hash
   printf '%s\n' 'COMMIT;' '\endpipeline'
 } > "$tmp/case.pgbench"
-echo "pgbench: $THREADS connections for ${SECONDS_EACH}s, script generated from statements.sql..."
-cd "$tmp"
-"$bindir/pgbench" -n -h "$tmp" -p 5432 -U postgres -M prepared -c "$THREADS" -j 2 -T "$SECONDS_EACH" \
-  -D prefix="$prefix" -D tenant="$tenant_id" -D category=minor_defect -D currency=USD -D order_id=113-1234567-1234567 \
-  -D sku=SKU-1 -D channel=amazon -D resp=seller -D tier=goodwill -D primary=partial_refund -D refund=780 \
-  -D order_value=3098 -D cost=780 -D full_return=3618 -D risk=low -D req="$sample_request" -D decision="$(cat "$tmp/sample_response.json")" \
-  -D created_at=2026-11-22T10:00:00Z -D hash='\x00' \
-  -l --log-prefix="$tmp/pgbench" -f "$tmp/case.pgbench" redress_bench > "$tmp/pgbench.txt" 2>&1 || { cat "$tmp/pgbench.txt"; exit 1; }
-cd "$root"
-pg_tps=$(awk '/^tps/ { print $3; exit }' "$tmp/pgbench.txt")
-# per-transaction log: the third field is the latency in microseconds
-cat "$tmp"/pgbench.* | awk '{ print $3 }' | sort -n > "$tmp/latencies"
-count=$(wc -l < "$tmp/latencies")
-pg_p50=$(awk -v n="$count" 'NR == int(n * 0.50) + 1 { printf "%.2fms", $1 / 1000 }' "$tmp/latencies")
-pg_p99=$(awk -v n="$count" 'NR == int(n * 0.99) + 1 { printf "%.2fms", $1 / 1000 }' "$tmp/latencies")
 
+cpu_of() { # CPU seconds (user+system) of the processes named $1
+  for p in $(pgrep -x "$1"); do awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null; done |
+    awk -v hz="$(getconf CLK_TCK)" '{ s += $1 } END { printf "%.2f", s / hz }'
+}
+percentile() { # percentile P of the numbers in file F (microseconds) as ms
+  sort -n "$2" | awk -v p="$1" '{ v[NR] = $1 } END { if (NR) printf "%.2fms", v[int(NR * p) + 1] / 1000 }'
+}
+
+echo "$ROUNDS rounds of ${SECONDS_EACH}s each: wrk ($CONNECTIONS connections, $THREADS service threads), then pgbench ($THREADS connections)"
+printf '%-6s %12s %10s %10s   %12s %10s %10s   %6s\n' round "service r/s" p50 p99 "pgbench t/s" p50 p99 ratio
+: > "$tmp/ratios"; svc_cpu=0; svc_pg_cpu=0; svc_n=0; bench_pg_cpu=0; bench_n=0
+for round in $(seq 1 "$ROUNDS"); do
+  # the service under wrk
+  pg0=$(cpu_of postgres); s0=$(cpu_of redress); n0=$(psql_bench -c "SELECT count(*) FROM cases")
+  wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --latency -s "$tmp/post.lua" "http://127.0.0.1:$PORT" > "$tmp/wrk.txt"
+  n1=$(psql_bench -c "SELECT count(*) FROM cases")
+  svc_pg_cpu=$(awk -v a="$(cpu_of postgres)" -v b="$pg0" -v c="$svc_pg_cpu" 'BEGIN { print c + a - b }')
+  svc_cpu=$(awk -v a="$(cpu_of redress)" -v b="$s0" -v c="$svc_cpu" 'BEGIN { print c + a - b }')
+  svc_n=$((svc_n + n1 - n0))
+  if grep -q "Non-2xx" "$tmp/wrk.txt"; then echo "wrk saw errors:"; cat "$tmp/wrk.txt"; exit 1; fi
+  s_rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.txt")
+  s_p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.txt"); s_p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.txt")
+
+  # pgbench, sampled before it ends (its backends exit with it)
+  rm -f "$tmp"/pgbench.*[0-9]
+  pg0=$(cpu_of postgres)
+  (cd "$tmp" && "$bindir/pgbench" -n -h "$tmp" -p 5432 -U postgres -M prepared -c "$THREADS" -j 2 -T "$SECONDS_EACH" \
+    -D tenant="$tenant_id" -D category=minor_defect -D currency=USD -D order_id=113-1234567-1234567 \
+    -D sku=SKU-1 -D channel=amazon -D resp=seller -D tier=goodwill -D primary=partial_refund -D refund=780 \
+    -D order_value=3098 -D cost=780 -D full_return=3618 -D risk=low -D req="$sample_request" \
+    -D decision="$(cat "$tmp/sample_response.json")" -D created_at=2026-11-22T10:00:00Z -D hash='\x00' \
+    -l --log-prefix="$tmp/pgbench" -f "$tmp/case.pgbench" redress_bench > "$tmp/pgbench.txt" 2>&1) &
+  pgbench_pid=$!
+  sleep $((SECONDS_EACH - 1))
+  bench_pg_cpu=$(awk -v a="$(cpu_of postgres)" -v b="$pg0" -v c="$bench_pg_cpu" 'BEGIN { print c + a - b }')
+  wait "$pgbench_pid" || { cat "$tmp/pgbench.txt"; exit 1; }
+  p_tps=$(awk '/^tps/ { printf "%.2f", $3; exit }' "$tmp/pgbench.txt")
+  bench_n=$(awk -v a="$bench_n" -v t="$p_tps" -v d="$SECONDS_EACH" 'BEGIN { printf "%.0f", a + t * (d - 1) }')
+  cat "$tmp"/pgbench.*[0-9] | awk '{ print $3 }' > "$tmp/latencies"
+  p_p50=$(percentile 0.50 "$tmp/latencies"); p_p99=$(percentile 0.99 "$tmp/latencies")
+  ratio=$(awk -v s="$s_rps" -v p="$p_tps" 'BEGIN { printf "%.2f", s / p }')
+  echo "$ratio" >> "$tmp/ratios"
+  printf '%-6s %12s %10s %10s   %12s %10s %10s   %6s\n' "$round" "$s_rps" "$s_p50" "$s_p99" "$p_tps" "$p_p50" "$p_p99" "$ratio"
+done
+median=$(sort -n "$tmp/ratios" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+# The service's own account of its database use over the run.
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep '^redress_db' | tr '\n' ' ' | sed 's/^/service database counters: /'; echo
 echo
-echo "seeded: $CASES cases for one tenant; service recorded $recorded more (non-2xx: $non2xx)"
-printf '%-28s %10s %10s %10s\n' "" "req/s" "p50" "p99"
-printf '%-28s %10s %10s %10s\n' "service (wrk, HTTP+engine)" "$service_rps" "$service_p50" "$service_p99"
-printf '%-28s %10s %10s %10s\n' "pgbench (same statements)" "$pg_tps" "$pg_p50" "$pg_p99"
-awk -v s="$service_rps" -v p="$pg_tps" 'BEGIN { printf "ratio service / pgbench: %.2f (goal: at least 0.80)\n", s / p }'
-echo "CPU seconds during the wrk run (2 cores, ${SECONDS_EACH}s): wrk $wrk_cpu, service $svc_cpu, postgres $pg_cpu"
+echo "seeded $CASES cases for one tenant; the service recorded $svc_n more, all 2xx"
+echo "ratio service / pgbench, median of $ROUNDS rounds: $median (goal: at least 0.80)"
+awk -v n="$svc_n" -v s="$svc_cpu" -v p="$svc_pg_cpu" -v q="$bench_pg_cpu" -v m="$bench_n" 'BEGIN {
+  printf "CPU per request: service %.0f us + postgres %.0f us; per pgbench transaction: postgres %.0f us\n",
+         s / n * 1e6, p / n * 1e6, q / m * 1e6 }'

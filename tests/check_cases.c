@@ -261,6 +261,14 @@ START_TEST(concurrent_retries_with_one_key_record_one_case)
     post_case("Idempotency-Key: order-113-retry", auth_header, case_body("RETRY-BUYER", "defective", NULL), NULL, &r);
     ck_assert_int_eq(r.status, 422);
     th_response_free(&r);
+    /* ... even for another buyer, which is then left without a trace */
+    post_case("Idempotency-Key: order-113-retry", auth_header, case_body("NEVER-SEEN", "defective", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 422);
+    th_response_free(&r);
+    const char *get[] = { auth_header, NULL };
+    th_request(srv.port, "GET", "/v1/buyers/NEVER-SEEN", get, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
     for (int i = 0; i < N; i++)
         th_response_free(&claims[i].r);
     ck_assert_int_eq(cases_of_tenant(), 1);

@@ -33,6 +33,19 @@ void db_case_new_cleanup(struct db_case_new *c)
     c->response_body = c->replay_body = NULL;
 }
 
+static void history_from_result(const PGresult *res, struct eng_history *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->cases_90d = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    out->cases_365d = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    out->same_category_90d = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    out->refunded_90d = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    out->refunded_amount_365d = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    out->spent_365d = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+    out->not_received_365d = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+    out->abuse_confirmed = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+}
+
 enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *buyer_id, const char *category,
                                 const char *currency, struct eng_history *out)
 {
@@ -43,15 +56,7 @@ enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *bu
     PGresult *res = db_exec(db, STMT_BUYER_HISTORY, 4, params, &status);
     if (res == NULL)
         return status;
-    memset(out, 0, sizeof(*out));
-    out->cases_90d = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    out->cases_365d = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    out->same_category_90d = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    out->refunded_90d = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    out->refunded_amount_365d = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-    out->spent_365d = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-    out->not_received_365d = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-    out->abuse_confirmed = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+    history_from_result(res, out);
     PQclear(res);
     return DB_OK;
 }
@@ -62,37 +67,35 @@ struct create_ctx {
     void *cls;
 };
 
-/* Returns DB_OK with c->result set when the key settles the request
- * (replay, mismatch, in flight), or DB_NOT_FOUND to go on. */
-static enum db_status check_idempotency_key(struct db *db, struct db_case_new *c, const char *tenant)
+/* Read the key's claim: sets c->result and returns true when the key
+ * settles the request (in flight, mismatch, replay). */
+static bool key_settles(const PGresult *res, struct db_case_new *c, enum db_status *status)
 {
-    const char *const params[] = { tenant, c->idempotency_key };
-    enum db_status status;
-    PGresult *res = db_exec(db, STMT_IDEMPOTENCY_CLAIM, 2, params, &status);
-    if (res == NULL)
-        return status;
+    *status = DB_OK;
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
         c->result = CASE_KEY_IN_FLIGHT;
-        status = DB_OK;
-    } else if (PQgetisnull(res, 0, 1)) {
-        status = DB_NOT_FOUND;
-    } else {
-        char expected[2 + 64 + 1];
-        bytea_text(c->request_hash, 32, expected);
-        if (strcmp(PQgetvalue(res, 0, 1), expected) != 0) {
-            c->result = CASE_KEY_MISMATCH;
-        } else {
-            c->result = CASE_REPLAYED;
-            snprintf(c->replay_case_id, sizeof(c->replay_case_id), "%s", PQgetvalue(res, 0, 2));
-            free(c->replay_body);
-            c->replay_body = copy_value(res, 0, 4);
-            status = c->replay_body != NULL ? DB_OK : DB_ERROR;
-        }
+        return true;
     }
-    PQclear(res);
-    return status;
+    if (PQgetisnull(res, 0, 1))
+        return false;
+    char expected[2 + 64 + 1];
+    bytea_text(c->request_hash, 32, expected);
+    if (strcmp(PQgetvalue(res, 0, 1), expected) != 0) {
+        c->result = CASE_KEY_MISMATCH;
+        return true;
+    }
+    c->result = CASE_REPLAYED;
+    snprintf(c->replay_case_id, sizeof(c->replay_case_id), "%s", PQgetvalue(res, 0, 2));
+    free(c->replay_body);
+    c->replay_body = copy_value(res, 0, 4);
+    if (c->replay_body == NULL)
+        *status = DB_ERROR;
+    return true;
 }
 
+/* Two round trips: [BEGIN, key claim, buyer lock, history], then the
+ * insert with COMMIT. The history statement starts after the buyer lock is
+ * granted, so its snapshot holds every claim committed meanwhile. */
 static enum db_status create_in_transaction(struct db *db, void *cls)
 {
     struct create_ctx *ctx = cls;
@@ -100,23 +103,32 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     char tenant[24];
     int_text(c->tenant_id, tenant);
     c->result = CASE_CREATED;
-    enum db_status status;
-    if (c->idempotency_key != NULL) {
-        status = check_idempotency_key(db, c, tenant);
-        if (status != DB_NOT_FOUND)
-            return status; /* settled (commit: nothing was written) or failed */
-    }
+    const char *const key[] = { tenant, c->idempotency_key };
     const char *const buyer[] = { tenant, c->buyer_id };
-    PGresult *res = db_exec(db, STMT_BUYER_LOCK, 2, buyer, &status);
-    if (res == NULL)
-        return status;
-    PQclear(res);
-    /* A new statement, so a new snapshot: claims committed while we waited
-     * for the buyer's lock are in this history. */
+    const char *const history_params[] = { tenant, c->buyer_id, c->category, c->currency };
+    struct db_call calls[3];
+    int n = 0, claim = -1;
+    if (c->idempotency_key != NULL) {
+        claim = n;
+        calls[n++] = (struct db_call){ STMT_IDEMPOTENCY_CLAIM, 2, key, NULL, DB_OK };
+    }
+    calls[n++] = (struct db_call){ STMT_BUYER_LOCK, 2, buyer, NULL, DB_OK };
+    int history_call = n;
+    calls[n++] = (struct db_call){ STMT_BUYER_HISTORY, 4, history_params, NULL, DB_OK };
+    enum db_status status = db_exec_many(db, calls, n);
     struct eng_history history;
-    status = db_buyer_history(db, c->tenant_id, c->buyer_id, c->category, c->currency, &history);
+    bool settled = false;
+    if (status == DB_OK) {
+        if (claim >= 0)
+            settled = key_settles(calls[claim].result, c, &status);
+        history_from_result(calls[history_call].result, &history);
+    }
+    for (int i = 0; i < n; i++)
+        PQclear(calls[i].result);
     if (status != DB_OK)
         return status;
+    if (settled)
+        return DB_SETTLED; /* write nothing, not even the buyer's last_seen */
     if (ctx->decide(&history, c, ctx->cls) != 0)
         return DB_ERROR;
 
@@ -131,10 +143,10 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         c->tier, c->primary_action, c->currency, refund, order_value, remedy_cost, full_return, c->risk,
         c->request_json, c->response_body, c->created_at, c->idempotency_key, hash,
     };
-    res = db_exec_commit(db, STMT_CASE_INSERT, 21, params, &status);
+    PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 21, params, &status);
     if (res == NULL)
         /* The key's primary key is the last guard against a race on it:
-         * run again, and the lookup will find the winner's response. */
+         * run again, and the claim will find the winner's response. */
         return status == DB_CONFLICT ? DB_SERIALIZATION : status;
     PQclear(res);
     return DB_OK;
@@ -144,6 +156,8 @@ enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_f
 {
     struct create_ctx ctx = { c, decide, cls };
     enum db_status status = db_run_transaction(db, "READ COMMITTED", create_in_transaction, &ctx);
+    if (status == DB_SETTLED)
+        return DB_OK; /* c->result says how the key settled it */
     if (status != DB_COMMIT_UNKNOWN)
         return status;
     /* The commit may or may not have happened: ask a fresh connection. A

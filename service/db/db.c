@@ -40,7 +40,7 @@ const char *db_status_name(enum db_status status)
         [DB_OK] = "ok", [DB_NOT_FOUND] = "not_found", [DB_CONFLICT] = "conflict",
         [DB_SERIALIZATION] = "serialization", [DB_UNAVAILABLE] = "unavailable",
         [DB_COMMIT_UNKNOWN] = "commit_unknown", [DB_SCHEMA_NOT_READY] = "schema_not_ready",
-        [DB_ERROR] = "error",
+        [DB_SETTLED] = "settled", [DB_ERROR] = "error",
     };
     return NAMES[status];
 }
@@ -318,20 +318,23 @@ static bool result_ok(const PGresult *res)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-/* [BEGIN] statement [COMMIT] in one round trip (libpq pipeline mode).
- * Returns the statement's result, or NULL with *status set. The commit's
- * outcome goes to db->committed / db->commit_status. */
-static PGresult *exec_pipelined(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
-                                bool with_begin, bool with_commit, enum db_status *status)
+enum { PIPELINE_MAX = 8 };
+
+/* [BEGIN] calls... [COMMIT] in one round trip (libpq pipeline mode): the
+ * server runs them in order, each statement with its own snapshot. Fills
+ * every call's result or status; returns the first failure (or DB_OK). The
+ * commit's outcome goes to db->committed / db->commit_status. */
+static enum db_status exec_pipeline(struct db *db, struct db_call *calls, int n, bool with_begin, bool with_commit)
 {
     PGconn *conn = db->conn;
-    PGresult *results[3] = { NULL, NULL, NULL };
-    int expected = (with_begin ? 1 : 0) + 1 + (with_commit ? 1 : 0), got = 0;
-    bool sent = PQenterPipelineMode(conn) == 1;
+    PGresult *results[PIPELINE_MAX + 2] = { NULL };
+    int expected = (with_begin ? 1 : 0) + n + (with_commit ? 1 : 0), got = 0;
+    bool sent = n <= PIPELINE_MAX && PQenterPipelineMode(conn) == 1;
     if (sent && with_begin)
         sent = PQsendQueryParams(conn, db->begin_sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
-    if (sent)
-        sent = PQsendQueryPrepared(conn, db_stmt_name(stmt), n_params, params, NULL, NULL, 0) == 1;
+    for (int i = 0; sent && i < n; i++)
+        sent = PQsendQueryPrepared(conn, db_stmt_name(calls[i].stmt), calls[i].n_params, calls[i].params,
+                                   NULL, NULL, 0) == 1;
     if (sent && with_commit)
         sent = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
     if (sent)
@@ -356,41 +359,50 @@ static PGresult *exec_pipelined(struct db *db, enum db_stmt stmt, int n_params, 
     }
     PQexitPipelineMode(conn);
 
+    /* An answer went missing: the connection is as good as lost. */
+    enum db_status first = !sent || got < expected ? DB_UNAVAILABLE : DB_OK;
     int at = 0;
-    PGresult *begin = with_begin ? results[at++] : NULL;
-    PGresult *main_result = results[at++];
-    PGresult *commit = with_commit ? results[at] : NULL;
-    PGresult *out = NULL;
-    if (!sent || got < expected) {
-        *status = db_classify(db, NULL);
-        if (*status != DB_UNAVAILABLE)
-            *status = DB_UNAVAILABLE; /* an answer went missing: treat the connection as lost */
-    } else if (with_begin && !result_ok(begin)) {
-        *status = log_failure(db, stmt, begin);
-    } else if (!result_ok(main_result)) {
-        *status = log_failure(db, stmt, main_result);
-    } else {
-        *status = DB_OK;
-        out = main_result;
-        main_result = NULL;
+    if (with_begin) {
+        if (first == DB_OK && !result_ok(results[0]))
+            first = log_failure(db, calls[0].stmt, results[0]);
+        PQclear(results[at++]);
+    }
+    for (int i = 0; i < n; i++, at++) {
+        calls[i].result = NULL;
+        if (first != DB_OK) {
+            calls[i].status = first;
+            PQclear(results[at]);
+        } else if (!result_ok(results[at])) {
+            first = calls[i].status = log_failure(db, calls[i].stmt, results[at]);
+            PQclear(results[at]);
+        } else {
+            calls[i].status = DB_OK;
+            calls[i].result = results[at];
+        }
     }
     if (with_commit) {
-        db->committed = *status == DB_OK && result_ok(commit);
-        if (*status == DB_OK && !db->committed)
-            db->commit_status = got < expected ? DB_UNAVAILABLE : db_classify(db, commit);
+        db->committed = first == DB_OK && result_ok(results[at]);
+        if (first == DB_OK && !db->committed)
+            db->commit_status = got < expected ? DB_UNAVAILABLE : db_classify(db, results[at]);
+        PQclear(results[at]);
     }
-    PQclear(begin);
-    PQclear(main_result);
-    PQclear(commit);
-    return out;
+    return first;
+}
+
+enum db_status db_exec_many(struct db *db, struct db_call *calls, int n)
+{
+    bool with_begin = db->begin_pending;
+    db->begin_pending = false;
+    return exec_pipeline(db, calls, n, with_begin, false);
 }
 
 PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
                   enum db_status *status)
 {
     if (db->begin_pending) {
-        db->begin_pending = false;
-        return exec_pipelined(db, stmt, n_params, params, true, false, status);
+        struct db_call call = { stmt, n_params, params, NULL, DB_OK };
+        *status = db_exec_many(db, &call, 1);
+        return call.result;
     }
     PGresult *res = PQexecPrepared(db->conn, db_stmt_name(stmt), n_params, params, NULL, NULL, 0);
     if (result_ok(res)) {
@@ -407,7 +419,9 @@ PGresult *db_exec_commit(struct db *db, enum db_stmt stmt, int n_params, const c
 {
     bool with_begin = db->begin_pending;
     db->begin_pending = false;
-    return exec_pipelined(db, stmt, n_params, params, with_begin, true, status);
+    struct db_call call = { stmt, n_params, params, NULL, DB_OK };
+    *status = exec_pipeline(db, &call, 1, with_begin, true);
+    return call.result;
 }
 
 enum db_status db_flush_begin(struct db *db)
@@ -455,6 +469,11 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
         enum db_status status = fn(db, cls);
         bool began = !db->begin_pending;
         db->begin_pending = false;
+        if (status == DB_SETTLED) {
+            if (began && PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+                exec_simple(db, "ROLLBACK"); /* nothing was meant to be kept */
+            return DB_SETTLED;
+        }
         if (status == DB_OK) {
             if (db->committed || !began)
                 return DB_OK; /* committed in the pipeline, or nothing was sent */

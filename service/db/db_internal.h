@@ -52,6 +52,20 @@ const char *db_stmt_sql(enum db_stmt stmt);
 PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
                   enum db_status *status);
 
+/** One statement of a pipeline, and what came back for it. */
+struct db_call {
+    enum db_stmt stmt;
+    int n_params;
+    const char *const *params;
+    PGresult *result;        /* out: caller PQclear()s it; NULL on failure */
+    enum db_status status;   /* out */
+};
+
+/** Run the calls in one round trip (with a pending BEGIN in front). The
+ * server runs them in order, each with its own snapshot. Returns the first
+ * failure, or DB_OK. */
+enum db_status db_exec_many(struct db *db, struct db_call *calls, int n);
+
 /** db_exec, then COMMIT in the same round trip (pipelined). Only inside
  * db_run_transaction; the helper then reports the commit's outcome. */
 PGresult *db_exec_commit(struct db *db, enum db_stmt stmt, int n_params, const char *const *params,
