@@ -35,12 +35,25 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 scripts/pg.sh init "$tmp/data"
-scripts/pg.sh start "$tmp/data" "$tmp" "$tmp/postgres.log" synchronous_commit=on shared_buffers=256MB max_connections=100 ${BENCH_PG_EXTRA:-}
+extra=""
+[ -n "${BENCH_STATEMENTS:-}" ] && extra="shared_preload_libraries=pg_stat_statements"
+scripts/pg.sh start "$tmp/data" "$tmp" "$tmp/postgres.log" synchronous_commit=on shared_buffers=256MB max_connections=100 $extra
 psql_admin() { psql -X -q -h "$tmp" -p 5432 -U postgres -d postgres -tA "$@"; }
 psql_admin -c "CREATE DATABASE redress_bench"
 export REDRESS_DATABASE_URL="host=$tmp port=5432 dbname=redress_bench user=postgres"
 psql_bench() { psql -X -q -h "$tmp" -p 5432 -U postgres -d redress_bench -tA "$@"; }
 build/redress migrate 2>/dev/null
+[ -n "${BENCH_STATEMENTS:-}" ] && psql_bench -c "CREATE EXTENSION pg_stat_statements"
+# BENCH_STATEMENTS=1: where PostgreSQL spends its time, per phase
+statements() {
+  [ -n "${BENCH_STATEMENTS:-}" ] || return 0
+  echo "  $1, by total time:"
+  psql_bench -c "SELECT rpad(left(regexp_replace(query, '\s+', ' ', 'g'), 60), 60), calls,
+                        round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms,
+                        shared_blks_hit / greatest(calls, 1) AS hits_per_call
+                 FROM pg_stat_statements WHERE calls > 100 ORDER BY total_exec_time DESC LIMIT 8" | sed 's/^/    /'
+  psql_bench -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
 key=$(build/redress apikey create --tenant bench 2>/dev/null | tail -n 1)
 prefix=$(echo "$key" | cut -c5-16)
 tenant_id=$(psql_bench -c "SELECT id FROM tenants WHERE name = 'bench'")
@@ -143,6 +156,7 @@ for round in $(seq 1 "$ROUNDS"); do
   svc_cpu=$(awk -v a="$(cpu_of redress)" -v b="$s0" -v c="$svc_cpu" 'BEGIN { print c + a - b }')
   svc_n=$((svc_n + n1 - n0))
   if grep -q "Non-2xx" "$tmp/wrk.txt"; then echo "wrk saw errors:"; cat "$tmp/wrk.txt"; exit 1; fi
+  statements "the service"
   s_rps=$(awk '/Requests\/sec/ { print $2 }' "$tmp/wrk.txt")
   s_p50=$(awk '$1 == "50%" { print $2 }' "$tmp/wrk.txt"); s_p99=$(awk '$1 == "99%" { print $2 }' "$tmp/wrk.txt")
 
@@ -159,6 +173,7 @@ for round in $(seq 1 "$ROUNDS"); do
   sleep $((SECONDS_EACH - 1))
   bench_pg_cpu=$(awk -v a="$(cpu_of postgres)" -v b="$pg0" -v c="$bench_pg_cpu" 'BEGIN { print c + a - b }')
   wait "$pgbench_pid" || { cat "$tmp/pgbench.txt"; exit 1; }
+  statements "pgbench"
   p_tps=$(awk '/^tps/ { printf "%.2f", $3; exit }' "$tmp/pgbench.txt")
   bench_n=$(awk -v a="$bench_n" -v t="$p_tps" -v d="$SECONDS_EACH" 'BEGIN { printf "%.0f", a + t * (d - 1) }')
   cat "$tmp"/pgbench.*[0-9] | awk '{ print $3 }' > "$tmp/latencies"

@@ -134,6 +134,20 @@ START_TEST(transaction_helper_retries_serialization_failures)
 }
 END_TEST
 
+START_TEST(connections_plan_with_current_statistics)
+{
+    /* A generic plan cached while a table is empty (a seq scan) would stay
+     * while the table grows: the service plans every statement afresh. */
+    char err[256];
+    struct db *db = db_open(th_conninfo(), err, sizeof(err));
+    ck_assert_msg(db != NULL, "%s", err);
+    PGresult *res = PQexec(db->conn, "SHOW plan_cache_mode");
+    ck_assert_str_eq(PQgetvalue(res, 0, 0), "force_custom_plan");
+    PQclear(res);
+    db_close(db);
+}
+END_TEST
+
 /* ---- the command line ---- */
 
 static int run_cli(const char *args, char *out, size_t out_size)
@@ -264,6 +278,7 @@ Suite *db_suite(void)
     tcase_add_test(tc, edited_migration_stops_migrate);
     tcase_add_test(tc, concurrent_migrators_apply_each_once);
     tcase_add_test(tc, transaction_helper_retries_serialization_failures);
+    tcase_add_test(tc, connections_plan_with_current_statistics);
     suite_add_tcase(s, tc);
     TCase *cli = tcase_create("cli");
     tcase_set_timeout(cli, 120);

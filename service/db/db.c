@@ -106,8 +106,12 @@ PGconn *db_connect_raw(const char *conninfo, char *err, size_t err_size)
         return NULL;
     }
     PQsetNoticeProcessor(conn, notice_to_log, NULL);
-    /* A stuck statement must not hold a worker thread forever. */
-    PGresult *res = PQexec(conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'");
+    /* A stuck statement must not hold a worker thread forever. Every
+     * statement is planned with its values and current statistics: a
+     * generic plan made while a table was empty (a seq scan) would stay
+     * cached while the table grows, until autovacuum next analyzes it. */
+    PGresult *res = PQexec(conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s';"
+                                 " SET plan_cache_mode = force_custom_plan");
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
