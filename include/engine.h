@@ -249,6 +249,11 @@ struct eng_decision {
  * with a message in err. Call once at start, before eng_decide. */
 int eng_templates_init(char *err, size_t err_size);
 
+/** Load one language's templates from JSON text, with the same checks;
+ * on failure the language keeps what it had. (Start-up uses the embedded
+ * files; this is the same check, open to tests.) */
+int eng_templates_load(enum eng_language lang, const char *text, size_t len, char *err, size_t err_size);
+
 /** Map a BCP 47 tag to a reply language; *fell_back says when it is en
  * only because the tag is not supported. */
 enum eng_language eng_language_resolve(const char *tag, bool *fell_back);

@@ -645,6 +645,49 @@ START_TEST(case_validation_defaults_and_cross_field_rules)
 }
 END_TEST
 
+/* The embedded English file, with one sentence replaced. */
+static char *english_with(const char *section, const char *key, const char *text)
+{
+    const char *root = getenv("REDRESS_TEST_ROOT");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/service/engine/templates/en.json", root ? root : ".");
+    json_t *doc = json_load_file(path, 0, NULL);
+    ck_assert_ptr_nonnull(doc);
+    json_t *target = section ? json_object_get(doc, section) : doc;
+    if (text != NULL)
+        json_object_set_new(target, key, json_string(text));
+    else
+        json_object_del(target, key);
+    char *out = json_dumps(doc, 0);
+    json_decref(doc);
+    return out;
+}
+
+START_TEST(bad_templates_are_refused_with_a_clear_message)
+{
+    static const struct { const char *section, *key, *text, *expected; } CASES[] = {
+        { NULL, "close", "Thanks! Please leave us a 5-star review.", "close fails the amazon guard (review_request" },
+        { "remedy", "full_refund", "Refunded {amount}. Questions? Call +1 555 123 4567.", "phone_number" },
+        { "extra", "gesture_refund", "Here is 10% off your next order too.", "fails the amazon guard (coupon_marketing" },
+        { "remedy", "replacement", "A new one ships to {adress}.", "unknown placeholder" },
+        { "issue", "defective", NULL, "issue.defective is missing" },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        char *text = english_with(CASES[i].section, CASES[i].key, CASES[i].text);
+        char err[512] = "";
+        ck_assert_int_eq(eng_templates_load(LANG_EN, text, strlen(text), err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, CASES[i].expected) != NULL, "message '%s' should say '%s'", err, CASES[i].expected);
+        ck_assert(strstr(err, "en.json") != NULL);
+        free(text);
+    }
+    /* a coupon sentence is fine where coupons are: only Amazon's guard applies to the others */
+    char *fine = english_with("extra", "gesture_coupon", "As a thank-you, {gesture_percent}% off your next order.");
+    char err[512];
+    ck_assert_int_eq(eng_templates_load(LANG_EN, fine, strlen(fine), err, sizeof(err)), 0);
+    free(fine);
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -664,6 +707,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, guard_cases_from_data);
     tcase_add_test(tc, case_validation_names_every_bad_field);
     tcase_add_test(tc, case_validation_defaults_and_cross_field_rules);
+    tcase_add_test(tc, bad_templates_are_refused_with_a_clear_message);
     suite_add_tcase(s, tc);
     return s;
 }

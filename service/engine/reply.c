@@ -211,6 +211,53 @@ static bool render_check(enum eng_language lang, int key, char *err, size_t err_
     return true;
 }
 
+/* Parse and check one language's document; on success it becomes that
+ * language's templates (replacing any before). */
+static int load_language(enum eng_language lang, const char *text, size_t len, const char *path, char *err,
+                         size_t err_size)
+{
+    json_error_t error;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    if (doc == NULL) {
+        snprintf(err, err_size, "%s: line %d: %s", path, error.line, error.text);
+        return -1;
+    }
+    const char *declared = json_string_value(json_object_get(doc, "language"));
+    if (declared == NULL || strcmp(declared, ENG_LANGUAGE_TAGS[lang]) != 0) {
+        snprintf(err, err_size, "%s: \"language\" must be \"%s\"", path, ENG_LANGUAGE_TAGS[lang]);
+        json_decref(doc);
+        return -1;
+    }
+    const char *previous[N_KEYS];
+    memcpy(previous, sentences[lang], sizeof(previous));
+    for (int k = 0; k < N_KEYS; k++) {
+        sentences[lang][k] = lookup(doc, KEYS[k].path);
+        if (sentences[lang][k] == NULL || sentences[lang][k][0] == '\0') {
+            snprintf(err, err_size, "%s: %s is missing", path, KEYS[k].path);
+            memcpy(sentences[lang], previous, sizeof(previous));
+            json_decref(doc);
+            return -1;
+        }
+    }
+    for (int k = 0; k < N_KEYS; k++) {
+        if (!render_check(lang, k, err, err_size)) {
+            memcpy(sentences[lang], previous, sizeof(previous));
+            json_decref(doc);
+            return -1;
+        }
+    }
+    json_decref(documents[lang]);
+    documents[lang] = doc;
+    return 0;
+}
+
+int eng_templates_load(enum eng_language lang, const char *text, size_t len, char *err, size_t err_size)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "service/engine/templates/%s.json", ENG_LANGUAGE_TAGS[lang]);
+    return load_language(lang, text, len, path, err, err_size);
+}
+
 int eng_templates_init(char *err, size_t err_size)
 {
     for (int lang = 0; lang < LANG_COUNT; lang++) {
@@ -223,34 +270,8 @@ int eng_templates_init(char *err, size_t err_size)
             snprintf(err, err_size, "%s is missing", path);
             return -1;
         }
-        json_error_t error;
-        json_t *doc = json_loadb(file->data, file->size, JSON_REJECT_DUPLICATES, &error);
-        if (doc == NULL) {
-            snprintf(err, err_size, "%s: line %d: %s", path, error.line, error.text);
+        if (load_language((enum eng_language)lang, file->data, file->size, path, err, err_size) != 0)
             return -1;
-        }
-        const char *declared = json_string_value(json_object_get(doc, "language"));
-        if (declared == NULL || strcmp(declared, ENG_LANGUAGE_TAGS[lang]) != 0) {
-            snprintf(err, err_size, "%s: \"language\" must be \"%s\"", path, ENG_LANGUAGE_TAGS[lang]);
-            json_decref(doc);
-            return -1;
-        }
-        for (int k = 0; k < N_KEYS; k++) {
-            sentences[lang][k] = lookup(doc, KEYS[k].path);
-            if (sentences[lang][k] == NULL || sentences[lang][k][0] == '\0') {
-                snprintf(err, err_size, "%s: %s is missing", path, KEYS[k].path);
-                json_decref(doc);
-                return -1;
-            }
-        }
-        documents[lang] = doc;
-        for (int k = 0; k < N_KEYS; k++) {
-            if (!render_check((enum eng_language)lang, k, err, err_size)) {
-                documents[lang] = NULL;
-                json_decref(doc);
-                return -1;
-            }
-        }
     }
     return 0;
 }
