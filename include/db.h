@@ -93,6 +93,26 @@ enum db_status db_api_key_insert(struct db *db, int64_t tenant_id, const char *p
 enum db_status db_api_key_lookup(struct db *db, const char *prefix, struct db_tenant *tenant,
                                  uint8_t digest[32]);
 
+/* ---- Cost settings (db/costs.c) ---- */
+
+/** A tenant's cost settings and one SKU's. -1 (or "") means not set. */
+struct db_cost_settings {
+    /* tenant-wide, percentages of the item price */
+    int landed_cost_percent, outbound_postage_percent, return_postage_percent, handling_percent, resale_percent;
+    int return_insurance;          /* -1 not set, 0, 1 */
+    /* the SKU's, per unit in sku_currency */
+    char sku_currency[4];          /* "" when the SKU has no settings */
+    int64_t unit_cost, outbound_postage, return_postage, handling;
+    int sku_resale_percent;
+};
+
+/** Both for (tenant, sku); all unset when there are none. */
+enum db_status db_cost_settings_get(struct db *db, int64_t tenant_id, const char *sku, struct db_cost_settings *out);
+/** Replace the tenant-wide settings (the tenant-wide fields of in). */
+enum db_status db_tenant_costs_put(struct db *db, int64_t tenant_id, const struct db_cost_settings *in);
+/** Replace one SKU's settings (the sku fields of in). */
+enum db_status db_sku_costs_put(struct db *db, int64_t tenant_id, const char *sku, const struct db_cost_settings *in);
+
 /* ---- Cases (db/cases.c) ---- */
 
 struct eng_history;
@@ -120,11 +140,12 @@ struct db_case_new {
     char replay_case_id[40];
 };
 
-/** Decide with the buyer's history, inside the transaction. Fill the
- * decision fields of c (freeing any response_body a previous attempt
- * left). Return 0, or -1 to roll back with DB_ERROR. May run more than
- * once. */
-typedef int (*db_decide_fn)(const struct eng_history *history, struct db_case_new *c, void *cls);
+/** Decide with the buyer's history and the seller's cost settings, inside
+ * the transaction. Fill the decision fields of c (freeing any
+ * response_body a previous attempt left). Return 0, or -1 to roll back
+ * with DB_ERROR. May run more than once. */
+typedef int (*db_decide_fn)(const struct eng_history *history, const struct db_cost_settings *costs,
+                            struct db_case_new *c, void *cls);
 
 /** In one transaction: honour the idempotency key, lock the buyer, read
  * the history, decide, record the case (and the key with its response).

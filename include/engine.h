@@ -75,6 +75,17 @@ bool eng_money_format(int64_t minor, const struct eng_currency *currency, enum e
 
 /* ---- input ---- */
 
+/* What the seller recorded for this SKU, in the case's currency and per
+ * unit; `set` says which values are known (a zeroed struct knows none). */
+enum {
+    SKU_UNIT_COST = 1, SKU_OUTBOUND_POSTAGE = 2, SKU_RETURN_POSTAGE = 4, SKU_HANDLING = 8, SKU_RESALE = 16,
+};
+struct eng_sku_costs {
+    unsigned set;
+    int64_t unit_cost, outbound_postage, return_postage, handling;
+    int resale_percent;
+};
+
 struct eng_case {
     const char *ticket_id;      /* may be NULL */
     enum eng_channel channel;
@@ -111,6 +122,7 @@ struct eng_case {
         bool chargeback;
         bool return_requested;
     } signals;
+    struct eng_sku_costs sku_costs; /* from the seller's settings, not the request */
 };
 
 /** What the store knows of this buyer with this tenant, before this case. */
@@ -237,6 +249,8 @@ struct eng_decision {
     char subject[ENG_SUBJECT_MAX];
     char body[ENG_BODY_MAX];
     struct eng_guard_result compliance;
+    int64_t unit_cost;                    /* the landed cost of one unit the costs used ... */
+    const char *unit_cost_source;         /* ... and where it came from: "case", "sku" or "ratio" */
     int64_t respond_by;                   /* Unix seconds */
     int64_t a_to_z_respond_by;            /* 0 when no A-to-z claim */
     int64_t chargeback_respond_by;        /* 0 when no chargeback */

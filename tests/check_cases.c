@@ -485,6 +485,93 @@ START_TEST(metrics_count_exactly_under_concurrency)
 }
 END_TEST
 
+static json_t *cost_of(json_t *decision)
+{
+    return json_object_get(decision, "cost");
+}
+
+static long breakdown_item(json_t *decision, const char *item)
+{
+    size_t i;
+    json_t *entry;
+    json_array_foreach(json_object_get(cost_of(decision), "breakdown"), i, entry)
+        if (strcmp(json_string_value(json_object_get(entry, "item")), item) == 0)
+            return (long)json_integer_value(json_object_get(entry, "amount"));
+    return -1;
+}
+
+START_TEST(seller_cost_settings_drive_the_costs)
+{
+    const char *put[] = { auth_header, "Content-Type: application/json", NULL };
+    const char *get[] = { auth_header, NULL };
+    struct th_response r;
+    const char *sku = "{\"currency\":\"USD\",\"unit_cost\":1200,\"outbound_postage\":300}";
+    th_request(srv.port, "PUT", "/v1/skus/MUG-01/costs", put, sku, strlen(sku), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "unit_cost")), 1200);
+    ck_assert(json_is_null(json_object_get(r.json, "handling")));
+    th_response_free(&r);
+    th_request(srv.port, "GET", "/v1/skus/MUG-01/costs", get, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(str_at(r.json, "currency", NULL), "USD");
+    th_response_free(&r);
+
+    /* a wrong item with no unit cost in the case: the SKU's numbers */
+    post_case(NULL, auth_header, case_body("COSTED-1", "wrong_item", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    ck_assert_int_eq(json_integer_value(json_object_get(cost_of(r.json), "unit_cost")), 1200);
+    ck_assert_str_eq(str_at(cost_of(r.json), "unit_cost_source", NULL), "sku");
+    ck_assert_int_eq(breakdown_item(r.json, "replacement_goods"), 1200);
+    ck_assert_int_eq(breakdown_item(r.json, "outbound_postage"), 300);
+    th_response_free(&r);
+    /* the case's own unit cost wins */
+    post_case(NULL, auth_header, case_body("COSTED-2", "wrong_item", ",\"unit_cost\":999"), NULL, &r);
+    ck_assert_str_eq(str_at(cost_of(r.json), "unit_cost_source", NULL), "case");
+    ck_assert_int_eq(breakdown_item(r.json, "replacement_goods"), 999);
+    th_response_free(&r);
+
+    /* tenant-wide ratios for every other SKU */
+    const char *tenant = "{\"landed_cost_percent\":50,\"return_insurance\":true}";
+    th_request(srv.port, "PUT", "/v1/settings/costs", put, tenant, strlen(tenant), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "landed_cost_percent")), 50);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "resale_percent")), 50); /* the default */
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "custom")), 2);
+    th_response_free(&r);
+    const char *other_sku = "{\"order\":{\"order_id\":\"1\",\"sku\":\"LAMP-9\",\"currency\":\"USD\",\"item_price\":2000},"
+                            "\"buyer\":{\"buyer_id\":\"COSTED-3\"},\"issue\":{\"category\":\"wrong_item\"}}";
+    post_case(NULL, auth_header, other_sku, NULL, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(cost_of(r.json), "unit_cost")), 1000);
+    ck_assert_str_eq(str_at(cost_of(r.json), "unit_cost_source", NULL), "ratio");
+    th_response_free(&r);
+    /* SKU amounts only count in their own currency */
+    const char *euros = "{\"order\":{\"order_id\":\"1\",\"sku\":\"MUG-01\",\"currency\":\"EUR\",\"item_price\":2000},"
+                        "\"buyer\":{\"buyer_id\":\"COSTED-4\"},\"issue\":{\"category\":\"wrong_item\"}}";
+    post_case(NULL, auth_header, euros, NULL, &r);
+    ck_assert_str_eq(str_at(cost_of(r.json), "unit_cost_source", NULL), "ratio");
+    th_response_free(&r);
+
+    /* another tenant sees none of it */
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
+    th_tenant_with_key(th_conninfo(), other_name, other_key);
+    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    const char *theirs[] = { other_auth, NULL };
+    th_request(srv.port, "GET", "/v1/skus/MUG-01/costs", theirs, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
+    th_request(srv.port, "GET", "/v1/settings/costs", theirs, NULL, 0, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "landed_cost_percent")), 35);
+    th_response_free(&r);
+
+    /* refused whole, naming the fields */
+    const char *bad = "{\"unit_cost\":-5,\"resale_percent\":150}";
+    th_request(srv.port, "PUT", "/v1/skus/MUG-01/costs", put, bad, strlen(bad), &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "errors")), 3);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -502,6 +589,7 @@ Suite *cases_suite(void)
     tcase_add_test(tc, outage_mid_run_loses_nothing);
     tcase_add_test(tc, idempotency_keys_kept_a_day_then_purged);
     tcase_add_test(tc, metrics_count_exactly_under_concurrency);
+    tcase_add_test(tc, seller_cost_settings_drive_the_costs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -461,6 +461,41 @@ START_TEST(items_affected_and_quantity)
 }
 END_TEST
 
+START_TEST(sku_costs_replace_the_ratios)
+{
+    struct eng_case c;
+    memset(&c, 0, sizeof(c));
+    c.channel = CHANNEL_SHOPIFY;
+    c.order.order_id = "X";
+    c.order.sku = "S";
+    c.order.currency = eng_currency_find("USD");
+    c.order.item_price = 10000;
+    c.order.quantity = 3;
+    c.order.unit_cost = -1;
+    c.order.shipped = true;
+    c.buyer.buyer_id = "B";
+    c.issue.category = CAT_DAMAGED_IN_TRANSIT;
+    c.issue.items_affected = 2;
+    struct eng_history h = { 0 };
+    struct eng_decision d;
+    ck_assert(eng_decide(&c, eng_policy_default(), &h, NOW, &d) == 0);
+    ck_assert_str_eq(d.unit_cost_source, "ratio");
+    ck_assert_int_eq(d.unit_cost, 3500);
+    c.sku_costs.set = SKU_UNIT_COST | SKU_OUTBOUND_POSTAGE | SKU_RETURN_POSTAGE | SKU_HANDLING | SKU_RESALE;
+    c.sku_costs.unit_cost = 4000;
+    c.sku_costs.outbound_postage = 700;
+    c.sku_costs.return_postage = 900;
+    c.sku_costs.handling = 100;
+    c.sku_costs.resale_percent = 0;
+    ck_assert(eng_decide(&c, eng_policy_default(), &h, NOW, &d) == 0);
+    ck_assert_str_eq(d.unit_cost_source, "sku");
+    ck_assert_int_eq(d.remedy.primary, ACT_REPLACEMENT);
+    ck_assert_int_eq(d.remedy.cost, 2 * 4000 + 2 * 700); /* per unit, times the two affected */
+    /* full return: refund 20000 + return postage 1800 + handling 200, nothing resold */
+    ck_assert_int_eq(d.full_return.cost, 20000 + 1800 + 200);
+}
+END_TEST
+
 START_TEST(percent_rounds_half_up_without_overflow)
 {
     int64_t out;
@@ -701,6 +736,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, reply_structure_and_personalisation);
     tcase_add_test(tc, deadlines_follow_signals);
     tcase_add_test(tc, items_affected_and_quantity);
+    tcase_add_test(tc, sku_costs_replace_the_ratios);
     tcase_add_test(tc, percent_rounds_half_up_without_overflow);
     tcase_add_test(tc, money_formats_as_natives_write_it);
     tcase_add_test(tc, language_tags_map_and_fall_back);

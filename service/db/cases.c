@@ -93,7 +93,7 @@ static bool key_settles(const PGresult *res, struct db_case_new *c, enum db_stat
     return true;
 }
 
-/* Two round trips: [BEGIN, key claim, buyer lock, history], then the
+/* Two round trips: [BEGIN, key claim, buyer lock, history, cost settings], then the
  * insert with COMMIT. The history statement starts after the buyer lock is
  * granted, so its snapshot holds every claim committed meanwhile. */
 static enum db_status create_in_transaction(struct db *db, void *cls)
@@ -106,7 +106,8 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     const char *const key[] = { tenant, c->idempotency_key };
     const char *const buyer[] = { tenant, c->buyer_id };
     const char *const history_params[] = { tenant, c->buyer_id, c->category, c->currency };
-    struct db_call calls[3];
+    const char *const cost_params[] = { tenant, c->sku };
+    struct db_call calls[4];
     int n = 0, claim = -1;
     if (c->idempotency_key != NULL) {
         claim = n;
@@ -115,13 +116,17 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     calls[n++] = (struct db_call){ STMT_BUYER_LOCK, 2, buyer, NULL, DB_OK };
     int history_call = n;
     calls[n++] = (struct db_call){ STMT_BUYER_HISTORY, 4, history_params, NULL, DB_OK };
+    int costs_call = n;
+    calls[n++] = (struct db_call){ STMT_COST_SETTINGS, 2, cost_params, NULL, DB_OK };
     enum db_status status = db_exec_many(db, calls, n);
     struct eng_history history;
+    struct db_cost_settings costs;
     bool settled = false;
     if (status == DB_OK) {
         if (claim >= 0)
             settled = key_settles(calls[claim].result, c, &status);
         history_from_result(calls[history_call].result, &history);
+        db_cost_settings_from_result(calls[costs_call].result, &costs);
     }
     for (int i = 0; i < n; i++)
         PQclear(calls[i].result);
@@ -129,7 +134,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         return status;
     if (settled)
         return DB_SETTLED; /* write nothing, not even the buyer's last_seen */
-    if (ctx->decide(&history, c, ctx->cls) != 0)
+    if (ctx->decide(&history, &costs, c, ctx->cls) != 0)
         return DB_ERROR;
 
     char refund[24], order_value[24], remedy_cost[24], full_return[24], hash[2 + 64 + 1];

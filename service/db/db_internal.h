@@ -21,6 +21,9 @@ enum db_stmt {
     STMT_OUTCOME_INSERT,
     STMT_BUYER_SUMMARY,
     STMT_IDEMPOTENCY_PURGE,
+    STMT_COST_SETTINGS,
+    STMT_TENANT_COSTS_UPSERT,
+    STMT_SKU_COSTS_UPSERT,
     STMT_COUNT
 };
 
@@ -73,6 +76,9 @@ PGresult *db_exec_commit(struct db *db, enum db_stmt stmt, int n_params, const c
 
 /** Send a pending BEGIN now (for callbacks that use libpq directly). */
 enum db_status db_flush_begin(struct db *db);
+
+/** Read a cost_settings row into out. */
+void db_cost_settings_from_result(const PGresult *res, struct db_cost_settings *out);
 
 /** Classify a failed result (NULL allowed) on this connection. */
 enum db_status db_classify(struct db *db, const PGresult *res);

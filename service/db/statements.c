@@ -20,6 +20,9 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_OUTCOME_INSERT] = "outcome_insert",
     [STMT_BUYER_SUMMARY] = "buyer_summary",
     [STMT_IDEMPOTENCY_PURGE] = "idempotency_purge",
+    [STMT_COST_SETTINGS] = "cost_settings",
+    [STMT_TENANT_COSTS_UPSERT] = "tenant_costs_upsert",
+    [STMT_SKU_COSTS_UPSERT] = "sku_costs_upsert",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

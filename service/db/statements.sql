@@ -139,3 +139,34 @@ FROM buyers b WHERE b.tenant_id = $1 AND b.buyer_id = $2;
 -- name: idempotency_purge
 -- Keys are kept at least 24 hours ($1 seconds, never less).
 DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => greatest($1::double precision, 86400));
+
+-- name: cost_settings
+-- The tenant's and the SKU's cost settings in one row (every column may be empty).
+SELECT t.landed_cost_percent, t.outbound_postage_percent, t.return_postage_percent, t.handling_percent,
+       t.resale_percent, t.return_insurance,
+       s.currency, s.unit_cost, s.outbound_postage, s.return_postage, s.handling, s.resale_percent
+FROM (VALUES (1)) AS one (x)
+LEFT JOIN tenant_costs t ON t.tenant_id = $1
+LEFT JOIN sku_costs s ON s.tenant_id = $1 AND s.sku = $2;
+
+-- name: tenant_costs_upsert
+INSERT INTO tenant_costs (tenant_id, landed_cost_percent, outbound_postage_percent, return_postage_percent,
+                          handling_percent, resale_percent, return_insurance)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (tenant_id) DO UPDATE SET
+    landed_cost_percent = EXCLUDED.landed_cost_percent,
+    outbound_postage_percent = EXCLUDED.outbound_postage_percent,
+    return_postage_percent = EXCLUDED.return_postage_percent,
+    handling_percent = EXCLUDED.handling_percent,
+    resale_percent = EXCLUDED.resale_percent,
+    return_insurance = EXCLUDED.return_insurance,
+    updated_at = now();
+
+-- name: sku_costs_upsert
+INSERT INTO sku_costs (tenant_id, sku, currency, unit_cost, outbound_postage, return_postage, handling,
+                       resale_percent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (tenant_id, sku) DO UPDATE SET
+    currency = EXCLUDED.currency, unit_cost = EXCLUDED.unit_cost,
+    outbound_postage = EXCLUDED.outbound_postage, return_postage = EXCLUDED.return_postage,
+    handling = EXCLUDED.handling, resale_percent = EXCLUDED.resale_percent, updated_at = now();

@@ -36,7 +36,10 @@ struct money {
     int64_t return_postage;
     int64_t handling;
     int64_t resale;         /* what returned units still fetch */
+    int64_t unit_cost;
+    const char *unit_cost_source;
 };
+
 
 static int64_t pct(struct money *m, int64_t amount, int percent)
 {
@@ -54,6 +57,15 @@ static int64_t mul(struct money *m, int64_t a, int64_t b)
     return out;
 }
 
+/* A per-unit amount the seller recorded for the SKU, else a share of the
+ * affected units' price. */
+static int64_t sku_or_percent(struct money *m, unsigned flag, int64_t per_unit, int percent)
+{
+    if (m->c->sku_costs.set & flag)
+        return mul(m, per_unit, m->c->issue.items_affected);
+    return pct(m, m->value, percent);
+}
+
 static void money_init(struct money *m, const struct eng_case *c, const struct eng_policy *p)
 {
     memset(m, 0, sizeof(*m));
@@ -65,15 +77,27 @@ static void money_init(struct money *m, const struct eng_case *c, const struct e
     m->ship_share = c->order.quantity > 0 ? mul(m, c->order.shipping_paid, c->issue.items_affected) / c->order.quantity : 0;
     if (__builtin_add_overflow(goods, c->order.shipping_paid, &m->paid_total))
         m->overflow = true;
-    int64_t unit_cost = c->order.unit_cost >= 0 ? c->order.unit_cost
-                                                : pct(m, c->order.item_price, p->landed_cost_percent);
-    m->landed = mul(m, unit_cost, c->issue.items_affected);
-    m->landed_all = mul(m, unit_cost, c->order.quantity);
-    m->outbound = pct(m, m->value, p->outbound_postage_percent);
-    m->return_postage = pct(m, m->value, p->return_postage_percent);
-    m->handling = pct(m, m->value, p->handling_percent);
+    /* The case's actual value, else the seller's for this SKU, else a
+     * share of the price (the tenant's ratio, or the policy's). */
+    const struct eng_sku_costs *sku = &c->sku_costs;
+    if (c->order.unit_cost >= 0) {
+        m->unit_cost = c->order.unit_cost;
+        m->unit_cost_source = "case";
+    } else if (sku->set & SKU_UNIT_COST) {
+        m->unit_cost = sku->unit_cost;
+        m->unit_cost_source = "sku";
+    } else {
+        m->unit_cost = pct(m, c->order.item_price, p->landed_cost_percent);
+        m->unit_cost_source = "ratio";
+    }
+    m->landed = mul(m, m->unit_cost, c->issue.items_affected);
+    m->landed_all = mul(m, m->unit_cost, c->order.quantity);
+    m->outbound = sku_or_percent(m, SKU_OUTBOUND_POSTAGE, sku->outbound_postage, p->outbound_postage_percent);
+    m->return_postage = sku_or_percent(m, SKU_RETURN_POSTAGE, sku->return_postage, p->return_postage_percent);
+    m->handling = sku_or_percent(m, SKU_HANDLING, sku->handling, p->handling_percent);
     /* Personalised items cannot be resold (seed 002). */
-    m->resale = c->order.customized ? 0 : pct(m, m->landed, p->resale_percent);
+    int resale_percent = (sku->set & SKU_RESALE) ? sku->resale_percent : p->resale_percent;
+    m->resale = c->order.customized ? 0 : pct(m, m->landed, resale_percent);
     int64_t threshold = p->high_value_minor > 0 ? p->high_value_minor : c->order.currency->high_value_minor;
     m->high_value = c->order.item_price >= threshold;
 }
@@ -513,6 +537,8 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
     struct rule rule;
     rule_for(&m, now, &rule);
     out->policy_version = policy->version;
+    out->unit_cost = m.unit_cost;
+    out->unit_cost_source = m.unit_cost_source;
     out->responsibility = rule.responsibility;
     out->tier = rule.tier;
     out->history = *history;

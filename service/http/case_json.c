@@ -144,10 +144,11 @@ json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d,
                                "actions", actions_to_json(r), "refund_amount", (json_int_t)r->refund_amount,
                                "keep_item", r->keep_item, "return_required", r->return_required,
                                "alternatives", alternatives);
-    json_t *cost = json_pack("{s:s, s:I, s:I, s:I, s:o}", "currency", c->order.currency->code,
+    json_t *cost = json_pack("{s:s, s:I, s:I, s:I, s:o, s:I, s:s}", "currency", c->order.currency->code,
                              "remedy", (json_int_t)r->cost, "full_return", (json_int_t)d->full_return.cost,
                              "savings", (json_int_t)(d->full_return.cost - r->cost),
-                             "breakdown", breakdown_to_json(r));
+                             "breakdown", breakdown_to_json(r), "unit_cost", (json_int_t)d->unit_cost,
+                             "unit_cost_source", d->unit_cost_source);
     const struct eng_history *h = &d->history;
     json_t *history = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                                 "cases_90d", (json_int_t)h->cases_90d,

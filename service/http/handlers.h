@@ -2,6 +2,7 @@
 #ifndef REDRESS_HANDLERS_H
 #define REDRESS_HANDLERS_H
 
+#include "engine.h"
 #include "http.h"
 
 /* handlers_health.c */
@@ -15,6 +16,14 @@ enum MHD_Result handle_cases_create(struct http_request *req);
 enum MHD_Result handle_case_get(struct http_request *req);
 enum MHD_Result handle_outcome_record(struct http_request *req);
 enum MHD_Result handle_buyer_get(struct http_request *req);
+
+/* handlers_costs.c */
+enum MHD_Result handle_tenant_costs_get(struct http_request *req);
+enum MHD_Result handle_tenant_costs_put(struct http_request *req);
+enum MHD_Result handle_sku_costs_get(struct http_request *req);
+enum MHD_Result handle_sku_costs_put(struct http_request *req);
+/** The policy and the case with the seller's cost settings applied. */
+void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct eng_policy *policy);
 
 /* handlers_replies.c */
 enum MHD_Result handle_replies_check(struct http_request *req);

@@ -34,15 +34,19 @@ struct decide_ctx {
 };
 
 /* The engine, inside the recording transaction (db_decide_fn). */
-static int decide_and_render(const struct eng_history *history, struct db_case_new *rec, void *cls)
+static int decide_and_render(const struct eng_history *history, const struct db_cost_settings *costs,
+                             struct db_case_new *rec, void *cls)
 {
     struct decide_ctx *ctx = cls;
     struct eng_decision *d = malloc(sizeof(*d)); /* large: keep it off worker stacks */
     if (d == NULL)
         return -1;
     int rc = -1;
-    if (eng_decide(ctx->c, eng_policy_default(), history, ctx->now, d) == 0) {
-        json_t *body = decision_to_json(ctx->c, d, rec->case_id, rec->created_at);
+    struct eng_case c = *ctx->c;
+    struct eng_policy policy;
+    costs_apply(costs, &c, &policy);
+    if (eng_decide(&c, &policy, history, ctx->now, d) == 0) {
+        json_t *body = decision_to_json(&c, d, rec->case_id, rec->created_at);
         free(rec->response_body);
         rec->response_body = body ? json_dumps(body, JSON_COMPACT) : NULL;
         json_decref(body);
@@ -61,19 +65,26 @@ static int decide_and_render(const struct eng_history *history, struct db_case_n
     return rc;
 }
 
-static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *c, int64_t now)
+static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *request_case, int64_t now)
 {
     struct eng_history history;
+    struct db_cost_settings costs;
+    struct eng_case case_copy = *request_case;
+    const struct eng_case *c = &case_copy;
+    struct eng_policy policy;
     enum db_status status = db_buyer_history(req->db, req->tenant.id, c->buyer.buyer_id,
                                              ENG_CATEGORY_NAMES[c->issue.category], c->order.currency->code,
                                              &history);
+    if (status == DB_OK)
+        status = db_cost_settings_get(req->db, req->tenant.id, c->order.sku, &costs);
     if (status != DB_OK)
         return http_reply_db_error(req, status);
+    costs_apply(&costs, &case_copy, &policy);
     struct eng_decision *d = malloc(sizeof(*d));
     if (d == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     json_t *body = NULL;
-    if (eng_decide(c, eng_policy_default(), &history, now, d) == 0)
+    if (eng_decide(c, &policy, &history, now, d) == 0)
         body = decision_to_json(c, d, NULL, NULL);
     free(d);
     if (body == NULL)

@@ -17,6 +17,10 @@ static const struct http_route ROUTES[] = {
     { "POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY },
     { "GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH },
     { "POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY },
+    { "GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH },
+    { "PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY },
+    { "GET", "/v1/skus/{}/costs", handle_sku_costs_get, ROUTE_AUTH },
+    { "PUT", "/v1/skus/{}/costs", handle_sku_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY },
 };
 
 /* Match pattern against path segment by segment. On a match, the decoded
