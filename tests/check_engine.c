@@ -362,25 +362,34 @@ START_TEST(every_template_renders_in_every_language_and_exponent)
 }
 END_TEST
 
-START_TEST(reply_structure_and_personalisation)
+/* A plain shipped case to start from: one unit, Amazon, FBM, English. */
+static struct eng_case plain_case(enum eng_category category, const char *currency, int64_t price)
 {
     struct eng_case c;
     memset(&c, 0, sizeof(c));
     c.channel = CHANNEL_AMAZON;
-    c.order.order_id = "113-1234567-1234567";
-    c.order.sku = "MUG";
-    c.order.currency = eng_currency_find("USD");
-    c.order.item_price = 2599;
+    c.order.order_id = "X";
+    c.order.sku = "S";
+    c.order.currency = eng_currency_find(currency);
+    c.order.item_price = price;
     c.order.quantity = 1;
+    c.order.unit_cost = -1;
+    c.order.shipped = true;
+    c.buyer.buyer_id = "B";
+    c.buyer.language = "en";
+    c.issue.category = category;
+    c.issue.items_affected = 1;
+    return c;
+}
+
+START_TEST(reply_structure_and_personalisation)
+{
+    struct eng_case c = plain_case(CAT_MINOR_DEFECT, "USD", 2599);
+    c.order.order_id = "113-1234567-1234567";
     c.order.shipping_paid = 499;
     c.order.unit_cost = 900;
     c.order.customized = true;
-    c.order.shipped = true;
-    c.buyer.buyer_id = "A2X9EXAMPLE";
     c.buyer.name = "Jane";
-    c.buyer.language = "en";
-    c.issue.category = CAT_MINOR_DEFECT;
-    c.issue.items_affected = 1;
     struct eng_history h = { 0 };
     struct eng_decision d;
     ck_assert(eng_decide(&c, eng_policy_default(), &h, NOW, &d) == 0);
@@ -410,19 +419,8 @@ END_TEST
 
 START_TEST(deadlines_follow_signals)
 {
-    struct eng_case c;
-    memset(&c, 0, sizeof(c));
-    c.order.order_id = "X";
-    c.order.sku = "S";
-    c.order.currency = eng_currency_find("EUR");
-    c.order.item_price = 1000;
-    c.order.quantity = 1;
-    c.order.unit_cost = -1;
-    c.order.shipped = true;
-    c.buyer.buyer_id = "B";
+    struct eng_case c = plain_case(CAT_LOST_IN_TRANSIT, "EUR", 1000);
     c.buyer.language = "de";
-    c.issue.category = CAT_LOST_IN_TRANSIT;
-    c.issue.items_affected = 1;
     c.signals.a_to_z_claim = true;
     c.signals.chargeback = true;
     struct eng_history h = { 0 };
@@ -436,19 +434,10 @@ END_TEST
 
 START_TEST(items_affected_and_quantity)
 {
-    struct eng_case c;
-    memset(&c, 0, sizeof(c));
+    struct eng_case c = plain_case(CAT_MINOR_DEFECT, "USD", 1000);
     c.channel = CHANNEL_SHOPIFY;
-    c.order.order_id = "X";
-    c.order.sku = "S";
-    c.order.currency = eng_currency_find("USD");
-    c.order.item_price = 1000;
     c.order.quantity = 4;
     c.order.shipping_paid = 400;
-    c.order.unit_cost = -1;
-    c.order.shipped = true;
-    c.buyer.buyer_id = "B";
-    c.issue.category = CAT_MINOR_DEFECT;
     c.issue.items_affected = 2;
     struct eng_history h = { 0 };
     struct eng_decision d;
@@ -463,18 +452,9 @@ END_TEST
 
 START_TEST(sku_costs_replace_the_ratios)
 {
-    struct eng_case c;
-    memset(&c, 0, sizeof(c));
+    struct eng_case c = plain_case(CAT_DAMAGED_IN_TRANSIT, "USD", 10000);
     c.channel = CHANNEL_SHOPIFY;
-    c.order.order_id = "X";
-    c.order.sku = "S";
-    c.order.currency = eng_currency_find("USD");
-    c.order.item_price = 10000;
     c.order.quantity = 3;
-    c.order.unit_cost = -1;
-    c.order.shipped = true;
-    c.buyer.buyer_id = "B";
-    c.issue.category = CAT_DAMAGED_IN_TRANSIT;
     c.issue.items_affected = 2;
     struct eng_history h = { 0 };
     struct eng_decision d;
