@@ -42,6 +42,11 @@ int db_global_init(const char *conninfo);
  * DB_SCHEMA_NOT_READY). */
 struct db *db_thread_connection(enum db_status *why);
 
+/** How often a thread's connection prepares its statements again, so that
+ * cached generic plans follow the tables' sizes: after 1, 2, 4 ... seconds,
+ * then at most this often (default 30 s). */
+void db_set_replan_interval_ms(int ms);
+
 /** Close this thread's connection now (threads that end do it themselves). */
 void db_thread_close(void);
 

@@ -36,7 +36,7 @@ trap cleanup EXIT INT TERM
 
 scripts/pg.sh init "$tmp/data"
 extra=""
-[ -n "${BENCH_STATEMENTS:-}" ] && extra="shared_preload_libraries=pg_stat_statements"
+[ -n "${BENCH_STATEMENTS:-}" ] && extra="shared_preload_libraries=pg_stat_statements pg_stat_statements.track_planning=on"
 scripts/pg.sh start "$tmp/data" "$tmp" "$tmp/postgres.log" synchronous_commit=on shared_buffers=256MB max_connections=100 $extra
 psql_admin() { psql -X -q -h "$tmp" -p 5432 -U postgres -d postgres -tA "$@"; }
 psql_admin -c "CREATE DATABASE redress_bench"
@@ -48,10 +48,11 @@ build/redress migrate 2>/dev/null
 statements() {
   [ -n "${BENCH_STATEMENTS:-}" ] || return 0
   echo "  $1, by total time:"
-  psql_bench -c "SELECT rpad(left(regexp_replace(query, '\s+', ' ', 'g'), 60), 60), calls,
-                        round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms,
+  psql_bench -c "SELECT rpad(left(regexp_replace(query, '\s+', ' ', 'g'), 50), 50), calls,
+                        round(mean_exec_time::numeric, 3) AS exec_ms, round(mean_plan_time::numeric, 3) AS plan_ms,
                         shared_blks_hit / greatest(calls, 1) AS hits_per_call
-                 FROM pg_stat_statements WHERE calls > 100 ORDER BY total_exec_time DESC LIMIT 8" | sed 's/^/    /'
+                 FROM pg_stat_statements WHERE calls > 100 ORDER BY total_exec_time + total_plan_time DESC LIMIT 8" |
+    sed 's/^/    /'
   psql_bench -c "SELECT pg_stat_statements_reset()" >/dev/null
 }
 key=$(build/redress apikey create --tenant bench 2>/dev/null | tail -n 1)

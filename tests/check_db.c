@@ -134,17 +134,47 @@ START_TEST(transaction_helper_retries_serialization_failures)
 }
 END_TEST
 
-START_TEST(connections_plan_with_current_statistics)
+/* The plan the connection's prepared key claim uses now, after the five
+ * executions that let PostgreSQL settle on a generic plan. */
+static char *claim_plan(struct db *db, char *out, size_t size)
 {
-    /* A generic plan cached while a table is empty (a seq scan) would stay
-     * while the table grows: the service plans every statement afresh. */
-    char err[256];
-    struct db *db = db_open(th_conninfo(), err, sizeof(err));
-    ck_assert_msg(db != NULL, "%s", err);
-    PGresult *res = PQexec(db->conn, "SHOW plan_cache_mode");
-    ck_assert_str_eq(PQgetvalue(res, 0, 0), "force_custom_plan");
+    for (int i = 0; i < 6; i++)
+        PQclear(PQexec(db->conn, "EXECUTE idempotency_claim('1', 'probe')"));
+    PGresult *res = PQexec(db->conn, "EXPLAIN EXECUTE idempotency_claim('1', 'probe')");
+    out[0] = '\0';
+    for (int row = 0; row < PQntuples(res); row++) {
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s\n", PQgetvalue(res, row, 0));
+    }
     PQclear(res);
-    db_close(db);
+    return out;
+}
+
+START_TEST(generic_plans_follow_table_growth)
+{
+    char conninfo[512], err[512], plan[4096];
+    th_database_create(conninfo, sizeof(conninfo));
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    PGconn *raw = raw_connect(conninfo);
+    raw_exec(raw, "INSERT INTO tenants (name) VALUES ('plans')");
+    raw_exec(raw, "ANALYZE");
+    ck_assert(db_global_init(conninfo) == 0);
+    db_set_replan_interval_ms(3600 * 1000);
+    struct db *db = db_thread_connection(NULL);
+    ck_assert_ptr_nonnull(db);
+    /* planned while the table is empty: a sequential scan is right then */
+    ck_assert_msg(strstr(claim_plan(db, plan, sizeof(plan)), "Seq Scan") != NULL, "%s", plan);
+    raw_exec(raw, "INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)"
+                  " SELECT 1, 'k' || g, '\\x00', gen_random_uuid(), 201, '{}' FROM generate_series(1, 20000) g");
+    /* ... and stays cached while the table grows, until something re-plans */
+    ck_assert_msg(strstr(claim_plan(db, plan, sizeof(plan)), "Seq Scan") != NULL, "%s", plan);
+    db_set_replan_interval_ms(0);
+    db = db_thread_connection(NULL); /* due: prepares its statements again */
+    db_set_replan_interval_ms(3600 * 1000);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_msg(strstr(claim_plan(db, plan, sizeof(plan)), "Index Scan") != NULL, "%s", plan);
+    db_thread_close();
+    PQfinish(raw);
 }
 END_TEST
 
@@ -278,7 +308,7 @@ Suite *db_suite(void)
     tcase_add_test(tc, edited_migration_stops_migrate);
     tcase_add_test(tc, concurrent_migrators_apply_each_once);
     tcase_add_test(tc, transaction_helper_retries_serialization_failures);
-    tcase_add_test(tc, connections_plan_with_current_statistics);
+    tcase_add_test(tc, generic_plans_follow_table_growth);
     suite_add_tcase(s, tc);
     TCase *cli = tcase_create("cli");
     tcase_set_timeout(cli, 120);

@@ -12,6 +12,17 @@
 
 enum { TXN_MAX_ATTEMPTS = 8 };
 
+/* Statements are prepared again this often (when the connection is idle).
+ * A generic plan is cached until something invalidates it: one made while
+ * a table was nearly empty (a seq scan) would otherwise stay while the
+ * table grows. Re-preparing lets the planner see the table's current size. */
+static atomic_int replan_interval_ms = 30000;
+
+void db_set_replan_interval_ms(int ms)
+{
+    atomic_store(&replan_interval_ms, ms);
+}
+
 static atomic_ulong stat_unavailable, stat_serialization, stat_other, stat_connects, stat_reconnects;
 
 void db_stats_read(struct db_stats *out)
@@ -106,12 +117,8 @@ PGconn *db_connect_raw(const char *conninfo, char *err, size_t err_size)
         return NULL;
     }
     PQsetNoticeProcessor(conn, notice_to_log, NULL);
-    /* A stuck statement must not hold a worker thread forever. Every
-     * statement is planned with its values and current statistics: a
-     * generic plan made while a table was empty (a seq scan) would stay
-     * cached while the table grows, until autovacuum next analyzes it. */
-    PGresult *res = PQexec(conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s';"
-                                 " SET plan_cache_mode = force_custom_plan");
+    /* A stuck statement must not hold a worker thread forever. */
+    PGresult *res = PQexec(conn, "SET statement_timeout = '10s'; SET lock_timeout = '5s'");
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
@@ -142,6 +149,7 @@ static enum db_status prepare_all(struct db *db)
         PQclear(res);
     }
     db->prepared = true;
+    clock_gettime(CLOCK_MONOTONIC, &db->prepared_at);
     return DB_OK;
 }
 
@@ -222,8 +230,21 @@ struct db *db_thread_connection(enum db_status *why)
     struct thread_slot *slot = thread_slot_get();
     if (slot == NULL || global_conninfo == NULL)
         return NULL;
-    if (slot->db != NULL && connection_alive(slot->db))
-        return slot->db;
+    if (slot->db != NULL && connection_alive(slot->db)) {
+        /* Young connections re-plan sooner (1, 2, 4 ... s), so that tables
+         * growing fast from empty are followed within seconds. */
+        long interval = atomic_load(&replan_interval_ms);
+        long early = 1000L << (slot->db->replans < 20 ? slot->db->replans : 20);
+        if (elapsed_ms(&slot->db->prepared_at) < (early < interval ? early : interval)
+            || PQtransactionStatus(slot->db->conn) != PQTRANS_IDLE)
+            return slot->db;
+        slot->db->replans++;
+        PGresult *res = PQexec(slot->db->conn, "DEALLOCATE ALL");
+        bool deallocated = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (deallocated && prepare_all(slot->db) == DB_OK)
+            return slot->db;
+    }
     db_close(slot->db);
     slot->db = NULL;
     if (slot->failed_before && elapsed_ms(&slot->last_failure) < DB_RECONNECT_BACKOFF_MS)

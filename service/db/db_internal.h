@@ -3,6 +3,7 @@
 #define REDRESS_DB_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <time.h>
 
 #include "db.h"
 
@@ -30,6 +31,8 @@ enum db_stmt {
 struct db {
     PGconn *conn;
     bool prepared;
+    struct timespec prepared_at; /* see db_set_replan_interval_ms() */
+    int replans;
     /* Set by the transaction helper: the first statement carries BEGIN
      * (one round trip, pipelined) ... */
     bool begin_pending;
