@@ -112,8 +112,7 @@ run: deps
 apikey: deps
 	@test -n "$(TENANT)" || { echo "usage: make apikey TENANT=name" >&2; exit 2; }
 	@$(MAKE) --no-print-directory $(BUILD)/redress
-	@scripts/local-db.sh start >/dev/null
-	@. ./.local/env && $(BUILD)/redress migrate 2>/dev/null && $(BUILD)/redress apikey create --tenant "$(TENANT)"
+	@scripts/apikey-local.sh "$(TENANT)"
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,15 @@
+#!/bin/sh
+# make apikey TENANT=name: a new key against the local database of
+# `make run`, starting it for the purpose (and stopping it again) if needed.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+tenant=$1
+was_running=false
+[ -f .local/pg/data/PG_VERSION ] && scripts/pg.sh status .local/pg/data 2>/dev/null && was_running=true
+scripts/local-db.sh start >/dev/null
+. ./.local/env
+status=0
+build/redress migrate 2>/dev/null && build/redress apikey create --tenant "$tenant" || status=$?
+$was_running || scripts/local-db.sh stop
+exit "$status"
