@@ -1,6 +1,7 @@
 /* The database layer and the command line, against real PostgreSQL. */
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,7 @@ START_TEST(cli_serve_stops_cleanly_on_sigterm)
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves nothing running */
         dup2(fds[1], STDERR_FILENO);
         close(fds[0]);
         setenv("REDRESS_DATABASE_URL", th_conninfo(), 1);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static void start_instance(struct instance *inst, const char *name)
     inst->pid = fork();
     ck_assert_int_ge(inst->pid, 0);
     if (inst->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves nothing running */
         /* stderr: the first lines to the pipe (for the port), all to the log */
         FILE *log = fopen(inst->log_path, "w");
         dup2(fileno(log), STDERR_FILENO);
@@ -114,6 +116,7 @@ static void start_nginx(void)
     nginx_pid = fork();
     ck_assert_int_ge(nginx_pid, 0);
     if (nginx_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         execl("/usr/sbin/nginx", "nginx", "-p", dir, "-c", conf_path, "-g", "daemon off;", (char *)NULL);
         _exit(127);
     }
