@@ -8,6 +8,10 @@ missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The spec's tools run on Node.js (the machine image ships it; Debian's is
+# the fallback).
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 echo "installing:$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then
