@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "harness.h"
 #include "http.h"
+#include "metrics.h"
 
 START_TEST(buf_grows_geometrically_and_keeps_content)
 {
@@ -228,6 +229,29 @@ START_TEST(routes_match_and_report_allow)
 }
 END_TEST
 
+START_TEST(metrics_count_unlisted_statuses_once_as_other)
+{
+    metrics_request(-1, 0, 0.002);   /* ended before any response */
+    metrics_request(-1, 418, 0.002); /* a status the API does not list */
+    metrics_request(-1, 404, 0.0005);
+    struct buf out;
+    buf_init(&out, 0);
+    const char *names[] = { "GET /healthz" };
+    metrics_render(&out, names, 1);
+    ck_assert(buf_ok(&out));
+    const char *other = "redress_http_requests_total{route=\"unmatched\",status=\"other\"} ";
+    char *first = strstr(out.data, other);
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(atol(first + strlen(other)), 2);
+    ck_assert_ptr_null(strstr(first + 1, other)); /* one series per label set */
+    ck_assert_ptr_nonnull(strstr(out.data, "status=\"404\"} 1\n"));
+    /* cumulative buckets: the 0.5 ms request is under 1 ms, the others are not */
+    ck_assert_ptr_nonnull(strstr(out.data, "duration_seconds_bucket{route=\"unmatched\",le=\"0.001\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(out.data, "duration_seconds_bucket{route=\"unmatched\",le=\"0.0025\"} 3\n"));
+    buf_cleanup(&out);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -243,6 +267,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, percent_decoding);
     tcase_add_test(tc, client_address_behind_trusted_proxy);
     tcase_add_test(tc, routes_match_and_report_allow);
+    tcase_add_test(tc, metrics_count_unlisted_statuses_once_as_other);
     suite_add_tcase(s, tc);
     return s;
 }

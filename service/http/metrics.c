@@ -9,9 +9,14 @@
 #include "db.h"
 #include "engine.h"
 
-enum { MAX_ROUTES = 16, N_STATUSES = 14, N_BUCKETS = 11 };
-
-static const unsigned STATUSES[N_STATUSES] = { 200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 500, 503, 0 };
+/* The statuses the API answers with; everything else (and a request that
+ * ended before any response, status 0) is counted once, as "other". */
+static const unsigned STATUSES[] = { 200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 500, 503 };
+enum {
+    MAX_ROUTES = 16, N_BUCKETS = 11,
+    N_KNOWN = sizeof(STATUSES) / sizeof(STATUSES[0]),
+    N_STATUSES = N_KNOWN + 1, /* the last slot is "other" */
+};
 static const double BUCKETS[N_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5 };
 
 /* [route + 1]: slot 0 is "no route" */
@@ -23,10 +28,10 @@ static atomic_ulong decisions[TIER_COUNT][CAT_COUNT];
 
 static int status_slot(unsigned status)
 {
-    for (int i = 0; i < N_STATUSES - 1; i++)
+    for (int i = 0; i < N_KNOWN; i++)
         if (STATUSES[i] == status)
             return i;
-    return N_STATUSES - 1; /* "other" */
+    return N_KNOWN;
 }
 
 void metrics_request(int route, unsigned status, double seconds)
@@ -58,10 +63,10 @@ void metrics_render(struct buf *out, const char *const *route_names, int n_route
             unsigned long n = atomic_load(&requests[r][s]);
             if (n == 0)
                 continue;
-            char status[8];
-            snprintf(status, sizeof(status), "%u", STATUSES[s]);
-            buf_printf(out, "redress_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n", name,
-                       STATUSES[s] ? status : "other", n);
+            char status[8] = "other";
+            if (s < N_KNOWN)
+                snprintf(status, sizeof(status), "%u", STATUSES[s]);
+            buf_printf(out, "redress_http_requests_total{route=\"%s\",status=\"%s\"} %lu\n", name, status, n);
         }
     }
     buf_append_str(out, "# HELP redress_http_request_duration_seconds Time from first header to response.\n"
