@@ -56,7 +56,6 @@ statements() {
   psql_bench -c "SELECT pg_stat_statements_reset()" >/dev/null
 }
 key=$(build/redress apikey create --tenant bench 2>/dev/null | tail -n 1)
-prefix=$(echo "$key" | cut -c5-16)
 tenant_id=$(psql_bench -c "SELECT id FROM tenants WHERE name = 'bench'")
 
 echo "seeding $CASES cases over $BUYERS buyers..."

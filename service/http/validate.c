@@ -89,7 +89,7 @@ static bool language_tag_shaped(const char *tag)
     return tag[0] != '-' && tag[len - 1] != '-';
 }
 
-/* Look a dotted path up; *parent_missing when an object on the way is absent. */
+/* Look a dotted path up; NULL when it, or an object on the way, is absent. */
 static const json_t *lookup_path(const json_t *root, const char *path)
 {
     char part[64];
