@@ -125,8 +125,8 @@ unsigned http_problem_status(enum http_problem problem);
  * [A-Za-z0-9._:-]; else make a new UUID. */
 void http_request_id_choose(const char *offered, char out[HTTP_REQUEST_ID_MAX + 1]);
 
-/** Decode %XX escapes into a new string (caller frees); NULL if malformed
- * or if it decodes to a NUL or '/'. */
+/** Decode %XX escapes into a new string (caller frees); NULL if malformed,
+ * if it decodes to a NUL or '/', or if the result is not UTF-8. */
 char *http_percent_decode(const char *text, size_t len);
 
 /** The client's address: the peer, or, when the peer is a trusted proxy

@@ -17,6 +17,7 @@ Suite *db_suite(void);
 Suite *engine_suite(void);
 Suite *cases_suite(void);
 Suite *deploy_suite(void);
+Suite *input_suite(void);
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */

@@ -146,10 +146,15 @@ enum MHD_Result handle_sku_costs_put(struct http_request *req)
 {
     struct sku_costs_request in;
     json_t *errors = json_array();
-    if (strlen(req->path_args[0]) > 128)
+    /* validate_json() fails closed on a NULL array; the SKU's own check
+     * counts on its own, not on the array having grown. */
+    bool valid = validate_json(req->json, SKU_COST_FIELDS, sizeof(SKU_COST_FIELDS) / sizeof(SKU_COST_FIELDS[0]),
+                               &in, errors);
+    if (strlen(req->path_args[0]) > 128) {
         validate_error(errors, "sku", "must be at most 128 bytes long");
-    if (!validate_json(req->json, SKU_COST_FIELDS, sizeof(SKU_COST_FIELDS) / sizeof(SKU_COST_FIELDS[0]), &in, errors)
-        || json_array_size(errors) > 0)
+        valid = false;
+    }
+    if (!valid)
         return http_reply_invalid(req, errors);
     json_decref(errors);
     struct db_cost_settings s;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "handlers.h"
+#include "routes.h"
 #include "metrics.h"
 
 enum MHD_Result handle_healthz(struct http_request *req)
@@ -28,8 +29,8 @@ enum MHD_Result handle_me(struct http_request *req)
 
 enum MHD_Result handle_metrics(struct http_request *req)
 {
-    const char *names[32];
-    int n = http_route_names(names, 32);
+    const char *names[HTTP_ROUTE_COUNT];
+    int n = http_route_names(names, HTTP_ROUTE_COUNT);
     struct buf out;
     buf_init(&out, 0);
     metrics_render(&out, names, n);

@@ -8,12 +8,13 @@
 
 #include "db.h"
 #include "engine.h"
+#include "routes.h"
 
 /* The statuses the API answers with; everything else (and a request that
  * ended before any response, status 0) is counted once, as "other". */
-static const unsigned STATUSES[] = { 200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 500, 503 };
+static const unsigned STATUSES[] = { 200, 201, 400, 401, 404, 405, 409, 413, 415, 422, 429, 500, 503 };
 enum {
-    MAX_ROUTES = 16, N_BUCKETS = 11,
+    MAX_ROUTES = HTTP_ROUTE_COUNT, N_BUCKETS = 11,
     N_KNOWN = sizeof(STATUSES) / sizeof(STATUSES[0]),
     N_STATUSES = N_KNOWN + 1, /* the last slot is "other" */
 };
@@ -36,6 +37,8 @@ static int status_slot(unsigned status)
 
 void metrics_request(int route, unsigned status, double seconds)
 {
+    /* Every route has its slot by construction; an index beyond them is
+     * a caller's bug, counted as unmatched rather than written past. */
     int r = route >= 0 && route < MAX_ROUTES ? route + 1 : 0;
     atomic_fetch_add(&requests[r][status_slot(status)], 1);
     for (int b = 0; b < N_BUCKETS; b++)

@@ -118,6 +118,10 @@ enum MHD_Result http_reply_problem(struct http_request *req, enum http_problem p
 enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors)
 {
     size_t n = json_array_size(errors);
+    if (n == 0) { /* no array, or problems that could not be recorded */
+        json_decref(errors);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory while validating the request");
+    }
     char detail[160];
     json_t *first = json_array_get(errors, 0);
     if (n == 1)

@@ -5,6 +5,7 @@
 
 #include "crypto.h"
 #include "http.h"
+#include "utf8.h"
 
 static bool request_id_char(char c)
 {
@@ -61,6 +62,12 @@ char *http_percent_decode(const char *text, size_t len)
         out[o++] = c;
     }
     out[o] = '\0';
+    /* Ids go to PostgreSQL and into JSON: bytes that are not UTF-8 can
+     * name nothing we store, so they match nothing (404), never a 500. */
+    if (!utf8_valid(out, o)) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 

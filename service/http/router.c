@@ -6,22 +6,11 @@
 
 #include "handlers.h"
 #include "http.h"
+#include "routes.h"
 
-static const struct http_route ROUTES[] = {
-    { "GET", "/healthz", handle_healthz, ROUTE_PUBLIC },
-    { "GET", "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_DATABASE },
-    { "GET", "/metrics", handle_metrics, ROUTE_PUBLIC },
-    { "GET", "/v1/me", handle_me, ROUTE_AUTH },
-    { "POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY },
-    { "GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH },
-    { "POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY },
-    { "GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH },
-    { "POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY },
-    { "GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH },
-    { "PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY },
-    { "GET", "/v1/skus/{}/costs", handle_sku_costs_get, ROUTE_AUTH },
-    { "PUT", "/v1/skus/{}/costs", handle_sku_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY },
-};
+#define ROUTE_ROW(method, pattern, handler, flags) { method, pattern, handler, flags },
+static const struct http_route ROUTES[] = { HTTP_ROUTES(ROUTE_ROW) };
+_Static_assert(sizeof(ROUTES) / sizeof(ROUTES[0]) == HTTP_ROUTE_COUNT, "routes.h counts every row");
 
 /* Match pattern against path segment by segment. On a match, the decoded
  * {} segments go to args (caller frees); returns false otherwise (args
@@ -87,7 +76,7 @@ enum http_match http_route_find(const char *method, const char *path, const stru
     return path_known ? HTTP_MATCH_NO_METHOD : HTTP_MATCH_NO_PATH;
 }
 
-enum { N_ROUTES = sizeof(ROUTES) / sizeof(ROUTES[0]) };
+enum { N_ROUTES = HTTP_ROUTE_COUNT };
 
 /* "POST /v1/cases/{}/outcome": the metrics label of each route. */
 static char route_labels[N_ROUTES][64];

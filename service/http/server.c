@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -266,15 +267,20 @@ static void request_completed(void *cls, struct MHD_Connection *connection, void
     metrics_request(http_route_index(req->route), req->status, elapsed_ms(&req->started) / 1e3);
     /* The access line is only built when it will be written. */
     if (log_get_level() <= LOG_INFO) {
-        json_t *line = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s?, s:s}",
-                                 "msg", "request", "request_id", req->request_id, "method", req->method,
-                                 "path", req->path, "status", (int)req->status,
+        /* Escaped: a path that is not UTF-8 would make the line invalid
+         * JSON, and jansson would refuse it: every request gets its line. */
+        char *method = utf8_escape_for_log(req->method), *path = utf8_escape_for_log(req->path);
+        json_t *line = json_pack("{s:s, s:s, s:s?, s:s?, s:i, s:f, s:s?, s:s}",
+                                 "msg", "request", "request_id", req->request_id, "method", method,
+                                 "path", path, "status", (int)req->status,
                                  "duration_ms", elapsed_ms(&req->started),
                                  "tenant", req->authenticated ? req->tenant.name : NULL,
                                  "client", req->client_addr);
         if (line != NULL && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
             json_object_set_new(line, "aborted", json_true());
         log_fields_new(LOG_INFO, line);
+        free(method);
+        free(path);
     }
     request_free(req);
     atomic_fetch_sub(&server->in_flight, 1);

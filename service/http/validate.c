@@ -18,6 +18,27 @@ void validate_error(json_t *errors, const char *field, const char *fmt, ...)
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
 }
 
+/* Problems found by one validate_json(), counted apart from the array so
+ * that one that could not be appended (out of memory) still fails it. */
+struct problems {
+    json_t *errors;
+    size_t count;
+};
+
+static void problem(struct problems *found, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct problems *found, const char *field, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    found->count++;
+    validate_error(found->errors, field, "%s", message);
+}
+
 static int two_digits(const char *s)
 {
     return (s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9') ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
@@ -106,23 +127,27 @@ static const json_t *lookup_path(const json_t *root, const char *path)
     return node;
 }
 
-/* Fields of `object` at `prefix` that no spec names. */
+/* Fields of `object` at `prefix` that no spec names. A key is one path
+ * segment: one holding a dot ("order.sku" at the top) would otherwise
+ * pass for the nested field it spells, so it can never be known; nor can
+ * a path too long for the buffer, which would compare cut short. */
 static void reject_unknown(const json_t *object, const char *prefix, const struct field_spec *specs,
-                           size_t n_specs, json_t *errors)
+                           size_t n_specs, struct problems *found)
 {
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)(uintptr_t)object, key, value) {
         char path[160];
-        snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", key);
+        int len = snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", key);
+        bool one_segment = strchr(key, '.') == NULL && len > 0 && (size_t)len < sizeof(path);
         const struct field_spec *known = NULL;
-        for (size_t i = 0; i < n_specs && known == NULL; i++)
+        for (size_t i = 0; one_segment && i < n_specs && known == NULL; i++)
             if (strcmp(specs[i].path, path) == 0)
                 known = &specs[i];
         if (known == NULL)
-            validate_error(errors, path, "is not a known field");
+            problem(found, path, "is not a known field");
         else if (known->kind == FIELD_OBJECT && json_is_object(value))
-            reject_unknown(value, path, specs, n_specs, errors);
+            reject_unknown(value, path, specs, n_specs, found);
     }
 }
 
@@ -152,26 +177,26 @@ static void store_default(const struct field_spec *spec, char *dest)
     }
 }
 
-static void validate_one(const json_t *value, const struct field_spec *spec, char *dest, json_t *errors)
+static void validate_one(const json_t *value, const struct field_spec *spec, char *dest, struct problems *found)
 {
     const char *path = spec->path;
     switch (spec->kind) {
     case FIELD_OBJECT:
         if (!json_is_object(value))
-            validate_error(errors, path, "must be an object");
+            problem(found, path, "must be an object");
         return;
     case FIELD_BOOL:
         if (!json_is_boolean(value))
-            validate_error(errors, path, "must be true or false");
+            problem(found, path, "must be true or false");
         else
             *(bool *)(void *)dest = json_is_true(value);
         return;
     case FIELD_INT:
         if (!json_is_integer(value)) {
-            validate_error(errors, path, "must be a whole number%s",
+            problem(found, path, "must be a whole number%s",
                            json_is_real(value) ? " (amounts are integers in minor units)" : "");
         } else if (json_integer_value(value) < spec->min || json_integer_value(value) > spec->max) {
-            validate_error(errors, path, "must be from %lld to %lld", (long long)spec->min, (long long)spec->max);
+            problem(found, path, "must be from %lld to %lld", (long long)spec->min, (long long)spec->max);
         } else {
             *(int64_t *)(void *)dest = json_integer_value(value);
         }
@@ -180,26 +205,26 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
         break;
     }
     if (!json_is_string(value)) {
-        validate_error(errors, path, "must be a string");
+        problem(found, path, "must be a string");
         return;
     }
     const char *text = json_string_value(value);
     size_t len = json_string_length(value);
     if (strlen(text) != len) {
-        validate_error(errors, path, "must not contain NUL characters");
+        problem(found, path, "must not contain NUL characters");
         return;
     }
     switch (spec->kind) {
     case FIELD_STRING:
         if ((int64_t)len < spec->min || (int64_t)len > spec->max)
-            validate_error(errors, path, "must be %lld to %lld bytes long", (long long)spec->min,
+            problem(found, path, "must be %lld to %lld bytes long", (long long)spec->min,
                            (long long)spec->max);
         else
             *(const char **)(void *)dest = text;
         return;
     case FIELD_LANGUAGE:
         if (!language_tag_shaped(text))
-            validate_error(errors, path, "must be a BCP 47 language tag such as \"en\" or \"zh-Hant\"");
+            problem(found, path, "must be a BCP 47 language tag such as \"en\" or \"zh-Hant\"");
         else
             *(const char **)(void *)dest = text;
         return;
@@ -211,7 +236,7 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
                 size_t used = strlen(allowed);
                 snprintf(allowed + used, sizeof(allowed) - used, "%s%s", i ? ", " : "", spec->names[i]);
             }
-            validate_error(errors, path, "must be one of: %s", allowed);
+            problem(found, path, "must be one of: %s", allowed);
         } else {
             *(int *)(void *)dest = index;
         }
@@ -220,7 +245,7 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
     case FIELD_TIME: {
         int64_t t;
         if (!validate_parse_time(text, &t))
-            validate_error(errors, path, "must be an RFC 3339 time such as \"2026-11-05T16:00:00Z\"");
+            problem(found, path, "must be an RFC 3339 time such as \"2026-11-05T16:00:00Z\"");
         else
             *(int64_t *)(void *)dest = t;
         return;
@@ -228,7 +253,7 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
     case FIELD_CURRENCY: {
         const struct eng_currency *currency = eng_currency_find(text);
         if (currency == NULL)
-            validate_error(errors, path, "must be a supported ISO 4217 currency code such as \"USD\"");
+            problem(found, path, "must be a supported ISO 4217 currency code such as \"USD\"");
         else
             *(const struct eng_currency **)(void *)dest = currency;
         return;
@@ -241,20 +266,24 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
 bool validate_json(const json_t *root, const struct field_spec *specs, size_t n_specs, void *dest,
                    json_t *errors)
 {
-    size_t before = json_array_size(errors);
-    reject_unknown(root, "", specs, n_specs, errors);
+    /* Fail closed: with nowhere to report a problem (no array, or an
+     * append that failed for want of memory) nothing counts as valid. */
+    if (!json_is_array(errors))
+        return false;
+    struct problems found = { errors, 0 };
+    reject_unknown(root, "", specs, n_specs, &found);
     for (size_t i = 0; i < n_specs; i++) {
         const struct field_spec *spec = &specs[i];
         char *field = (char *)dest + spec->offset;
         const json_t *value = lookup_path(root, spec->path);
         if (value == NULL || json_is_null(value)) {
             if (spec->required)
-                validate_error(errors, spec->path, "is required");
+                problem(&found, spec->path, "is required");
             else
                 store_default(spec, field);
             continue;
         }
-        validate_one(value, spec, field, errors);
+        validate_one(value, spec, field, &found);
     }
-    return json_array_size(errors) == before;
+    return found.count == 0;
 }

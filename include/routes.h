@@ -1,0 +1,26 @@
+/* The routing table's rows, described once: router.c builds the table
+ * from them and metrics.c sizes its counters by HTTP_ROUTE_COUNT, so a new
+ * route is one line here and is counted under its own name. */
+#ifndef REDRESS_ROUTES_H
+#define REDRESS_ROUTES_H
+
+/* X(method, pattern, handler, flags); {} matches one path segment. */
+#define HTTP_ROUTES(X)                                                                            \
+    X("GET", "/healthz", handle_healthz, ROUTE_PUBLIC)                                            \
+    X("GET", "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_DATABASE)                             \
+    X("GET", "/metrics", handle_metrics, ROUTE_PUBLIC)                                            \
+    X("GET", "/v1/me", handle_me, ROUTE_AUTH)                                                     \
+    X("POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY)                     \
+    X("GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH)                                         \
+    X("POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY)        \
+    X("GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH)                                       \
+    X("POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY)            \
+    X("GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH)                           \
+    X("PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)         \
+    X("GET", "/v1/skus/{}/costs", handle_sku_costs_get, ROUTE_AUTH)                               \
+    X("PUT", "/v1/skus/{}/costs", handle_sku_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)
+
+#define HTTP_ROUTE_PLUS_ONE(method, pattern, handler, flags) +1
+enum { HTTP_ROUTE_COUNT = 0 HTTP_ROUTES(HTTP_ROUTE_PLUS_ONE) };
+
+#endif
