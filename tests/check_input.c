@@ -237,6 +237,49 @@ START_TEST(every_route_is_counted_under_its_own_name)
 }
 END_TEST
 
+/* Another tenant's id and an id that exists nowhere answer the same bytes:
+ * nothing tells tenant B that tenant A has such a case or buyer. */
+START_TEST(other_tenants_ids_look_exactly_missing)
+{
+    const char *body =
+        "{\"ticket_id\":\"ZD-9\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-7654321-7654321\","
+        "\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":2599},"
+        "\"buyer\":{\"buyer_id\":\"A-ONLY-BUYER\",\"language\":\"en\"},"
+        "\"issue\":{\"category\":\"defective\"}}";
+    struct th_response r;
+    get("POST", "/v1/cases", body, &r);
+    ck_assert_int_eq(r.status, 201);
+    char theirs[160];
+    snprintf(theirs, sizeof(theirs), "/v1/cases/%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
+    th_tenant_with_key(th_conninfo(), other_name, other_key);
+    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    const char *headers[] = { other_auth, "X-Request-Id: same-id", "Content-Type: application/json", NULL };
+    char outcome_theirs[200];
+    snprintf(outcome_theirs, sizeof(outcome_theirs), "%s/outcome", theirs);
+    const struct { const char *method, *existing, *missing, *body; } PAIRS[] = {
+        { "GET", theirs, "/v1/cases/7d3f8f0e-1b2c-4d5e-8f90-123456789abc", NULL },
+        { "POST", outcome_theirs, "/v1/cases/7d3f8f0e-1b2c-4d5e-8f90-123456789abc/outcome",
+          "{\"status\":\"accepted\"}" },
+        { "GET", "/v1/buyers/A-ONLY-BUYER", "/v1/buyers/NOBODY-AT-ALL", NULL },
+    };
+    for (size_t i = 0; i < sizeof(PAIRS) / sizeof(PAIRS[0]); i++) {
+        struct th_response a, b;
+        size_t len = PAIRS[i].body ? strlen(PAIRS[i].body) : 0;
+        th_request(srv.port, PAIRS[i].method, PAIRS[i].existing, headers, PAIRS[i].body, len, &a);
+        th_request(srv.port, PAIRS[i].method, PAIRS[i].missing, headers, PAIRS[i].body, len, &b);
+        ck_assert_int_eq(a.status, 404);
+        ck_assert_int_eq(b.status, 404);
+        ck_assert_uint_eq(a.body_len, b.body_len);
+        ck_assert_msg(memcmp(a.body, b.body, a.body_len) == 0, "%s vs %s", a.body, b.body);
+        th_response_free(&a);
+        th_response_free(&b);
+    }
+}
+END_TEST
+
 Suite *input_suite(void)
 {
     Suite *s = suite_create("input");
@@ -254,6 +297,7 @@ Suite *input_suite(void)
     tcase_add_test(http, raw_non_utf8_path_is_404_and_logged);
     tcase_add_test(http, top_level_dotted_key_is_refused);
     tcase_add_test(http, every_route_is_counted_under_its_own_name);
+    tcase_add_test(http, other_tenants_ids_look_exactly_missing);
     suite_add_tcase(s, http);
     return s;
 }
