@@ -32,7 +32,7 @@ objects = $(patsubst %.c,$(1)/obj/%.o,$(2))
 REL_LIB_OBJ  := $(call objects,$(BUILD),$(LIB_SRC)) $(BUILD)/obj/gen/embedded.o
 ASAN_LIB_OBJ := $(call objects,$(BUILD)/asan,$(LIB_SRC)) $(BUILD)/asan/obj/gen/embedded.o
 
-.PHONY: all build asan deps test run apikey bench bench-engine lint-spec clean
+.PHONY: all build asan deps test run apikey bench bench-engine lint-spec clean faults
 all: build
 
 build: $(BUILD)/redress $(BUILD)/tests/check_redress
@@ -100,6 +100,22 @@ test: deps
 	@scripts/openapi.sh lint
 	@POSTGRES_PASSWORD=compose-check docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 	@scripts/test.sh $(BUILD)/tests/check_redress $(BUILD)/asan/tests/check_redress
+
+# Fault programs: every tests/faults/fault_*.c is one (its own main), linked
+# with tests/faults/common.c and the PostgreSQL proxy of tests/pgproxy.c.
+# scripts/faults.sh runs each against $(BUILD)/redress and a throwaway
+# PostgreSQL, bounded in time, loopback only; "N passed, N failed" at the end.
+FAULT_COMMON := tests/faults/common.c tests/pgproxy.c
+FAULT_BINS   := $(patsubst tests/faults/%.c,$(BUILD)/faults/%,$(sort $(wildcard tests/faults/fault_*.c)))
+
+$(BUILD)/faults/fault_%: tests/faults/fault_%.c $(FAULT_COMMON) tests/faults/common.h tests/pgproxy.h
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_RELEASE) -Itests -Itests/faults $< $(FAULT_COMMON) -o $@ $(LDLIBS)
+
+faults: deps
+	@$(MAKE) --no-print-directory $(BUILD)/redress $(FAULT_BINS)
+	@scripts/faults.sh $(BUILD) $(FAULT_BINS)
 
 # Lint openapi.yaml (Redocly CLI, pinned in tests/openapi).
 lint-spec:
