@@ -18,18 +18,25 @@ struct db;
  * that an outage costs each request one fast 503 rather than a connect. */
 enum { DB_RECONNECT_BACKOFF_MS = 200 };
 
-enum db_status {
-    DB_OK = 0,
-    DB_NOT_FOUND,        /* the row asked for does not exist (for this tenant) */
-    DB_CONFLICT,         /* a unique constraint said no */
-    DB_SERIALIZATION,    /* 40001 / 40P01: the transaction helper retries */
-    DB_UNAVAILABLE,      /* no connection, or it broke: answer 503 */
-    DB_COMMIT_UNKNOWN,   /* the connection broke during COMMIT */
-    DB_SCHEMA_NOT_READY, /* migrations are missing or were edited */
-    DB_SETTLED,          /* a transaction callback's "done, write nothing": rolled back */
-    DB_ERROR,            /* anything else; logged where it happened */
-};
+/* Every status once, with its name: the enum and db_status_name() are
+ * made from this list. */
+#define DB_STATUS_LIST(X)                                                                  \
+    X(DB_OK, "ok")                                                                         \
+    X(DB_NOT_FOUND, "not_found")     /* the row asked for does not exist (for this tenant) */ \
+    X(DB_CONFLICT, "conflict")       /* a unique constraint said no */                      \
+    X(DB_SERIALIZATION, "serialization") /* 40001 / 40P01: the transaction helper retries */ \
+    X(DB_UNAVAILABLE, "unavailable") /* no connection, or it broke: answer 503 */           \
+    /* the connection broke after COMMIT was sent: whether it happened is unknown */       \
+    X(DB_COMMIT_UNKNOWN, "commit_unknown")                                                 \
+    X(DB_SCHEMA_NOT_READY, "schema_not_ready") /* migrations are missing or were edited */ \
+    X(DB_SETTLED, "settled") /* a transaction callback's "done, write nothing": rolled back */ \
+    X(DB_ERROR, "error")             /* anything else; logged where it happened */
 
+#define DB_STATUS_ENUM(name, text) name,
+enum db_status { DB_STATUS_LIST(DB_STATUS_ENUM) DB_STATUS_COUNT };
+#undef DB_STATUS_ENUM
+
+/** The status's name; "invalid" for a value outside the enum. */
 const char *db_status_name(enum db_status status);
 
 /** Remember the connection string for every thread's connection. The string
@@ -59,7 +66,11 @@ void db_after_request(struct db *db);
  * is nothing to write (returned as is); any other status rolls back and is
  * returned, except DB_SERIALIZATION, after which the helper runs the whole
  * callback again (so it must reset any output it wrote). A connection lost
- * before COMMIT is also run again, once, on a fresh connection. */
+ * before COMMIT was sent is also run again, once, on a fresh connection.
+ * A connection lost after COMMIT was sent (with db_exec_commit() or by the
+ * helper) is never run again: the helper returns DB_COMMIT_UNKNOWN, whatever
+ * the callback returned, and the caller checks on a fresh connection whether
+ * the work landed. */
 typedef enum db_status (*db_txn_fn)(struct db *db, void *cls);
 
 /** Run fn in a transaction at the given isolation ("READ COMMITTED",
@@ -169,21 +180,43 @@ enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *bu
 enum db_status db_case_get(struct db *db, int64_t tenant_id, const char *case_id, char **request_json,
                            char **decision_json, char **outcomes_json);
 
+struct db_outcome;
+
+/** Render the outcome's response (o->revision is set by now) into
+ * o->response_body (malloc'd; free any earlier one). Return 0, or -1 to roll
+ * back with DB_ERROR. Runs inside the transaction, maybe more than once. */
+typedef int (*db_outcome_render_fn)(struct db_outcome *o, void *cls);
+
+/** An outcome being recorded. The caller fills the inputs; free with
+ * db_outcome_cleanup(). */
 struct db_outcome {
+    /* inputs */
+    const char *outcome_id;      /* made by the caller (UUID), stable across retries */
+    const char *recorded_at;     /* RFC 3339 */
     const char *status;
     int64_t final_refund;        /* < 0: not given */
     const char *review_outcome;
     int order_retained;          /* -1 not given, 0, 1 */
     bool abuse_confirmed;
     const char *note;            /* may be NULL */
-    /* out */
+    const char *idempotency_key; /* NULL when none */
+    uint8_t request_hash[32];    /* of the route and the canonical body, when keyed */
+    /* set in the transaction */
     int revision;
-    char recorded_at[32];
+    char *response_body;         /* owned (malloc), from the render callback */
+    /* result */
+    enum { OUTCOME_RECORDED, OUTCOME_REPLAYED, OUTCOME_KEY_MISMATCH, OUTCOME_KEY_IN_FLIGHT } result;
+    char *replay_body;           /* owned (malloc), for OUTCOME_REPLAYED */
 };
 
-/** Record an outcome as the case's newest revision. DB_NOT_FOUND when the
- * tenant has no such case. */
-enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *case_id, struct db_outcome *o);
+/** In one transaction: honour the idempotency key, lock the case, number the
+ * revision, render, record the outcome (and the key with its response).
+ * DB_NOT_FOUND when the tenant has no such case. If the connection breaks
+ * after COMMIT was sent, checks on a new connection whether the outcome was
+ * recorded: DB_OK only when it was. */
+enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *case_id, struct db_outcome *o,
+                                 db_outcome_render_fn render, void *cls);
+void db_outcome_cleanup(struct db_outcome *o);
 
 /** This tenant's view of a buyer as JSON text (malloc'd), or DB_NOT_FOUND. */
 enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *buyer_id, char **json_out);

@@ -13,7 +13,8 @@
 #   pg_throwaway_log_tail N    the last N lines of the server's log
 # The cluster is stopped and the directory removed on EXIT, INT and TERM.
 
-pg_throwaway_root=$(cd "$(dirname "$0")/.." && pwd)
+# (the sourcing script lives in scripts/; another may set pg_throwaway_root)
+pg_throwaway_root=${pg_throwaway_root:-$(cd "$(dirname "$0")/.." && pwd)}
 
 pg_throwaway_cleanup() {
   "$pg_throwaway_root/scripts/pg.sh" stop "$pg_tmp/data" 2>/dev/null || true

@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "harness.h"
+#include "pgproxy.h"
 
 static struct th_server srv;
 static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[APIKEY_LEN + 32];
@@ -572,6 +573,144 @@ START_TEST(seller_cost_settings_drive_the_costs)
 }
 END_TEST
 
+/* ---- a lost reply to the round trip carrying COMMIT (issue #8, defect 4) ----
+ * The service reaches PostgreSQL through tests/pgproxy.c, which on command
+ * lets a COMMIT through and swallows its reply (the write is in, the
+ * service never hears it) or drops the round trip before the COMMIT (the
+ * write is not in). Either way: recorded if and only if a 2xx was returned. */
+
+static struct pgproxy *proxy;
+
+static void lost_reply_setup(void)
+{
+    const char *socket_path = getenv("REDRESS_TEST_PG_SOCKET");
+    ck_assert_msg(socket_path != NULL, "REDRESS_TEST_PG_SOCKET is unset: run the tests with 'make test'");
+    proxy = pgproxy_start(socket_path);
+    ck_assert_ptr_nonnull(proxy);
+    char conninfo[800];
+    pgproxy_conninfo(proxy, th_conninfo(), conninfo, sizeof(conninfo));
+    const char *threads[] = { "REDRESS_THREADS=1", NULL };
+    th_server_start(&srv, conninfo, threads);
+    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
+    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+}
+
+static void lost_reply_teardown(void)
+{
+    th_server_stop(&srv);
+    pgproxy_stop(proxy);
+}
+
+static long outcomes_of_tenant(void)
+{
+    return count_rows("SELECT count(*) FROM outcomes WHERE tenant_id = (SELECT id FROM tenants WHERE name = $1)");
+}
+
+START_TEST(lost_commit_reply_still_answers_the_recorded_case)
+{
+    struct th_response r;
+    /* with a key: the case is in, so the answer is 201, and a retry replays it */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    post_case("Idempotency-Key: lost-1", auth_header, case_body("LOST-1", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 1);
+    ck_assert_msg(r.status == 201, "status %ld: %s", r.status, r.body);
+    char case_id[64];
+    snprintf(case_id, sizeof(case_id), "%s", str_at(r.json, "case_id", NULL));
+    char *first_body = strdup(r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of_tenant(), 1);
+    post_case("Idempotency-Key: lost-1", auth_header, case_body("LOST-1", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, first_body);
+    ck_assert_str_eq(str_at(r.json, "case_id", NULL), case_id);
+    th_response_free(&r);
+    free(first_body);
+    ck_assert_int_eq(cases_of_tenant(), 1);
+
+    /* without a key, the same */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    post_case(NULL, auth_header, case_body("LOST-2", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 2);
+    ck_assert_msg(r.status == 201, "status %ld: %s", r.status, r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of_tenant(), 2);
+}
+END_TEST
+
+START_TEST(commit_lost_on_the_way_answers_503_and_records_nothing)
+{
+    struct th_response r;
+    pgproxy_arm(proxy, PGPROXY_DROP_BEFORE_COMMIT);
+    post_case("Idempotency-Key: dropped-1", auth_header, case_body("DROP-1", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 1);
+    ck_assert_int_eq(r.status, 503);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of_tenant(), 0);
+    /* the retry records it, once */
+    post_case("Idempotency-Key: dropped-1", auth_header, case_body("DROP-1", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of_tenant(), 1);
+}
+END_TEST
+
+START_TEST(outcomes_are_recorded_iff_answered_and_replayed_by_key)
+{
+    struct th_response r;
+    post_case(NULL, auth_header, case_body("OUT-1", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 201);
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/cases/%s/outcome", str_at(r.json, "case_id", NULL));
+    th_response_free(&r);
+    const char *keyed[] = { auth_header, "Content-Type: application/json", "Idempotency-Key: outcome-1", NULL };
+    const char *plain[] = { auth_header, "Content-Type: application/json", NULL };
+    const char *body = "{\"status\":\"accepted\",\"final_refund\":780}";
+
+    /* keyed, reply lost: 200, one revision; the retry replays it byte for byte */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    th_request(srv.port, "POST", path, keyed, body, strlen(body), &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 1);
+    ck_assert_msg(r.status == 200, "status %ld: %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "revision")), 1);
+    char *first_body = strdup(r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(outcomes_of_tenant(), 1);
+    th_request(srv.port, "POST", path, keyed, body, strlen(body), &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, first_body);
+    char replayed[16];
+    ck_assert(th_header(&r, "Idempotent-Replayed", replayed, sizeof(replayed)));
+    th_response_free(&r);
+    free(first_body);
+    ck_assert_int_eq(outcomes_of_tenant(), 1);
+    /* the same key with another body, or on another route, is refused */
+    const char *other = "{\"status\":\"declined\"}";
+    th_request(srv.port, "POST", path, keyed, other, strlen(other), &r);
+    ck_assert_int_eq(r.status, 422);
+    th_response_free(&r);
+    post_case("Idempotency-Key: outcome-1", auth_header, case_body("OUT-1", "minor_defect", NULL), NULL, &r);
+    ck_assert_int_eq(r.status, 422);
+    th_response_free(&r);
+
+    /* without a key, reply lost: 200 and a second revision */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    th_request(srv.port, "POST", path, plain, other, strlen(other), &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 2);
+    ck_assert_msg(r.status == 200, "status %ld: %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "revision")), 2);
+    th_response_free(&r);
+    ck_assert_int_eq(outcomes_of_tenant(), 2);
+
+    /* COMMIT lost on the way: 503 and nothing recorded */
+    pgproxy_arm(proxy, PGPROXY_DROP_BEFORE_COMMIT);
+    th_request(srv.port, "POST", path, plain, other, strlen(other), &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 3);
+    ck_assert_int_eq(r.status, 503);
+    th_response_free(&r);
+    ck_assert_int_eq(outcomes_of_tenant(), 2);
+}
+END_TEST
+
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -591,5 +730,12 @@ Suite *cases_suite(void)
     tcase_add_test(tc, metrics_count_exactly_under_concurrency);
     tcase_add_test(tc, seller_cost_settings_drive_the_costs);
     suite_add_tcase(s, tc);
+    TCase *lost = tcase_create("lost_commit");
+    tcase_add_checked_fixture(lost, lost_reply_setup, lost_reply_teardown);
+    tcase_set_timeout(lost, 120);
+    tcase_add_test(lost, lost_commit_reply_still_answers_the_recorded_case);
+    tcase_add_test(lost, commit_lost_on_the_way_answers_503_and_records_nothing);
+    tcase_add_test(lost, outcomes_are_recorded_iff_answered_and_replayed_by_key);
+    suite_add_tcase(s, lost);
     return s;
 }

@@ -179,6 +179,37 @@ START_TEST(generic_plans_follow_table_growth)
 }
 END_TEST
 
+/* Issue #8, defect 10: more statements than a pipeline has room for are
+ * refused (they used to run past its result array), and a status outside
+ * the enum has a name. */
+START_TEST(oversized_pipeline_is_refused_and_statuses_are_bounded)
+{
+    char conninfo[512], err[512];
+    th_database_create(conninfo, sizeof(conninfo));
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    struct db *db = db_open(conninfo, err, sizeof(err));
+    ck_assert_msg(db != NULL, "%s", err);
+    const char *const params[] = { "1", "probe" };
+    struct db_call calls[16];
+    for (int i = 0; i < 16; i++)
+        calls[i] = (struct db_call){ STMT_IDEMPOTENCY_CLAIM, 2, params, NULL, DB_OK };
+    ck_assert_int_eq(db_exec_many(db, calls, 16), DB_ERROR);
+    for (int i = 0; i < 16; i++) {
+        ck_assert_ptr_null(calls[i].result);
+        ck_assert_int_eq(calls[i].status, DB_ERROR);
+    }
+    /* eight fit, and the connection still works */
+    ck_assert_int_eq(db_exec_many(db, calls, 8), DB_OK);
+    for (int i = 0; i < 8; i++)
+        PQclear(calls[i].result);
+    db_close(db);
+    ck_assert_str_eq(db_status_name(DB_COMMIT_UNKNOWN), "commit_unknown");
+    ck_assert_str_eq(db_status_name(DB_ERROR), "error");
+    ck_assert_str_eq(db_status_name((enum db_status)DB_STATUS_COUNT), "invalid");
+    ck_assert_str_eq(db_status_name((enum db_status)-1), "invalid");
+}
+END_TEST
+
 /* ---- the command line ---- */
 
 static int run_cli(const char *args, char *out, size_t out_size)
@@ -311,6 +342,7 @@ Suite *db_suite(void)
     tcase_add_test(tc, concurrent_migrators_apply_each_once);
     tcase_add_test(tc, transaction_helper_retries_serialization_failures);
     tcase_add_test(tc, generic_plans_follow_table_growth);
+    tcase_add_test(tc, oversized_pipeline_is_refused_and_statuses_are_bounded);
     suite_add_tcase(s, tc);
     TCase *cli = tcase_create("cli");
     tcase_set_timeout(cli, 120);

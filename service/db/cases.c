@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto.h"
 #include "db_internal.h"
@@ -24,6 +25,39 @@ static void bytea_text(const uint8_t *data, size_t n, char *out)
 static char *copy_value(const PGresult *res, int row, int col)
 {
     return strdup(PQgetvalue(res, row, col));
+}
+
+/* A column of a statement's result by name: statements.sql and this file
+ * disagreeing is a bug that every test would hit, so it stops the program. */
+static int column(const PGresult *res, const char *name)
+{
+    int at = PQfnumber(res, name);
+    if (at < 0) {
+        log_msg(LOG_ERROR, "a statement's result has no column '%s' (statements.sql)", name);
+        abort();
+    }
+    return at;
+}
+
+static const char *value(const PGresult *res, const char *name)
+{
+    return PQgetvalue(res, 0, column(res, name));
+}
+
+/* The idempotency keys' primary key (migrations/0002_cases.sql): the one
+ * unique violation that means "a concurrent request took this key". */
+static const char KEY_CONSTRAINT[] = "idempotency_keys_pkey";
+
+/* A failed write: a race on the key runs the transaction again (the claim
+ * will then find the winner's response); any other conflict, on the case's
+ * own id say, is a fault and must not be retried as if it were one. */
+static enum db_status write_failure(const struct db *db, enum db_status status)
+{
+    if (status == DB_CONFLICT && strcmp(db->conflict_constraint, KEY_CONSTRAINT) == 0)
+        return DB_SERIALIZATION;
+    if (status == DB_CONFLICT)
+        log_msg(LOG_ERROR, "unexpected conflict on %s", db->conflict_constraint);
+    return status == DB_CONFLICT ? DB_ERROR : status;
 }
 
 void db_case_new_cleanup(struct db_case_new *c)
@@ -67,30 +101,93 @@ struct create_ctx {
     void *cls;
 };
 
-/* Read the key's claim: sets c->result and returns true when the key
- * settles the request (in flight, mismatch, replay). */
-static bool key_settles(const PGresult *res, struct db_case_new *c, enum db_status *status)
+enum key_claim { KEY_NEW, KEY_IN_FLIGHT, KEY_MISMATCH, KEY_REPLAY };
+
+/* Read an idempotency_claim row against this request's hash. For
+ * KEY_REPLAY, *replay_body gets the stored response (malloc'd; on
+ * allocation failure *status is DB_ERROR) and replay_case_id its case. */
+static enum key_claim key_claim_read(const PGresult *res, const uint8_t request_hash[32], char **replay_body,
+                                     char *replay_case_id, size_t id_size, enum db_status *status)
 {
     *status = DB_OK;
-    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+    if (strcmp(value(res, "claimed"), "t") != 0)
+        return KEY_IN_FLIGHT;
+    if (PQgetisnull(res, 0, column(res, "request_hash")))
+        return KEY_NEW;
+    char expected[2 + 64 + 1];
+    bytea_text(request_hash, 32, expected);
+    if (strcmp(value(res, "request_hash"), expected) != 0)
+        return KEY_MISMATCH;
+    snprintf(replay_case_id, id_size, "%s", value(res, "case_id"));
+    free(*replay_body);
+    *replay_body = strdup(value(res, "response_body"));
+    if (*replay_body == NULL)
+        *status = DB_ERROR;
+    return KEY_REPLAY;
+}
+
+/* Sets c->result and returns true when the key settles the request. */
+static bool key_settles(const PGresult *res, struct db_case_new *c, enum db_status *status)
+{
+    switch (key_claim_read(res, c->request_hash, &c->replay_body, c->replay_case_id, sizeof(c->replay_case_id),
+                           status)) {
+    case KEY_NEW:
+        return false;
+    case KEY_IN_FLIGHT:
         c->result = CASE_KEY_IN_FLIGHT;
         return true;
-    }
-    if (PQgetisnull(res, 0, 1))
-        return false;
-    char expected[2 + 64 + 1];
-    bytea_text(c->request_hash, 32, expected);
-    if (strcmp(PQgetvalue(res, 0, 1), expected) != 0) {
+    case KEY_MISMATCH:
         c->result = CASE_KEY_MISMATCH;
         return true;
+    case KEY_REPLAY:
+        c->result = CASE_REPLAYED;
+        return true;
     }
-    c->result = CASE_REPLAYED;
-    snprintf(c->replay_case_id, sizeof(c->replay_case_id), "%s", PQgetvalue(res, 0, 2));
-    free(c->replay_body);
-    c->replay_body = copy_value(res, 0, 4);
-    if (c->replay_body == NULL)
-        *status = DB_ERROR;
-    return true;
+    return false;
+}
+
+/* After DB_COMMIT_UNKNOWN: did the write land? */
+struct landed_ctx {
+    struct db_call calls[2]; /* the lock the interrupted transaction held, then the lookup */
+    bool landed;
+};
+
+static enum db_status look_in_transaction(struct db *db, void *cls)
+{
+    struct landed_ctx *ctx = cls;
+    enum db_status status = db_exec_many(db, ctx->calls, 2);
+    if (status == DB_OK)
+        ctx->landed = PQntuples(ctx->calls[1].result) == 1;
+    PQclear(ctx->calls[0].result);
+    PQclear(ctx->calls[1].result);
+    return status == DB_OK ? DB_SETTLED : status; /* settled: roll back whatever the lock wrote */
+}
+
+/* On a fresh connection, first take the lock the interrupted transaction
+ * held (granted once it has ended: committed, or rolled back when
+ * PostgreSQL noticed the dropped connection), then look for the row it
+ * wrote. DB_OK with *landed set, or DB_UNAVAILABLE when it cannot tell. */
+static enum db_status landed_after_lost_commit(struct db **dbp, struct db_call lock, struct db_call find,
+                                               bool *landed)
+{
+    *landed = false;
+    struct db *fresh = NULL;
+    for (int attempt = 0; fresh == NULL && attempt < 5; attempt++) {
+        if (attempt > 0) {
+            struct timespec pause = { 0, DB_RECONNECT_BACKOFF_MS * 1000000L };
+            nanosleep(&pause, NULL);
+        }
+        fresh = db_thread_connection(NULL);
+    }
+    *dbp = fresh;
+    if (fresh == NULL)
+        return DB_UNAVAILABLE;
+    struct landed_ctx ctx = { { lock, find }, false };
+    enum db_status status = db_run_transaction(dbp, "READ COMMITTED", look_in_transaction, &ctx);
+    if (status != DB_SETTLED)
+        return DB_UNAVAILABLE;
+    *landed = ctx.landed;
+    return DB_OK;
 }
 
 /* Two round trips: [BEGIN, key claim, buyer lock, history, cost settings], then the
@@ -150,9 +247,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     };
     PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 21, params, &status);
     if (res == NULL)
-        /* The key's primary key is the last guard against a race on it:
-         * run again, and the claim will find the winner's response. */
-        return status == DB_CONFLICT ? DB_SERIALIZATION : status;
+        return write_failure(db, status);
     PQclear(res);
     return DB_OK;
 }
@@ -167,20 +262,16 @@ enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_f
         return status;
     /* The commit may or may not have happened: ask a fresh connection. A
      * 2xx goes out only for a case that is really recorded. */
-    struct db *fresh = db_thread_connection(NULL);
-    if (fresh == NULL)
-        return DB_UNAVAILABLE;
-    *db = fresh;
     char tenant[24];
     int_text(c->tenant_id, tenant);
-    const char *const params[] = { tenant, c->case_id };
-    PGresult *res = db_exec(fresh, STMT_CASE_EXISTS, 2, params, &status);
-    if (res == NULL)
-        return status;
-    bool recorded = PQntuples(res) == 1;
-    PQclear(res);
-    log_msg(LOG_WARN, "commit of case %s was interrupted; it %s recorded", c->case_id, recorded ? "was" : "was not");
-    return recorded ? DB_OK : DB_UNAVAILABLE;
+    const char *const buyer[] = { tenant, c->buyer_id };
+    const char *const key[] = { tenant, c->case_id };
+    bool landed;
+    status = landed_after_lost_commit(db, (struct db_call){ STMT_BUYER_LOCK, 2, buyer, NULL, DB_OK },
+                                      (struct db_call){ STMT_CASE_EXISTS, 2, key, NULL, DB_OK }, &landed);
+    log_msg(LOG_WARN, "commit of case %s was interrupted; it %s", c->case_id,
+            status != DB_OK ? "could not be told whether it was recorded" : landed ? "was recorded" : "was not recorded");
+    return status == DB_OK && landed ? DB_OK : DB_UNAVAILABLE;
 }
 
 /* Run a statement keyed by (tenant, id) and copy the first n text
@@ -225,49 +316,116 @@ enum db_status db_case_get(struct db *db, int64_t tenant_id, const char *case_id
     return status;
 }
 
+void db_outcome_cleanup(struct db_outcome *o)
+{
+    free(o->response_body);
+    free(o->replay_body);
+    o->response_body = o->replay_body = NULL;
+}
+
 struct outcome_ctx {
     const char *tenant;
     const char *case_id;
     struct db_outcome *o;
+    db_outcome_render_fn render;
+    void *cls;
 };
 
+/* Two round trips: [BEGIN, key claim, case lock, next revision], then the
+ * insert with COMMIT. The revision is counted after the case's lock is
+ * granted (its own snapshot in the pipeline): one writer per case. */
 static enum db_status outcome_in_transaction(struct db *db, void *cls)
 {
     struct outcome_ctx *ctx = cls;
     struct db_outcome *o = ctx->o;
-    const char *const key[] = { ctx->tenant, ctx->case_id };
-    enum db_status status;
-    PGresult *res = db_exec(db, STMT_CASE_LOCK, 2, key, &status); /* one writer per case */
-    if (res == NULL)
+    o->result = OUTCOME_RECORDED;
+    const char *const key[] = { ctx->tenant, o->idempotency_key };
+    const char *const case_key[] = { ctx->tenant, ctx->case_id };
+    struct db_call calls[3];
+    int n = 0, claim = -1;
+    if (o->idempotency_key != NULL) {
+        claim = n;
+        calls[n++] = (struct db_call){ STMT_IDEMPOTENCY_CLAIM, 2, key, NULL, DB_OK };
+    }
+    int lock = n;
+    calls[n++] = (struct db_call){ STMT_CASE_LOCK, 2, case_key, NULL, DB_OK };
+    int next = n;
+    calls[n++] = (struct db_call){ STMT_OUTCOME_NEXT_REVISION, 2, case_key, NULL, DB_OK };
+    enum db_status status = db_exec_many(db, calls, n);
+    bool settled = false, found = false;
+    if (status == DB_OK) {
+        if (claim >= 0) {
+            char replay_case_id[40];
+            switch (key_claim_read(calls[claim].result, o->request_hash, &o->replay_body, replay_case_id,
+                                   sizeof(replay_case_id), &status)) {
+            case KEY_NEW:
+                break;
+            case KEY_IN_FLIGHT:
+                o->result = OUTCOME_KEY_IN_FLIGHT;
+                settled = true;
+                break;
+            case KEY_MISMATCH:
+                o->result = OUTCOME_KEY_MISMATCH;
+                settled = true;
+                break;
+            case KEY_REPLAY:
+                o->result = OUTCOME_REPLAYED;
+                settled = true;
+                break;
+            }
+        }
+        found = PQntuples(calls[lock].result) == 1;
+        o->revision = atoi(value(calls[next].result, "revision"));
+    }
+    for (int i = 0; i < n; i++)
+        PQclear(calls[i].result);
+    if (status != DB_OK)
         return status;
-    bool found = PQntuples(res) == 1;
-    PQclear(res);
+    if (settled)
+        return DB_SETTLED;
     if (!found)
         return DB_NOT_FOUND;
-    char final_refund[24];
+    if (ctx->render(o, ctx->cls) != 0 || o->response_body == NULL)
+        return DB_ERROR;
+
+    char revision[24], final_refund[24], hash[2 + 64 + 1];
+    int_text(o->revision, revision);
     int_text(o->final_refund, final_refund);
+    bytea_text(o->request_hash, 32, hash);
     const char *const params[] = {
-        ctx->tenant, ctx->case_id, o->status, o->final_refund >= 0 ? final_refund : NULL, o->review_outcome,
-        o->order_retained < 0 ? NULL : (o->order_retained ? "true" : "false"), o->abuse_confirmed ? "true" : "false",
-        o->note,
+        ctx->tenant, ctx->case_id, revision, o->outcome_id, o->status, o->final_refund >= 0 ? final_refund : NULL,
+        o->review_outcome, o->order_retained < 0 ? NULL : (o->order_retained ? "true" : "false"),
+        o->abuse_confirmed ? "true" : "false", o->note, o->recorded_at, o->idempotency_key, hash, o->response_body,
     };
-    res = db_exec(db, STMT_OUTCOME_INSERT, 8, params, &status);
+    PGresult *res = db_exec_commit(db, STMT_OUTCOME_INSERT, 14, params, &status);
     if (res == NULL)
-        return status;
-    o->revision = atoi(PQgetvalue(res, 0, 0));
-    snprintf(o->recorded_at, sizeof(o->recorded_at), "%s", PQgetvalue(res, 0, 1));
+        return write_failure(db, status);
     PQclear(res);
     return DB_OK;
 }
 
-enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *case_id, struct db_outcome *o)
+enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *case_id, struct db_outcome *o,
+                                 db_outcome_render_fn render, void *cls)
 {
     if (!crypto_uuid_valid(case_id))
         return DB_NOT_FOUND;
     char tenant[24];
     int_text(tenant_id, tenant);
-    struct outcome_ctx ctx = { tenant, case_id, o };
-    return db_run_transaction(db, "READ COMMITTED", outcome_in_transaction, &ctx);
+    struct outcome_ctx ctx = { tenant, case_id, o, render, cls };
+    enum db_status status = db_run_transaction(db, "READ COMMITTED", outcome_in_transaction, &ctx);
+    if (status == DB_SETTLED)
+        return DB_OK; /* o->result says how the key settled it */
+    if (status != DB_COMMIT_UNKNOWN)
+        return status;
+    /* As for cases: a 2xx only for an outcome that is really recorded. */
+    const char *const case_key[] = { tenant, case_id };
+    const char *const outcome_key[] = { tenant, o->outcome_id };
+    bool landed;
+    status = landed_after_lost_commit(db, (struct db_call){ STMT_CASE_LOCK, 2, case_key, NULL, DB_OK },
+                                      (struct db_call){ STMT_OUTCOME_EXISTS, 2, outcome_key, NULL, DB_OK }, &landed);
+    log_msg(LOG_WARN, "commit of outcome %s (case %s) was interrupted; it %s", o->outcome_id, case_id,
+            status != DB_OK ? "could not be told whether it was recorded" : landed ? "was recorded" : "was not recorded");
+    return status == DB_OK && landed ? DB_OK : DB_UNAVAILABLE;
 }
 
 enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *buyer_id, char **json_out)

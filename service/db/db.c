@@ -47,12 +47,12 @@ struct thread_slot {
 
 const char *db_status_name(enum db_status status)
 {
-    static const char *const NAMES[] = {
-        [DB_OK] = "ok", [DB_NOT_FOUND] = "not_found", [DB_CONFLICT] = "conflict",
-        [DB_SERIALIZATION] = "serialization", [DB_UNAVAILABLE] = "unavailable",
-        [DB_COMMIT_UNKNOWN] = "commit_unknown", [DB_SCHEMA_NOT_READY] = "schema_not_ready",
-        [DB_SETTLED] = "settled", [DB_ERROR] = "error",
-    };
+#define DB_STATUS_TEXT(name, text) [name] = text,
+    static const char *const NAMES[] = { DB_STATUS_LIST(DB_STATUS_TEXT) };
+#undef DB_STATUS_TEXT
+    _Static_assert(sizeof(NAMES) / sizeof(NAMES[0]) == DB_STATUS_COUNT, "a name for every status");
+    if ((unsigned)status >= DB_STATUS_COUNT)
+        return "invalid";
     return NAMES[status];
 }
 
@@ -206,7 +206,7 @@ static struct thread_slot *thread_slot_get(void)
  * before a request finds out the hard way. */
 static bool connection_alive(struct db *db)
 {
-    if (PQstatus(db->conn) != CONNECTION_OK)
+    if (db->broken || PQstatus(db->conn) != CONNECTION_OK)
         return false;
     /* The termination notice and the hang-up can arrive apart: keep
      * reading while there is something to read. */
@@ -320,9 +320,14 @@ enum db_status db_classify(struct db *db, const PGresult *res)
     return DB_ERROR;
 }
 
-static enum db_status log_failure(struct db *db, enum db_stmt stmt, const PGresult *res)
+/* what: the statement's name (or BEGIN, COMMIT) for the log. */
+static enum db_status log_failure(struct db *db, const char *what, const PGresult *res)
 {
     enum db_status status = db_classify(db, res);
+    if (status == DB_CONFLICT) {
+        const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+        snprintf(db->conflict_constraint, sizeof(db->conflict_constraint), "%s", constraint ? constraint : "");
+    }
     if (status == DB_UNAVAILABLE)
         atomic_fetch_add(&stat_unavailable, 1);
     else if (status == DB_SERIALIZATION)
@@ -330,10 +335,10 @@ static enum db_status log_failure(struct db *db, enum db_stmt stmt, const PGresu
     else if (status == DB_ERROR)
         atomic_fetch_add(&stat_other, 1);
     if (status == DB_ERROR)
-        log_msg(LOG_ERROR, "statement %s failed: %s", db_stmt_name(stmt),
+        log_msg(LOG_ERROR, "statement %s failed: %s", what,
                 res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
     else if (status == DB_UNAVAILABLE)
-        log_msg(LOG_WARN, "statement %s: connection lost", db_stmt_name(stmt));
+        log_msg(LOG_WARN, "statement %s: connection lost", what);
     return status;
 }
 
@@ -343,29 +348,46 @@ static bool result_ok(const PGresult *res)
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-enum { PIPELINE_MAX = 8 };
+/* At most this many statements in one pipeline, plus BEGIN and COMMIT:
+ * the result slots are sized from it and longer calls are refused. */
+enum { PIPELINE_MAX = 8, PIPELINE_SLOTS = PIPELINE_MAX + 2 };
+_Static_assert(PIPELINE_SLOTS == PIPELINE_MAX + 2, "a slot for BEGIN and one for COMMIT");
 
 /* [BEGIN] calls... [COMMIT] in one round trip (libpq pipeline mode): the
  * server runs them in order, each statement with its own snapshot. Fills
  * every call's result or status; returns the first failure (or DB_OK). The
- * commit's outcome goes to db->committed / db->commit_status. */
+ * commit's outcome goes to db->committed / db->commit_status; when COMMIT
+ * was sent and the answers did not all come back, nobody knows whether it
+ * happened: every call gets DB_COMMIT_UNKNOWN and db->commit_unknown is set. */
 static enum db_status exec_pipeline(struct db *db, struct db_call *calls, int n, bool with_begin, bool with_commit)
 {
+    if (n < 0 || n > PIPELINE_MAX) {
+        log_msg(LOG_ERROR, "a pipeline of %d statements was asked for; at most %d fit", n, PIPELINE_MAX);
+        for (int i = 0; i < n; i++) {
+            calls[i].result = NULL;
+            calls[i].status = DB_ERROR;
+        }
+        return DB_ERROR;
+    }
     PGconn *conn = db->conn;
-    PGresult *results[PIPELINE_MAX + 2] = { NULL };
+    PGresult *results[PIPELINE_SLOTS] = { NULL };
     int expected = (with_begin ? 1 : 0) + n + (with_commit ? 1 : 0), got = 0;
-    bool sent = n <= PIPELINE_MAX && PQenterPipelineMode(conn) == 1;
+    bool commit_sent = false;
+    bool sent = PQenterPipelineMode(conn) == 1;
     if (sent && with_begin)
         sent = PQsendQueryParams(conn, db->begin_sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
     for (int i = 0; sent && i < n; i++)
         sent = PQsendQueryPrepared(conn, db_stmt_name(calls[i].stmt), calls[i].n_params, calls[i].params,
                                    NULL, NULL, 0) == 1;
     if (sent && with_commit)
-        sent = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+        sent = commit_sent = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) == 1;
+    /* From here on, part of the COMMIT may be on the wire even if the
+     * flush fails: commit_sent stays true. */
     if (sent)
         sent = PQpipelineSync(conn) == 1;
     /* Each query yields its result and then NULL; the sync yields
      * PGRES_PIPELINE_SYNC. A broken connection yields NULLs. */
+    bool synced = false;
     for (int spins = 0; sent && spins < 4 * expected + 4; spins++) {
         PGresult *res = PQgetResult(conn);
         if (res == NULL) {
@@ -375,6 +397,7 @@ static enum db_status exec_pipeline(struct db *db, struct db_call *calls, int n,
         }
         if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
             PQclear(res);
+            synced = true;
             break;
         }
         if (got < expected)
@@ -382,23 +405,45 @@ static enum db_status exec_pipeline(struct db *db, struct db_call *calls, int n,
         else
             PQclear(res);
     }
-    PQexitPipelineMode(conn);
-
-    /* An answer went missing: the connection is as good as lost. */
-    enum db_status first = !sent || got < expected ? DB_UNAVAILABLE : DB_OK;
-    int at = 0;
-    if (with_begin) {
-        if (first == DB_OK && !result_ok(results[0]))
-            first = log_failure(db, calls[0].stmt, results[0]);
-        PQclear(results[at++]);
+    if (PQexitPipelineMode(conn) != 1) {
+        /* Answers are still owed: nothing can use this connection again. */
+        log_msg(LOG_WARN, "a pipeline did not end (%s): the connection is dropped",
+                PQerrorMessage(conn));
+        db->broken = true;
+        synced = false;
     }
+
+    /* The first failure the server reported, in order. A failed result
+     * without a SQLSTATE is libpq's own "connection lost": no answer. */
+    enum db_status first = DB_OK;
+    int answered = 0;
+    for (; answered < got && first == DB_OK; answered++) {
+        if (result_ok(results[answered]))
+            continue;
+        if (PQresultErrorField(results[answered], PG_DIAG_SQLSTATE) == NULL)
+            break;
+        int call = answered - (with_begin ? 1 : 0);
+        first = log_failure(db, call < 0 ? "BEGIN" : call < n ? db_stmt_name(calls[call].stmt) : "COMMIT",
+                            results[answered]);
+    }
+    bool complete = sent && synced && answered == expected;
+    if (first == DB_OK && !complete) {
+        /* An answer went missing: the connection is as good as lost. If a
+         * statement before COMMIT had failed, the COMMIT could not have
+         * run (so first would be set); it is not, so it may have run. */
+        first = commit_sent ? DB_COMMIT_UNKNOWN : DB_UNAVAILABLE;
+        if (first == DB_UNAVAILABLE)
+            atomic_fetch_add(&stat_unavailable, 1);
+        log_msg(LOG_WARN, "connection lost during a pipeline%s", commit_sent ? " carrying COMMIT" : "");
+    }
+    db->commit_unknown = first == DB_COMMIT_UNKNOWN;
+    int at = 0;
+    if (with_begin)
+        PQclear(results[at++]);
     for (int i = 0; i < n; i++, at++) {
         calls[i].result = NULL;
         if (first != DB_OK) {
             calls[i].status = first;
-            PQclear(results[at]);
-        } else if (!result_ok(results[at])) {
-            first = calls[i].status = log_failure(db, calls[i].stmt, results[at]);
             PQclear(results[at]);
         } else {
             calls[i].status = DB_OK;
@@ -406,9 +451,9 @@ static enum db_status exec_pipeline(struct db *db, struct db_call *calls, int n,
         }
     }
     if (with_commit) {
-        db->committed = first == DB_OK && result_ok(results[at]);
-        if (first == DB_OK && !db->committed)
-            db->commit_status = got < expected ? DB_UNAVAILABLE : db_classify(db, results[at]);
+        db->committed = first == DB_OK;
+        if (first != DB_OK && first != DB_COMMIT_UNKNOWN)
+            db->commit_status = first;
         PQclear(results[at]);
     }
     return first;
@@ -434,7 +479,7 @@ PGresult *db_exec(struct db *db, enum db_stmt stmt, int n_params, const char *co
         *status = DB_OK;
         return res;
     }
-    *status = log_failure(db, stmt, res);
+    *status = log_failure(db, db_stmt_name(stmt), res);
     PQclear(res);
     return NULL;
 }
@@ -480,6 +525,17 @@ static void backoff(int attempt)
     nanosleep(&pause, NULL);
 }
 
+/* COMMIT went out and its answer never came: the work may or may not be
+ * in. It is never run again (that is how a retry recorded a case twice);
+ * the connection is dropped and the caller asks a fresh one. */
+static enum db_status commit_unknown(struct db **dbp, struct db *db)
+{
+    log_msg(LOG_WARN, "the connection broke after COMMIT was sent: its outcome is unknown");
+    thread_connection_discard(db);
+    *dbp = NULL;
+    return DB_COMMIT_UNKNOWN;
+}
+
 enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn_fn fn, void *cls)
 {
     bool reconnected = false;
@@ -491,9 +547,13 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
         db->begin_pending = true;
         db->committed = false;
         db->commit_status = DB_OK;
+        db->commit_unknown = false;
         enum db_status status = fn(db, cls);
         bool began = !db->begin_pending;
         db->begin_pending = false;
+        /* Whatever the callback made of it. */
+        if (db->commit_unknown || status == DB_COMMIT_UNKNOWN)
+            return commit_unknown(dbp, db);
         if (status == DB_SETTLED) {
             if (began && PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
                 exec_simple(db, "ROLLBACK"); /* nothing was meant to be kept */
@@ -505,12 +565,10 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
             status = db->commit_status != DB_OK ? db->commit_status : exec_simple(db, "COMMIT");
             if (status == DB_OK)
                 return DB_OK;
-            if (status == DB_UNAVAILABLE) {
-                /* Whether the commit happened is unknown: never run again. */
-                thread_connection_discard(db);
-                *dbp = NULL;
-                return DB_COMMIT_UNKNOWN;
-            }
+            /* No answer, or the server went down around it (08, 57P0x):
+             * unknown. An error it answered (40001 ...) rolled back. */
+            if (status == DB_UNAVAILABLE)
+                return commit_unknown(dbp, db);
         } else if (began && PQstatus(db->conn) == CONNECTION_OK
                    && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
             exec_simple(db, "ROLLBACK");
@@ -520,8 +578,8 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
             continue;
         }
         if (status == DB_UNAVAILABLE && !reconnected) {
-            /* Nothing was committed: a stale connection (say, after a
-             * database restart) gets one fresh try. */
+            /* COMMIT was never sent, so nothing was committed: a stale
+             * connection (say, after a database restart) gets one fresh try. */
             reconnected = true;
             thread_connection_discard(db);
             *dbp = db_thread_connection(NULL);

@@ -20,6 +20,8 @@ enum db_stmt {
     STMT_CASE_GET,
     STMT_CASE_LOCK,
     STMT_OUTCOME_INSERT,
+    STMT_OUTCOME_NEXT_REVISION,
+    STMT_OUTCOME_EXISTS,
     STMT_BUYER_SUMMARY,
     STMT_IDEMPOTENCY_PURGE,
     STMT_COST_SETTINGS,
@@ -40,6 +42,15 @@ struct db {
     /* ... and db_exec_commit() sends the last one with COMMIT. */
     bool committed;
     enum db_status commit_status;
+    /* COMMIT was sent and its answer never came: the transaction helper
+     * must not run the work again, only check whether it landed. */
+    bool commit_unknown;
+    /* The connection is in a state nothing can use (a pipeline that would
+     * not end): made again before the next use. */
+    bool broken;
+    /* The constraint behind the last DB_CONFLICT (PG_DIAG_CONSTRAINT_NAME),
+     * "" if the server named none. */
+    char conflict_constraint[64];
 };
 
 /** Name of a statement in statements.sql. */

@@ -18,6 +18,8 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_CASE_GET] = "case_get",
     [STMT_CASE_LOCK] = "case_lock",
     [STMT_OUTCOME_INSERT] = "outcome_insert",
+    [STMT_OUTCOME_NEXT_REVISION] = "outcome_next_revision",
+    [STMT_OUTCOME_EXISTS] = "outcome_exists",
     [STMT_BUYER_SUMMARY] = "buyer_summary",
     [STMT_IDEMPOTENCY_PURGE] = "idempotency_purge",
     [STMT_COST_SETTINGS] = "cost_settings",
@@ -28,8 +30,18 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
 /* Written once by db_statements_load() before any thread connects. */
 static char *stmt_sql[STMT_COUNT];
 
-const char *db_stmt_name(enum db_stmt stmt) { return STMT_NAMES[stmt]; }
-const char *db_stmt_sql(enum db_stmt stmt) { return stmt_sql[stmt]; }
+/* Callers pass enum values; anything else is a bug caught here, loudly. */
+static enum db_stmt checked(enum db_stmt stmt)
+{
+    if ((unsigned)stmt >= STMT_COUNT) {
+        fprintf(stderr, "redress: statement number %d is out of range\n", (int)stmt);
+        abort();
+    }
+    return stmt;
+}
+
+const char *db_stmt_name(enum db_stmt stmt) { return STMT_NAMES[checked(stmt)]; }
+const char *db_stmt_sql(enum db_stmt stmt) { return stmt_sql[checked(stmt)]; }
 
 static const char NAME_MARKER[] = "-- name: ";
 
@@ -60,6 +72,10 @@ const char *db_statements_load(void)
     for (int i = 0; i < STMT_COUNT; i++) {
         if (stmt_sql[i] != NULL)
             continue;
+        if (STMT_NAMES[i] == NULL) { /* an enum entry without its name above */
+            snprintf(message, sizeof(message), "statement %d has no name in statements.c", i);
+            return message;
+        }
         char marker[96];
         snprintf(marker, sizeof(marker), "%s%s\n", NAME_MARKER, STMT_NAMES[i]);
         const char *at = strstr(file->data, marker);

@@ -19,7 +19,7 @@ WHERE k.prefix = $1 AND k.revoked_at IS NULL;
 -- The lock is held until the transaction ends: another request with this key
 -- meanwhile is "in flight". The lookup's snapshot may predate the lock; the
 -- key's primary key catches that race (the transaction runs again and replays).
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7469811405)),
+SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 7469811405)) AS claimed,
        k.request_hash, k.case_id, k.response_status, k.response_body
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN idempotency_keys k ON k.tenant_id = $1 AND k.key = $2;
@@ -80,20 +80,29 @@ FROM cases c WHERE c.tenant_id = $1 AND c.case_id = $2;
 SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2 FOR UPDATE;
 
 -- name: outcome_insert
--- A new revision; the case carries the one that stands.
-WITH next AS (
-    SELECT coalesce(max(revision), 0) + 1 AS revision FROM outcomes WHERE tenant_id = $1 AND case_id = $2
-), ins AS (
-    INSERT INTO outcomes (tenant_id, case_id, revision, status, final_refund, review_outcome,
-                          order_retained, abuse_confirmed, note)
-    SELECT $1, $2, revision, $3, $4, $5, $6, $7, $8 FROM next
-    RETURNING tenant_id, case_id, revision, status, final_refund, abuse_confirmed, recorded_at
+-- Revision $3 (numbered by outcome_next_revision under the case's lock) with
+-- the id the service made ($4), and, when the request had a key ($12), the
+-- response to replay ($14, byte for byte); the case carries the outcome that stands.
+WITH ins AS (
+    INSERT INTO outcomes (tenant_id, case_id, revision, outcome_id, status, final_refund, review_outcome,
+                          order_retained, abuse_confirmed, note, recorded_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    RETURNING tenant_id, case_id, status, final_refund, abuse_confirmed, recorded_at
 ), upd AS (
     UPDATE cases c SET outcome_status = ins.status, final_refund = ins.final_refund,
                        abuse_confirmed = ins.abuse_confirmed, outcome_at = ins.recorded_at
     FROM ins WHERE c.tenant_id = ins.tenant_id AND c.case_id = ins.case_id
 )
-SELECT revision, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM ins;
+INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
+SELECT tenant_id, $12, $13::bytea, case_id, 200, $14::text FROM ins WHERE $12::text IS NOT NULL;
+
+-- name: outcome_next_revision
+-- After case_lock, in the same transaction: nobody else numbers meanwhile.
+SELECT coalesce(max(revision), 0) + 1 AS revision FROM outcomes WHERE tenant_id = $1 AND case_id = $2;
+
+-- name: outcome_exists
+-- Whether an outcome the service made (by its id) was recorded.
+SELECT 1 FROM outcomes WHERE tenant_id = $1 AND outcome_id = $2;
 
 -- name: buyer_summary
 -- This tenant's view of one buyer, as JSON; no row when the tenant has never seen the buyer.

@@ -1,5 +1,6 @@
 /* POST /v1/cases, GET /v1/cases/{id}, POST /v1/cases/{id}/outcome,
  * GET /v1/buyers/{id}. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -217,8 +218,48 @@ static const struct field_spec OUTCOME_FIELDS[] = {
     { "note", FIELD_STRING, false, OUTCOME_AT(note), 0, 2000, NULL, 0, NULL },
 };
 
+/* The outcome's response, rendered inside the recording transaction once
+ * the revision is known (db_outcome_render_fn): what is stored for a
+ * keyed retry is byte for byte what is sent. */
+static int render_outcome(struct db_outcome *o, void *cls)
+{
+    const char *case_id = cls;
+    json_t *body = json_pack("{s:s, s:i, s:s, s:o, s:s, s:o, s:b, s:o, s:s}", "case_id", case_id,
+                             "revision", o->revision, "status", o->status,
+                             "final_refund", o->final_refund >= 0 ? json_integer(o->final_refund) : json_null(),
+                             "review_outcome", o->review_outcome,
+                             "order_retained", o->order_retained < 0 ? json_null() : json_boolean(o->order_retained),
+                             "abuse_confirmed", o->abuse_confirmed,
+                             "note", o->note ? json_string(o->note) : json_null(), "recorded_at", o->recorded_at);
+    free(o->response_body);
+    o->response_body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    return o->response_body != NULL ? 0 : -1;
+}
+
+/* A key names one request: the route (so the case) and the canonical body. */
+static int outcome_request_hash(const char *case_id, const json_t *body, uint8_t hash[32])
+{
+    char *canonical = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    size_t prefix_len = strlen(case_id) + 32;
+    char *text = canonical ? malloc(prefix_len + strlen(canonical) + 1) : NULL;
+    int rc = -1;
+    if (text != NULL) {
+        int n = snprintf(text, prefix_len, "POST /v1/cases/%s/outcome\n", case_id);
+        strcpy(text + n, canonical);
+        rc = crypto_sha256(text, strlen(text), hash);
+    }
+    free(text);
+    free(canonical);
+    return rc;
+}
+
 enum MHD_Result handle_outcome_record(struct http_request *req)
 {
+    const char *key = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key != NULL && !idempotency_key_valid(key))
+        return http_reply_problem(req, PROBLEM_BAD_PARAMETER,
+                                  "Idempotency-Key: must be 1 to 255 printable ASCII characters");
     struct outcome_request in;
     json_t *errors = json_array();
     memset(&in, 0, sizeof(in));
@@ -229,25 +270,42 @@ enum MHD_Result handle_outcome_record(struct http_request *req)
     json_decref(errors);
     /* order_retained is three-valued: true, false, or not reported. */
     json_t *retained = json_object_get(req->json, "order_retained");
+    /* The id is made here, before the transaction, so that a lost COMMIT
+     * can be checked by it (as a case's id is). */
+    char outcome_id[CRYPTO_UUID_STRLEN + 1], recorded_at[32];
+    validate_format_time((int64_t)time(NULL), recorded_at);
     struct db_outcome o = {
+        .outcome_id = outcome_id,
+        .recorded_at = recorded_at,
         .status = OUTCOME_STATUSES[in.status],
         .final_refund = in.final_refund,
         .review_outcome = REVIEW_OUTCOMES[in.review_outcome],
         .order_retained = json_is_boolean(retained) ? in.order_retained : -1,
         .abuse_confirmed = in.abuse_confirmed,
         .note = in.note,
+        .idempotency_key = key,
     };
-    enum db_status status = db_outcome_record(&req->db, req->tenant.id, req->path_args[0], &o);
-    if (status != DB_OK)
-        return http_reply_db_error(req, status);
-    json_t *body = json_pack("{s:s, s:i, s:s, s:o, s:s, s:o, s:b, s:o, s:s}", "case_id", req->path_args[0],
-                             "revision", o.revision, "status", o.status,
-                             "final_refund", o.final_refund >= 0 ? json_integer(o.final_refund) : json_null(),
-                             "review_outcome", o.review_outcome,
-                             "order_retained", o.order_retained < 0 ? json_null() : json_boolean(o.order_retained),
-                             "abuse_confirmed", o.abuse_confirmed,
-                             "note", o.note ? json_string(o.note) : json_null(), "recorded_at", o.recorded_at);
-    return http_reply_json(req, 200, body);
+    const char *case_id = req->path_args[0];
+    if (crypto_uuid_v4(outcome_id) != 0 || outcome_request_hash(case_id, req->json, o.request_hash) != 0)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    enum db_status status = db_outcome_record(&req->db, req->tenant.id, case_id, &o, render_outcome,
+                                              (void *)(uintptr_t)case_id);
+    enum MHD_Result result;
+    if (status != DB_OK) {
+        result = http_reply_db_error(req, status);
+    } else if (o.result == OUTCOME_KEY_IN_FLIGHT) {
+        result = http_reply_problem(req, PROBLEM_IDEMPOTENCY_IN_FLIGHT, "retry when the first request has answered");
+    } else if (o.result == OUTCOME_KEY_MISMATCH) {
+        result = http_reply_problem(req, PROBLEM_IDEMPOTENCY_MISMATCH,
+                                    "this Idempotency-Key was first used with a different request");
+    } else if (o.result == OUTCOME_REPLAYED) {
+        http_add_header(req, "Idempotent-Replayed", "true");
+        result = reply_body_text(req, 200, o.replay_body);
+    } else {
+        result = reply_body_text(req, 200, o.response_body);
+    }
+    db_outcome_cleanup(&o);
+    return result;
 }
 
 enum MHD_Result handle_buyer_get(struct http_request *req)
