@@ -425,6 +425,10 @@ static enum db_status exec_pipeline(struct db *db, struct db_call *calls, int n,
         int call = answered - (with_begin ? 1 : 0);
         first = log_failure(db, call < 0 ? "BEGIN" : call < n ? db_stmt_name(calls[call].stmt) : "COMMIT",
                             results[answered]);
+        /* The server going down (08, 57P0x) as the answer to COMMIT itself
+         * does not say whether the commit record was written first. */
+        if (call == n && first == DB_UNAVAILABLE)
+            first = DB_COMMIT_UNKNOWN;
     }
     bool complete = sent && synced && answered == expected;
     if (first == DB_OK && !complete) {
@@ -554,6 +558,18 @@ enum db_status db_run_transaction(struct db **dbp, const char *isolation, db_txn
         /* Whatever the callback made of it. */
         if (db->commit_unknown || status == DB_COMMIT_UNKNOWN)
             return commit_unknown(dbp, db);
+        if (db->broken) {
+            /* Nothing can use this connection again; dropping it rolls back
+             * (COMMIT was not sent, or the check above had returned). */
+            thread_connection_discard(db);
+            *dbp = NULL;
+            if (status == DB_SETTLED)
+                return DB_SETTLED;
+            if (reconnected || (*dbp = db_thread_connection(NULL)) == NULL)
+                return DB_UNAVAILABLE;
+            reconnected = true;
+            continue;
+        }
         if (status == DB_SETTLED) {
             if (began && PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
                 exec_simple(db, "ROLLBACK"); /* nothing was meant to be kept */
