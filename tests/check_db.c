@@ -210,6 +210,52 @@ START_TEST(oversized_pipeline_is_refused_and_statuses_are_bounded)
 }
 END_TEST
 
+/* A conflict on the case's own id (a case written twice) is a fault: it
+ * must not be taken for a race on the idempotency key and run again until
+ * the helper gives up (which answered 503 for a recorded case). */
+static int decide_calls;
+
+static int decide_fixed(const struct eng_history *history, const struct db_cost_settings *costs,
+                        struct db_case_new *c, void *cls)
+{
+    (void)history;
+    (void)costs;
+    (void)cls;
+    decide_calls++;
+    c->responsibility = "seller";
+    c->tier = "goodwill";
+    c->primary_action = "partial_refund";
+    c->risk = "low";
+    free(c->response_body);
+    c->response_body = strdup("{\"probe\":true}");
+    return c->response_body ? 0 : -1;
+}
+
+START_TEST(conflict_on_the_cases_own_id_is_not_retried_as_a_race)
+{
+    char conninfo[512], err[512];
+    th_database_create(conninfo, sizeof(conninfo));
+    ck_assert_int_eq(db_migrate(conninfo, err, sizeof(err)), 0);
+    ck_assert(db_global_init(conninfo) == 0);
+    struct db *db = db_thread_connection(NULL);
+    ck_assert_ptr_nonnull(db);
+    struct db_tenant tenant;
+    ck_assert_int_eq(db_tenant_ensure(db, "own-id", &tenant), DB_OK);
+    struct db_case_new c = {
+        .tenant_id = tenant.id, .case_id = "6f1c2d3e-4b5a-4c6d-8e7f-8091a2b3c4d5", .created_at = "2026-01-02T03:04:05Z",
+        .buyer_id = "B-1", .order_id = "O-1", .sku = "S-1", .channel = "amazon", .category = "minor_defect",
+        .currency = "USD", .order_value = 100, .request_json = "{}",
+    };
+    ck_assert_int_eq(db_case_create(&db, &c, decide_fixed, NULL), DB_OK);
+    ck_assert_int_eq(decide_calls, 1);
+    /* the same id again: an error at once, decided once more, not eight times */
+    ck_assert_int_eq(db_case_create(&db, &c, decide_fixed, NULL), DB_ERROR);
+    ck_assert_int_eq(decide_calls, 2);
+    db_case_new_cleanup(&c);
+    db_thread_close();
+}
+END_TEST
+
 /* ---- the command line ---- */
 
 static int run_cli(const char *args, char *out, size_t out_size)
@@ -343,6 +389,7 @@ Suite *db_suite(void)
     tcase_add_test(tc, transaction_helper_retries_serialization_failures);
     tcase_add_test(tc, generic_plans_follow_table_growth);
     tcase_add_test(tc, oversized_pipeline_is_refused_and_statuses_are_bounded);
+    tcase_add_test(tc, conflict_on_the_cases_own_id_is_not_retried_as_a_race);
     suite_add_tcase(s, tc);
     TCase *cli = tcase_create("cli");
     tcase_set_timeout(cli, 120);
