@@ -67,17 +67,21 @@ void db_case_new_cleanup(struct db_case_new *c)
     c->response_body = c->replay_body = NULL;
 }
 
+/* buyer_history's row, column by name (statements.sql names them after
+ * the fields). */
 static void history_from_result(const PGresult *res, struct eng_history *out)
 {
     memset(out, 0, sizeof(*out));
-    out->cases_90d = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    out->cases_365d = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    out->same_category_90d = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    out->refunded_90d = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-    out->refunded_amount_365d = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-    out->spent_365d = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-    out->not_received_365d = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-    out->abuse_confirmed = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
+#define HISTORY_FIELD(field) out->field = strtoll(value(res, #field), NULL, 10)
+    HISTORY_FIELD(cases_90d);
+    HISTORY_FIELD(cases_365d);
+    HISTORY_FIELD(same_category_90d);
+    HISTORY_FIELD(refunded_90d);
+    HISTORY_FIELD(refunded_amount_365d);
+    HISTORY_FIELD(spent_365d);
+    HISTORY_FIELD(not_received_365d);
+    HISTORY_FIELD(abuse_confirmed);
+#undef HISTORY_FIELD
 }
 
 enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *buyer_id, const char *category,

@@ -5,30 +5,49 @@
 
 #include "db_internal.h"
 
-static int int_or_unset(const PGresult *res, int col)
+/* cost_settings' columns, by name (statements.sql names them after the
+ * fields); an unknown name is a bug that stops the program. */
+static int column(const PGresult *res, const char *name)
 {
-    return PQgetisnull(res, 0, col) ? -1 : atoi(PQgetvalue(res, 0, col));
+    int at = PQfnumber(res, name);
+    if (at < 0) {
+        fprintf(stderr, "redress: cost_settings has no column '%s' (statements.sql)\n", name);
+        abort();
+    }
+    return at;
 }
 
-static int64_t amount_or_unset(const PGresult *res, int col)
+static bool unset(const PGresult *res, const char *name) { return PQgetisnull(res, 0, column(res, name)); }
+static const char *text(const PGresult *res, const char *name) { return PQgetvalue(res, 0, column(res, name)); }
+
+static int int_or_unset(const PGresult *res, const char *name)
 {
-    return PQgetisnull(res, 0, col) ? -1 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+    return unset(res, name) ? -1 : atoi(text(res, name));
+}
+
+static int64_t amount_or_unset(const PGresult *res, const char *name)
+{
+    return unset(res, name) ? -1 : strtoll(text(res, name), NULL, 10);
 }
 
 void db_cost_settings_from_result(const PGresult *res, struct db_cost_settings *out)
 {
-    out->landed_cost_percent = int_or_unset(res, 0);
-    out->outbound_postage_percent = int_or_unset(res, 1);
-    out->return_postage_percent = int_or_unset(res, 2);
-    out->handling_percent = int_or_unset(res, 3);
-    out->resale_percent = int_or_unset(res, 4);
-    out->return_insurance = PQgetisnull(res, 0, 5) ? -1 : strcmp(PQgetvalue(res, 0, 5), "t") == 0;
-    snprintf(out->sku_currency, sizeof(out->sku_currency), "%s", PQgetisnull(res, 0, 6) ? "" : PQgetvalue(res, 0, 6));
-    out->unit_cost = amount_or_unset(res, 7);
-    out->outbound_postage = amount_or_unset(res, 8);
-    out->return_postage = amount_or_unset(res, 9);
-    out->handling = amount_or_unset(res, 10);
-    out->sku_resale_percent = int_or_unset(res, 11);
+#define PERCENT(field) out->field = int_or_unset(res, #field)
+#define AMOUNT(field) out->field = amount_or_unset(res, #field)
+    PERCENT(landed_cost_percent);
+    PERCENT(outbound_postage_percent);
+    PERCENT(return_postage_percent);
+    PERCENT(handling_percent);
+    PERCENT(resale_percent);
+    out->return_insurance = unset(res, "return_insurance") ? -1 : strcmp(text(res, "return_insurance"), "t") == 0;
+    snprintf(out->sku_currency, sizeof(out->sku_currency), "%s", unset(res, "sku_currency") ? "" : text(res, "sku_currency"));
+    AMOUNT(unit_cost);
+    AMOUNT(outbound_postage);
+    AMOUNT(return_postage);
+    AMOUNT(handling);
+    PERCENT(sku_resale_percent);
+#undef PERCENT
+#undef AMOUNT
 }
 
 enum db_status db_cost_settings_get(struct db *db, int64_t tenant_id, const char *sku, struct db_cost_settings *out)

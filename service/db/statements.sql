@@ -37,15 +37,15 @@ WITH recent AS (
     FROM cases
     WHERE tenant_id = $1 AND buyer_id = $2 AND created_at > now() - interval '365 days'
 )
-SELECT count(*) FILTER (WHERE created_at > now() - interval '90 days'),
-       count(*),
-       count(*) FILTER (WHERE created_at > now() - interval '90 days' AND category = $3),
-       count(*) FILTER (WHERE created_at > now() - interval '90 days' AND refunded > 0),
-       coalesce(sum(refunded) FILTER (WHERE currency = $4), 0),
+SELECT count(*) FILTER (WHERE created_at > now() - interval '90 days') AS cases_90d,
+       count(*) AS cases_365d,
+       count(*) FILTER (WHERE created_at > now() - interval '90 days' AND category = $3) AS same_category_90d,
+       count(*) FILTER (WHERE created_at > now() - interval '90 days' AND refunded > 0) AS refunded_90d,
+       coalesce(sum(refunded) FILTER (WHERE currency = $4), 0) AS refunded_amount_365d,
        (SELECT coalesce(sum(v), 0) FROM (SELECT max(order_value) AS v FROM recent
-                                         WHERE currency = $4 GROUP BY order_id) orders),
-       count(*) FILTER (WHERE category = 'lost_in_transit'),
-       count(*) FILTER (WHERE abuse_confirmed)
+                                         WHERE currency = $4 GROUP BY order_id) orders) AS spent_365d,
+       count(*) FILTER (WHERE category = 'lost_in_transit') AS not_received_365d,
+       count(*) FILTER (WHERE abuse_confirmed) AS abuse_confirmed
 FROM recent;
 
 -- name: case_insert
@@ -153,7 +153,8 @@ DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => gr
 -- The tenant's and the SKU's cost settings in one row (every column may be empty).
 SELECT t.landed_cost_percent, t.outbound_postage_percent, t.return_postage_percent, t.handling_percent,
        t.resale_percent, t.return_insurance,
-       s.currency, s.unit_cost, s.outbound_postage, s.return_postage, s.handling, s.resale_percent
+       s.currency AS sku_currency, s.unit_cost, s.outbound_postage, s.return_postage, s.handling,
+       s.resale_percent AS sku_resale_percent
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN tenant_costs t ON t.tenant_id = $1
 LEFT JOIN sku_costs s ON s.tenant_id = $1 AND s.sku = $2;
