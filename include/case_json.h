@@ -20,6 +20,9 @@ struct reply_check_request {
     int channel;
     const char *language;
     const char *body;
+    /* The case the reply is about, when named (NULL when not): its own
+     * identifiers are not contact details. */
+    const char *order_id, *sku, *ticket_id, *case_id;
 };
 bool reply_check_from_json(const json_t *body, struct reply_check_request *out, json_t *errors);
 

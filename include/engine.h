@@ -226,6 +226,21 @@ struct eng_signal {
     char detail[ENG_DETAIL_MAX];
 };
 
+/* What the compliance guard finds, one code each (the contract's names in
+ * ENG_VIOLATION_NAMES). `unchecked`: text the guard could not read in full
+ * (not UTF-8, longer than ENG_GUARD_TEXT_MAX, out of memory): never a pass. */
+enum eng_violation {
+    VIOLATION_UNCHECKED, VIOLATION_REVIEW_REQUEST, VIOLATION_EXTERNAL_LINK, VIOLATION_EMAIL_ADDRESS,
+    VIOLATION_PHONE_NUMBER, VIOLATION_HTML, VIOLATION_COUPON_MARKETING, VIOLATION_COUNT
+};
+extern const char *const ENG_VIOLATION_NAMES[VIOLATION_COUNT];
+
+/* Every kind of violation fits in a result at once. */
+_Static_assert((int)VIOLATION_COUNT <= (int)ENG_MAX_VIOLATIONS, "ENG_MAX_VIOLATIONS must hold one of each violation");
+
+/* The longest text the guard reads (bytes); longer is `unchecked`. */
+enum { ENG_GUARD_TEXT_MAX = 1 << 20 };
+
 struct eng_guard_result {
     bool passed;
     struct eng_signal violations[ENG_MAX_VIOLATIONS];
@@ -288,7 +303,16 @@ const char *eng_risk_recommendation(enum eng_risk risk);
 /** The amount of the first action of that type in a remedy (0 if none). */
 int64_t eng_remedy_action_amount(const struct eng_remedy *r, enum eng_action type);
 
-/** Check a reply against the marketplace's messaging rules. */
+/** Check a reply against the marketplace's messaging rules. The whole text
+ * is checked; what cannot be is an `unchecked` violation, never a pass. */
 void eng_guard_check(enum eng_channel channel, const char *text, struct eng_guard_result *out);
+
+/** The same for a reply about one case: own_ids[0..n_own_ids) are the
+ * case's own identifiers (order id, SKU, ticket id, case id; NULL or empty
+ * entries are skipped). A phone number, address or link that is exactly
+ * one of them, as a whole token, is the case's identifier, not a contact
+ * detail; anything around it is still checked. */
+void eng_guard_check_case(enum eng_channel channel, const char *text, const char *const *own_ids, size_t n_own_ids,
+                          struct eng_guard_result *out);
 
 #endif

@@ -547,55 +547,317 @@ END_TEST
 
 /* ---- the guard ---- */
 
+/* Escapes in guard_cases.tsv, so that invisible and invalid text stays
+ * readable: \xHH is that byte, \u{H...} that code point in UTF-8,
+ * {N*text} is text N times, \\ a backslash. In place (never longer). */
+static void unescape(char *s)
+{
+    char *out = s;
+    while (*s) {
+        if (s[0] == '\\' && s[1] == 'x' && s[2] && s[3]) {
+            char hex[3] = { s[2], s[3], 0 };
+            *out++ = (char)strtol(hex, NULL, 16);
+            s += 4;
+        } else if (s[0] == '\\' && s[1] == 'u' && s[2] == '{') {
+            char *close;
+            unsigned long cp = strtoul(s + 3, &close, 16);
+            ck_assert_msg(*close == '}', "bad \\u{} escape");
+            if (cp < 0x80) {
+                *out++ = (char)cp;
+            } else if (cp < 0x800) {
+                *out++ = (char)(0xC0 | cp >> 6);
+                *out++ = (char)(0x80 | (cp & 0x3F));
+            } else {
+                *out++ = (char)(0xE0 | cp >> 12);
+                *out++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+                *out++ = (char)(0x80 | (cp & 0x3F));
+            }
+            s = close + 1;
+        } else if (s[0] == '\\' && s[1] == '\\') {
+            *out++ = '\\';
+            s += 2;
+        } else {
+            *out++ = *s++;
+        }
+    }
+    *out = '\0';
+}
+
+/* {N*text} repeated, into a new string (caller frees). */
+static char *expand_repeats(const char *s)
+{
+    size_t cap = strlen(s) + 1;
+    for (const char *open = strchr(s, '{'); open; open = strchr(open + 1, '{')) {
+        char *star;
+        long n = strtol(open + 1, &star, 10);
+        const char *close = strchr(open, '}');
+        if (*star == '*' && close != NULL && n > 0)
+            cap += (size_t)n * (size_t)(close - star);
+    }
+    char *out = malloc(cap), *w = out;
+    ck_assert_ptr_nonnull(out);
+    while (*s) {
+        char *star;
+        long n = *s == '{' ? strtol(s + 1, &star, 10) : 0;
+        const char *close = n > 0 && *star == '*' ? strchr(star, '}') : NULL;
+        if (close == NULL) {
+            *w++ = *s++;
+            continue;
+        }
+        for (long i = 0; i < n; i++) {
+            memcpy(w, star + 1, (size_t)(close - star - 1));
+            w += close - star - 1;
+        }
+        s = close + 1;
+    }
+    *w = '\0';
+    return out;
+}
+
+/* The codes of a result, sorted, comma-separated. */
+static void sorted_codes(const struct eng_guard_result *g, char *out, size_t size)
+{
+    const char *codes[ENG_MAX_VIOLATIONS];
+    int n = 0;
+    for (int v = 0; v < g->n_violations && n < ENG_MAX_VIOLATIONS; v++)
+        codes[n++] = g->violations[v].code;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (strcmp(codes[a], codes[b]) > 0) {
+                const char *t = codes[a];
+                codes[a] = codes[b];
+                codes[b] = t;
+            }
+    out[0] = '\0';
+    for (int a = 0; a < n; a++) {
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s", a ? "," : "", codes[a]);
+    }
+}
+
 START_TEST(guard_cases_from_data)
 {
     FILE *file = open_data("guard_cases.tsv");
-    char text[2048];
+    char text[8192];
     int line = 0, checked = 0, failures = 0;
     while (fgets(text, sizeof(text), file) != NULL) {
         line++;
+        ck_assert_msg(strchr(text, '\n') != NULL || feof(file), "guard_cases.tsv:%d: line too long", line);
         if (text[0] == '#' || text[0] == '\n')
             continue;
-        char *f[3];
-        ck_assert_msg(split_tabs(text, f, 3) == 3, "guard_cases.tsv:%d: needs 3 columns", line);
+        /* channel, expected codes, text, and optionally the case's own ids */
+        char *f[4];
+        int n_fields = split_tabs(text, f, 4);
+        ck_assert_msg(n_fields >= 3, "guard_cases.tsv:%d: needs 3 or 4 columns", line);
         int channel = eng_enum_parse(ENG_CHANNEL_NAMES, CHANNEL_COUNT, f[0]);
         ck_assert(channel >= 0);
+        unescape(f[2]);
+        char *body = expand_repeats(f[2]);
+        const char *ids[8];
+        size_t n_ids = 0;
+        for (char *id = n_fields == 4 ? strtok(f[3], ",") : NULL; id && n_ids < 8; id = strtok(NULL, ","))
+            ids[n_ids++] = id;
         struct eng_guard_result g;
-        eng_guard_check((enum eng_channel)channel, f[2], &g);
-        char got[256] = "";
-        for (int v = 0; v < g.n_violations; v++) {
-            size_t used = strlen(got);
-            snprintf(got + used, sizeof(got) - used, "%s%s", v ? "," : "", g.violations[v].code);
-        }
+        eng_guard_check_case((enum eng_channel)channel, body, ids, n_ids, &g);
         const char *want = strcmp(f[1], "ok") == 0 ? "" : f[1];
-        /* compare as sets: the expected list is sorted, so sort ours too */
-        char *codes[ENG_MAX_VIOLATIONS];
-        int n = 0;
-        char copy[256];
-        snprintf(copy, sizeof(copy), "%s", got);
-        for (char *c = strtok(copy, ","); c && n < ENG_MAX_VIOLATIONS; c = strtok(NULL, ","))
-            codes[n++] = c;
-        for (int a = 0; a < n; a++)
-            for (int b = a + 1; b < n; b++)
-                if (strcmp(codes[a], codes[b]) > 0) {
-                    char *t = codes[a];
-                    codes[a] = codes[b];
-                    codes[b] = t;
-                }
-        char sorted[256] = "";
-        for (int a = 0; a < n; a++) {
-            size_t used = strlen(sorted);
-            snprintf(sorted + used, sizeof(sorted) - used, "%s%s", a ? "," : "", codes[a]);
-        }
-        if (strcmp(sorted, want) != 0 || g.passed != (want[0] == '\0')) {
-            fprintf(stderr, "guard_cases.tsv:%d: expected [%s], got [%s]: %s\n", line, want, sorted, f[2]);
+        char got[256];
+        sorted_codes(&g, got, sizeof(got));
+        if (strcmp(got, want) != 0 || g.passed != (want[0] == '\0')) {
+            fprintf(stderr, "guard_cases.tsv:%d: expected [%s], got [%s]: %.200s\n", line, want, got, body);
             failures++;
         }
+        free(body);
         checked++;
     }
     fclose(file);
     ck_assert_msg(failures == 0, "%d guard cases failed (see above)", failures);
     ck_assert_int_ge(checked, 60);
+}
+END_TEST
+
+/* "Thanks " + words × "word " + tail, on the heap. */
+static char *filler_then(size_t words, const char *word, const char *tail)
+{
+    size_t n = strlen(word);
+    char *text = malloc(7 + words * n + strlen(tail) + 1);
+    ck_assert_ptr_nonnull(text);
+    memcpy(text, "Thanks ", 7);
+    for (size_t i = 0; i < words; i++)
+        memcpy(text + 7 + i * n, word, n);
+    strcpy(text + 7 + words * n, tail);
+    return text;
+}
+
+/* Issue #8, defect 1: 256 words per sentence were read and the rest passed. */
+START_TEST(guard_reads_sentences_of_any_length)
+{
+    static const size_t WORDS[] = { 10, 255, 256, 257, 260, 1000, 5000, 100000 };
+    static const struct { const char *word, *tail, *code; } CASES[] = {
+        { "word ", "and please leave a positive review.", "review_request" },
+        { "word ", "and we refund you if you remove your review.", "review_request" },
+        { "word ", "call +1 555 123 4567.", "phone_number" },
+        { "word ", "write to help@myshop.com.", "email_address" },
+        { "word ", "see myshop.com.", "external_link" },
+        { "word ", "<b>now</b>", "html" },
+        { "word ", "here is a coupon.", "coupon_marketing" },
+        { "谢谢", "请给我们好评", "review_request" },
+        { "Dank ", "bitte hinterlassen Sie eine Bewertung.", "review_request" },
+    };
+    for (size_t w = 0; w < sizeof(WORDS) / sizeof(WORDS[0]); w++)
+        for (size_t k = 0; k < sizeof(CASES) / sizeof(CASES[0]); k++) {
+            char *text = filler_then(WORDS[w], CASES[k].word, CASES[k].tail);
+            struct eng_guard_result g;
+            eng_guard_check(CHANNEL_AMAZON, text, &g);
+            ck_assert_msg(!g.passed && g.n_violations == 1 && strcmp(g.violations[0].code, CASES[k].code) == 0,
+                          "%zu x '%s' then '%s': expected %s, got %s", WORDS[w], CASES[k].word, CASES[k].tail,
+                          CASES[k].code, g.n_violations ? g.violations[0].code : "a pass");
+            free(text);
+        }
+    /* and a long innocent sentence still passes */
+    char *fine = filler_then(5000, "word ", "and thank you for your order.");
+    struct eng_guard_result g;
+    eng_guard_check(CHANNEL_AMAZON, fine, &g);
+    ck_assert_msg(g.passed, "%s", g.n_violations ? g.violations[0].detail : "");
+    free(fine);
+}
+END_TEST
+
+/* What the guard cannot read is a violation, never a pass. */
+START_TEST(guard_refuses_what_it_cannot_read)
+{
+    static const char *const NOT_UTF8[] = {
+        "Thanks \xff for your order.", "Thanks \xc0\x80 (overlong)", "Thanks \xed\xa0\x80 (surrogate)",
+        "Thanks \xf4\x90\x80\x80 (above U+10FFFF)", "Thanks, cut short: \xe3\x81", "\x80 a lone continuation",
+    };
+    for (size_t i = 0; i < sizeof(NOT_UTF8) / sizeof(NOT_UTF8[0]); i++) {
+        struct eng_guard_result g;
+        eng_guard_check(CHANNEL_SHOPIFY, NOT_UTF8[i], &g);
+        ck_assert_msg(!g.passed && g.n_violations == 1, "case %zu passed", i);
+        ck_assert_str_eq(g.violations[0].code, "unchecked");
+        ck_assert(strstr(g.violations[0].detail, "UTF-8") != NULL);
+    }
+    /* the rest of such a text is checked all the same */
+    struct eng_guard_result g;
+    eng_guard_check(CHANNEL_AMAZON, "Thanks \xff, please leave a review.", &g);
+    char codes[128];
+    sorted_codes(&g, codes, sizeof(codes));
+    ck_assert_str_eq(codes, "review_request,unchecked");
+    /* the longest text it reads, and one byte more */
+    char *text = malloc(ENG_GUARD_TEXT_MAX + 2);
+    ck_assert_ptr_nonnull(text);
+    for (size_t i = 0; i < ENG_GUARD_TEXT_MAX; i++)
+        text[i] = i % 8 == 7 ? ' ' : 'a';
+    text[ENG_GUARD_TEXT_MAX] = '\0';
+    eng_guard_check(CHANNEL_AMAZON, text, &g);
+    ck_assert_msg(g.passed, "%s", g.n_violations ? g.violations[0].detail : "");
+    text[ENG_GUARD_TEXT_MAX] = 'a';
+    text[ENG_GUARD_TEXT_MAX + 1] = '\0';
+    eng_guard_check(CHANNEL_AMAZON, text, &g);
+    ck_assert(!g.passed && g.n_violations == 1);
+    ck_assert_str_eq(g.violations[0].code, "unchecked");
+    free(text);
+    eng_guard_check(CHANNEL_AMAZON, NULL, &g);
+    ck_assert(!g.passed);
+    ck_assert_str_eq(g.violations[0].code, "unchecked");
+}
+END_TEST
+
+/* One name per violation, each one the contract's enumeration lists. */
+START_TEST(guard_violation_names_are_the_contracts)
+{
+    const char *root = getenv("REDRESS_TEST_ROOT");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/openapi.yaml", root ? root : ".");
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024], enumeration[1024] = "";
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, "enum: [review_request") != NULL)
+            snprintf(enumeration, sizeof(enumeration), "%s", line);
+    fclose(f);
+    ck_assert_msg(enumeration[0] != '\0', "openapi.yaml: no violation enumeration");
+    /* the names between [ and ] */
+    char *open = strchr(strstr(enumeration, "enum:"), '['), *close = open ? strchr(open, ']') : NULL;
+    ck_assert(open != NULL && close != NULL);
+    *close = '\0';
+    const char *listed[32];
+    int n_listed = 0;
+    for (char *name = strtok(open + 1, ", "); name && n_listed < 32; name = strtok(NULL, ", "))
+        listed[n_listed++] = name;
+    for (int v = 0; v < VIOLATION_COUNT; v++) {
+        ck_assert_ptr_nonnull(ENG_VIOLATION_NAMES[v]);
+        bool found = false;
+        for (int k = 0; k < n_listed; k++)
+            found = found || strcmp(listed[k], ENG_VIOLATION_NAMES[v]) == 0;
+        ck_assert_msg(found, "openapi.yaml does not list violation %s", ENG_VIOLATION_NAMES[v]);
+    }
+    ck_assert_int_eq(n_listed, VIOLATION_COUNT); /* and lists nothing the guard does not say */
+}
+END_TEST
+
+/* Issue #8, defect 3: a case's own order id shaped like a phone number
+ * failed the reply Redress wrote for it; a real number still fails. */
+START_TEST(own_identifiers_are_not_contact_details)
+{
+    static const char *const SHAPED[] = { "113-4567890", "0301 2345 678", "+44 20 7946 0958", "shop.com", "a@b.co" };
+    for (int lang = 0; lang < LANG_COUNT; lang++)
+        for (int cat = 0; cat < CAT_COUNT; cat++)
+            for (size_t k = 0; k < sizeof(SHAPED) / sizeof(SHAPED[0]); k++) {
+                struct eng_case c = plain_case((enum eng_category)cat, "USD", 2599);
+                c.order.order_id = SHAPED[k];
+                c.order.sku = "MUG.CO";
+                c.ticket_id = "0800-1234567";
+                c.buyer.language = ENG_LANGUAGE_TAGS[lang];
+                struct eng_history h = { 0 };
+                struct eng_decision d;
+                ck_assert(eng_decide(&c, eng_policy_default(), &h, NOW, &d) == 0);
+                ck_assert_msg(strstr(d.body, SHAPED[k]) != NULL, "the reply names the order");
+                ck_assert_msg(d.compliance.passed, "%s %s, order %s: %s", ENG_LANGUAGE_TAGS[lang],
+                              ENG_CATEGORY_NAMES[cat], SHAPED[k], d.compliance.violations[0].detail);
+            }
+    /* a phone number the buyer's name carries is no identifier of the case */
+    struct eng_case c = plain_case(CAT_MINOR_DEFECT, "USD", 2599);
+    c.order.order_id = "113-4567890";
+    c.buyer.name = "Jane 555-123-4567";
+    struct eng_history h = { 0 };
+    struct eng_decision d;
+    ck_assert(eng_decide(&c, eng_policy_default(), &h, NOW, &d) == 0);
+    ck_assert(!d.compliance.passed);
+    ck_assert_str_eq(d.compliance.violations[0].code, "phone_number");
+}
+END_TEST
+
+/* Issue #8, defect 10: every rule offers a remedy (none is chosen from an
+ * empty list); below high risk, no case falls back to a person for want
+ * of one. */
+START_TEST(every_rule_offers_a_remedy)
+{
+    static const int64_t DELIVERED_DAYS[] = { -1, 2, 40 };
+    static const int64_t DELAYS_DAYS[] = { -2, 0, 3, 12 };
+    static const int64_t PRICES[] = { 1999, 99999 };
+    int decided = 0;
+    for (int cat = 0; cat < CAT_COUNT; cat++)
+        for (int ch = 0; ch < CHANNEL_COUNT; ch++)
+            for (int bits = 0; bits < 8; bits++)
+                for (size_t dd = 0; dd < 3; dd++)
+                    for (size_t dl = 0; dl < 4; dl++)
+                        for (size_t pr = 0; pr < 2; pr++) {
+                            struct eng_case c = plain_case((enum eng_category)cat, "USD", PRICES[pr]);
+                            c.channel = (enum eng_channel)ch;
+                            c.order.fulfillment = bits & 1 ? FULFILLMENT_FBA : FULFILLMENT_FBM;
+                            c.order.customized = bits & 2;
+                            c.order.shipped = !(bits & 4) || DELIVERED_DAYS[dd] >= 0;
+                            c.order.delivered_at = DELIVERED_DAYS[dd] < 0 ? 0 : NOW - DELIVERED_DAYS[dd] * 86400;
+                            c.issue.delay_days = DELAYS_DAYS[dl];
+                            struct eng_history h = { 0 };
+                            struct eng_decision d;
+                            ck_assert(eng_decide(&c, eng_policy_default(), &h, NOW, &d) == 0);
+                            ck_assert_int_eq(d.risk, RISK_LOW);
+                            ck_assert_msg(d.remedy.n_actions > 0 && d.remedy.primary != ACT_MANUAL_REVIEW,
+                                          "%s: no remedy offered", ENG_CATEGORY_NAMES[cat]);
+                            decided++;
+                        }
+    ck_assert_int_eq(decided, CAT_COUNT * CHANNEL_COUNT * 8 * 3 * 4 * 2);
 }
 END_TEST
 
@@ -703,6 +965,149 @@ START_TEST(bad_templates_are_refused_with_a_clear_message)
 }
 END_TEST
 
+/* ---- the guard over HTTP ---- */
+
+static struct th_server guard_srv;
+static char guard_auth[APIKEY_LEN + 32];
+
+static void guard_http_setup(void)
+{
+    char name[64], key[APIKEY_LEN + 1];
+    th_server_start(&guard_srv, th_conninfo(), NULL);
+    th_tenant_with_key(th_conninfo(), name, key);
+    snprintf(guard_auth, sizeof(guard_auth), "Authorization: Bearer %s", key);
+}
+
+static void guard_http_teardown(void)
+{
+    th_server_stop(&guard_srv);
+}
+
+/* POST a JSON body (built with json_pack) to path; r->json is the answer. */
+static void post_json(const char *path, json_t *body, struct th_response *r)
+{
+    ck_assert_ptr_nonnull(body);
+    char *text = json_dumps(body, 0);
+    json_decref(body);
+    const char *headers[] = { guard_auth, "Content-Type: application/json", NULL };
+    th_request(guard_srv.port, "POST", path, headers, text, strlen(text), r);
+    free(text);
+}
+
+/* "ok" or the sorted codes of a replies/check answer. */
+static const char *verdict(const struct th_response *r, char *out, size_t size)
+{
+    ck_assert_msg(r->status == 200, "status %ld: %s", r->status, r->body);
+    json_t *violations = json_object_get(r->json, "violations");
+    struct eng_guard_result g = { .passed = json_is_true(json_object_get(r->json, "passed")) };
+    static char codes[ENG_MAX_VIOLATIONS][32];
+    for (size_t i = 0; i < json_array_size(violations) && i < ENG_MAX_VIOLATIONS; i++) {
+        snprintf(codes[i], sizeof(codes[i]), "%s",
+                 json_string_value(json_object_get(json_array_get(violations, i), "code")));
+        g.violations[g.n_violations++].code = codes[i];
+    }
+    ck_assert(g.passed == (g.n_violations == 0));
+    sorted_codes(&g, out, size);
+    return out[0] ? out : "ok";
+}
+
+START_TEST(replies_check_exempts_the_named_case_only)
+{
+    static const struct { const char *body, *order_id, *sku, *ticket_id, *case_id, *expected; } CASES[] = {
+        { "Your order 113-4567890 has shipped.", NULL, NULL, NULL, NULL, "phone_number" },
+        { "Your order 113-4567890 has shipped.", "113-4567890", NULL, NULL, NULL, "ok" },
+        { "Your order １１３－４５６７８９０ has shipped。", "113-4567890", NULL, NULL, NULL, "ok" },
+        { "Order 113-4567890: call us on 555-123-4567.", "113-4567890", NULL, NULL, NULL, "phone_number" },
+        { "Call +1 113-4567890.", "113-4567890", NULL, NULL, NULL, "phone_number" },
+        { "Order 9113-4567890 has shipped.", "113-4567890", NULL, NULL, NULL, "phone_number" },
+        { "SKU MUG.CO is back in stock.", NULL, NULL, NULL, NULL, "external_link" },
+        { "SKU MUG.CO is back in stock.", NULL, "MUG.CO", NULL, NULL, "ok" },
+        { "Ticket 0800-1234567 is closed.", NULL, NULL, "0800-1234567", NULL, "ok" },
+        { "Case 0800-1234567 is closed.", NULL, NULL, NULL, "0800-1234567", "ok" },
+        { "Ticket 0800-1234567: leave a review.", NULL, NULL, "0800-1234567", NULL, "review_request" },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        json_t *body = json_pack("{s:s, s:s}", "channel", "amazon", "body", CASES[i].body);
+        if (CASES[i].order_id)
+            json_object_set_new(body, "order_id", json_string(CASES[i].order_id));
+        if (CASES[i].sku)
+            json_object_set_new(body, "sku", json_string(CASES[i].sku));
+        if (CASES[i].ticket_id)
+            json_object_set_new(body, "ticket_id", json_string(CASES[i].ticket_id));
+        if (CASES[i].case_id)
+            json_object_set_new(body, "case_id", json_string(CASES[i].case_id));
+        struct th_response r;
+        post_json("/v1/replies/check", body, &r);
+        char codes[128];
+        ck_assert_msg(strcmp(verdict(&r, codes, sizeof(codes)), CASES[i].expected) == 0, "case %zu (%s): got %s",
+                      i, CASES[i].body, codes[0] ? codes : "ok");
+        th_response_free(&r);
+    }
+    /* the new fields are validated like the rest */
+    struct th_response r;
+    post_json("/v1/replies/check", json_pack("{s:s, s:s, s:s, s:i}", "channel", "amazon", "body", "Hi.", "order_id",
+                                             "", "sku", 5), &r);
+    ck_assert_int_eq(r.status, 400);
+    json_t *errors = json_object_get(r.json, "errors");
+    ck_assert_int_eq(json_array_size(errors), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, 0), "field")), "order_id");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, 1), "field")), "sku");
+    th_response_free(&r);
+}
+END_TEST
+
+/* Defects 1 and 2 as a client sees them. */
+START_TEST(replies_check_catches_long_and_wide_text)
+{
+    char *long_sentence = filler_then(260, "word ", "and please leave a positive review.");
+    static const struct { const char *body, *expected; } CASES[] = {
+        { NULL, "review_request" },
+        { "Write to help@myshop.example.com.", "email_address" },
+        { "Write to help＠myshop.com。", "email_address" },
+        { "jane.doe@gmail.com", "email_address" },
+        { "See ｍｙｓｈｏｐ．ｃｏｍ！", "external_link" },
+        { "Call ＋１ ５５５ １２３ ４５６７。", "phone_number" },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        struct th_response r;
+        post_json("/v1/replies/check",
+                  json_pack("{s:s, s:s}", "channel", "amazon", "body", CASES[i].body ? CASES[i].body : long_sentence),
+                  &r);
+        char codes[128];
+        ck_assert_msg(strcmp(verdict(&r, codes, sizeof(codes)), CASES[i].expected) == 0, "case %zu: got %s", i,
+                      codes[0] ? codes : "ok");
+        th_response_free(&r);
+    }
+    free(long_sentence);
+}
+END_TEST
+
+/* Defect 3 end to end: a recorded case whose order id looks like a phone
+ * number gets a reply that passes its own guard. */
+START_TEST(case_with_phone_shaped_order_id_passes_its_own_reply)
+{
+    static const char *const PATHS[] = { "/v1/cases", "/v1/cases?dry_run=true" };
+    static const long STATUS[] = { 201, 200 };
+    for (int i = 0; i < 2; i++) {
+        json_t *body = json_pack(
+            "{s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:{s:s, s:s, s:s}, s:{s:s}}", "ticket_id", "0800-1234567",
+            "channel", "amazon", "order", "order_id", "113-4567890", "sku", "MUG.CO", "currency", "USD",
+            "item_price", 2599, "buyer", "buyer_id", "GUARD-1", "name", "Jane", "language", "en", "issue",
+            "category", "minor_defect");
+        struct th_response r;
+        post_json(PATHS[i], body, &r);
+        ck_assert_msg(r.status == STATUS[i], "%s: %ld %s", PATHS[i], r.status, r.body);
+        json_t *reply = json_object_get(r.json, "reply");
+        ck_assert(strstr(json_string_value(json_object_get(reply, "body")), "113-4567890") != NULL);
+        json_t *compliance = json_object_get(reply, "compliance");
+        ck_assert_msg(json_is_true(json_object_get(compliance, "passed")), "%s",
+                      json_dumps(compliance, 0));
+        ck_assert_int_eq(json_array_size(json_object_get(compliance, "violations")), 0);
+        th_response_free(&r);
+    }
+}
+END_TEST
+
 Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -721,9 +1126,22 @@ Suite *engine_suite(void)
     tcase_add_test(tc, money_formats_as_natives_write_it);
     tcase_add_test(tc, language_tags_map_and_fall_back);
     tcase_add_test(tc, guard_cases_from_data);
+    tcase_add_test(tc, guard_reads_sentences_of_any_length);
+    tcase_add_test(tc, guard_refuses_what_it_cannot_read);
+    tcase_add_test(tc, guard_violation_names_are_the_contracts);
+    tcase_add_test(tc, own_identifiers_are_not_contact_details);
+    tcase_add_test(tc, every_rule_offers_a_remedy);
     tcase_add_test(tc, case_validation_names_every_bad_field);
     tcase_add_test(tc, case_validation_defaults_and_cross_field_rules);
     tcase_add_test(tc, bad_templates_are_refused_with_a_clear_message);
     suite_add_tcase(s, tc);
+
+    TCase *http = tcase_create("guard over HTTP");
+    tcase_add_checked_fixture(http, guard_http_setup, guard_http_teardown);
+    tcase_set_timeout(http, 120);
+    tcase_add_test(http, replies_check_exempts_the_named_case_only);
+    tcase_add_test(http, replies_check_catches_long_and_wide_text);
+    tcase_add_test(http, case_with_phone_shaped_order_id_passes_its_own_reply);
+    suite_add_tcase(s, http);
     return s;
 }

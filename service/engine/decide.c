@@ -104,20 +104,35 @@ static void money_init(struct money *m, const struct eng_case *c, const struct e
 
 /* ---- building a costed remedy ---- */
 
-static void add_action(struct eng_remedy *r, enum eng_action type, int64_t amount, int percent)
+/* What one package can add to a remedy, at most: its primary action, a
+ * gesture and one extra; goods and postage out (2), the four items of a
+ * return, and the gesture. The remedy's arrays hold that by construction;
+ * were a change to outgrow them, the decision fails (m->overflow) rather
+ * than go out with an item missing from its cost. */
+enum { PACKAGE_MAX_ACTIONS = 3, PACKAGE_MAX_BREAKDOWN = 2 + 4 + 1 };
+_Static_assert((int)PACKAGE_MAX_ACTIONS <= (int)ENG_MAX_ACTIONS, "a package's actions fit in a remedy");
+_Static_assert((int)PACKAGE_MAX_BREAKDOWN <= (int)ENG_MAX_BREAKDOWN, "a package's cost items fit in a remedy");
+
+static void add_action(struct money *m, struct eng_remedy *r, enum eng_action type, int64_t amount, int percent)
 {
-    if (r->n_actions == ENG_MAX_ACTIONS)
+    if (r->n_actions == ENG_MAX_ACTIONS) {
+        m->overflow = true;
         return;
+    }
     r->actions[r->n_actions++] = (struct eng_action_item){ type, amount, percent };
     if (type == ACT_FULL_REFUND || type == ACT_PARTIAL_REFUND || type == ACT_RETURN_REFUND
         || type == ACT_CANCEL_REFUND)
         r->refund_amount += amount;
 }
 
-static void add_cost(struct eng_remedy *r, const char *item, int64_t amount)
+static void add_cost(struct money *m, struct eng_remedy *r, const char *item, int64_t amount)
 {
-    if (amount == 0 || r->n_breakdown == ENG_MAX_BREAKDOWN)
+    if (amount == 0)
         return;
+    if (r->n_breakdown == ENG_MAX_BREAKDOWN) {
+        m->overflow = true;
+        return;
+    }
     r->breakdown[r->n_breakdown++] = (struct eng_breakdown_item){ item, amount };
     r->cost += amount;
 }
@@ -130,12 +145,12 @@ static void add_return_costs(struct eng_remedy *r, struct money *m, bool seller_
     r->return_required = true;
     r->seller_pays_return = seller_pays;
     if (seller_pays) {
-        add_cost(r, "return_postage", m->return_postage);
+        add_cost(m, r, "return_postage", m->return_postage);
         if (m->p->return_insurance)
-            add_cost(r, "insurance_recovery", -pct(m, m->return_postage, m->p->insurance_repay_percent));
+            add_cost(m, r, "insurance_recovery", -pct(m, m->return_postage, m->p->insurance_repay_percent));
     }
-    add_cost(r, "handling", m->handling);
-    add_cost(r, "resale_recovery", -m->resale);
+    add_cost(m, r, "handling", m->handling);
+    add_cost(m, r, "resale_recovery", -m->resale);
 }
 
 static void add_gesture(struct eng_remedy *r, struct money *m, const struct package *spec)
@@ -151,12 +166,12 @@ static void add_gesture(struct eng_remedy *r, struct money *m, const struct pack
             amount = m->paid_total - r->refund_amount; /* never more than was paid */
         if (amount <= 0)
             return;
-        add_action(r, ACT_PARTIAL_REFUND, amount, spec->gesture_percent);
-        add_cost(r, "gesture_refund", amount);
+        add_action(m, r, ACT_PARTIAL_REFUND, amount, spec->gesture_percent);
+        add_cost(m, r, "gesture_refund", amount);
     } else {
         int64_t face = pct(m, m->c->order.item_price, spec->gesture_percent);
-        add_action(r, ACT_COUPON, face, spec->gesture_percent);
-        add_cost(r, "coupon", face);
+        add_action(m, r, ACT_COUPON, face, spec->gesture_percent);
+        add_cost(m, r, "coupon", face);
     }
 }
 
@@ -170,68 +185,68 @@ static void build(struct money *m, const struct package *spec, struct eng_remedy
     case ACT_FULL_REFUND:
         /* Amazon: for a wrong or damaged item, shipping is not deducted. */
         amount = m->value + m->ship_share;
-        add_action(r, ACT_FULL_REFUND, amount, 100);
-        add_cost(r, "refund", amount);
+        add_action(m, r, ACT_FULL_REFUND, amount, 100);
+        add_cost(m, r, "refund", amount);
         if (spec->return_item)
             add_return_costs(r, m, true);
         break;
     case ACT_PARTIAL_REFUND:
         amount = pct(m, m->value, spec->percent);
-        add_action(r, ACT_PARTIAL_REFUND, amount, spec->percent);
-        add_cost(r, "refund", amount);
+        add_action(m, r, ACT_PARTIAL_REFUND, amount, spec->percent);
+        add_cost(m, r, "refund", amount);
         break;
     case ACT_REPLACEMENT:
-        add_action(r, ACT_REPLACEMENT, 0, 0);
-        add_cost(r, "replacement_goods", m->landed);
-        add_cost(r, "outbound_postage", m->outbound);
+        add_action(m, r, ACT_REPLACEMENT, 0, 0);
+        add_cost(m, r, "replacement_goods", m->landed);
+        add_cost(m, r, "outbound_postage", m->outbound);
         if (spec->return_item)
             add_return_costs(r, m, true);
         break;
     case ACT_RESHIP_PARTS:
-        add_action(r, ACT_RESHIP_PARTS, 0, 0);
-        add_cost(r, "parts", pct(m, m->landed, m->p->parts_cost_percent));
-        add_cost(r, "outbound_postage", m->outbound);
+        add_action(m, r, ACT_RESHIP_PARTS, 0, 0);
+        add_cost(m, r, "parts", pct(m, m->landed, m->p->parts_cost_percent));
+        add_cost(m, r, "outbound_postage", m->outbound);
         break;
     case ACT_EXCHANGE:
-        add_action(r, ACT_EXCHANGE, 0, 0);
-        add_cost(r, "replacement_goods", m->landed);
-        add_cost(r, "outbound_postage", m->outbound);
+        add_action(m, r, ACT_EXCHANGE, 0, 0);
+        add_cost(m, r, "replacement_goods", m->landed);
+        add_cost(m, r, "outbound_postage", m->outbound);
         add_return_costs(r, m, spec->seller_pays_return);
         break;
     case ACT_RETURN_REFUND:
         /* Buyer-side reasons: the outbound shipping is not refunded. */
         amount = m->value + (spec->seller_pays_return ? m->ship_share : 0);
-        add_action(r, ACT_RETURN_REFUND, amount, 100);
-        add_cost(r, "refund", amount);
+        add_action(m, r, ACT_RETURN_REFUND, amount, 100);
+        add_cost(m, r, "refund", amount);
         add_return_costs(r, m, spec->seller_pays_return);
         break;
     case ACT_CANCEL_REFUND:
         /* Before shipping: price, shipping and tax back in full. The goods
          * stay, so only made-to-order goods are lost. */
         r->keep_item = false;
-        add_action(r, ACT_CANCEL_REFUND, m->paid_total, 100);
+        add_action(m, r, ACT_CANCEL_REFUND, m->paid_total, 100);
         if (m->c->order.customized)
-            add_cost(r, "made_to_order_goods", m->landed_all);
+            add_cost(m, r, "made_to_order_goods", m->landed_all);
         break;
     case ACT_COUPON:
         amount = pct(m, m->c->order.item_price, spec->percent);
-        add_action(r, ACT_COUPON, amount, spec->percent);
-        add_cost(r, "coupon", amount);
+        add_action(m, r, ACT_COUPON, amount, spec->percent);
+        add_cost(m, r, "coupon", amount);
         break;
     case ACT_EXTENDED_WARRANTY:
-        add_action(r, ACT_EXTENDED_WARRANTY, 0, 0);
-        add_cost(r, "warranty", pct(m, m->value, m->p->warranty_cost_percent));
+        add_action(m, r, ACT_EXTENDED_WARRANTY, 0, 0);
+        add_cost(m, r, "warranty", pct(m, m->value, m->p->warranty_cost_percent));
         break;
     case ACT_CARRIER_CLAIM:
     case ACT_EXPLANATION:
     case ACT_MANUAL_REVIEW:
     case ACT_COUNT:
-        add_action(r, spec->primary, 0, 0);
+        add_action(m, r, spec->primary, 0, 0);
         break;
     }
     add_gesture(r, m, spec);
     if (spec->extra != ACT_COUNT && spec->extra != spec->primary)
-        add_action(r, spec->extra, 0, 0);
+        add_action(m, r, spec->extra, 0, 0);
 }
 
 static struct package pkg(enum eng_action primary)
@@ -265,10 +280,29 @@ struct rule {
     struct package alternatives[MAX_RULE_ALTERNATIVES];
     int n_alternatives;
     const char *situation;  /* which explanation the reply gives, or NULL */
+    bool overfull;          /* a rule offered more than the arrays hold: a bug, decided by a person */
 };
 
-static void offer(struct rule *r, struct package p) { r->equivalents[r->n_equivalents++] = p; }
-static void alternative(struct rule *r, struct package p) { r->alternatives[r->n_alternatives++] = p; }
+/* Bounded: a rule that offers more than its arrays hold is marked, and
+ * eng_decide sends the case to a person instead of choosing from a cut
+ * list. */
+static void offer(struct rule *r, struct package p)
+{
+    if (r->n_equivalents == MAX_EQUIVALENTS) {
+        r->overfull = true;
+        return;
+    }
+    r->equivalents[r->n_equivalents++] = p;
+}
+
+static void alternative(struct rule *r, struct package p)
+{
+    if (r->n_alternatives == MAX_RULE_ALTERNATIVES) {
+        r->overfull = true;
+        return;
+    }
+    r->alternatives[r->n_alternatives++] = p;
+}
 
 static const enum eng_responsibility DEFAULT_RESPONSIBILITY[CAT_COUNT] = {
     [CAT_WRONG_ITEM] = RESP_SELLER, [CAT_DEFECTIVE] = RESP_SELLER,
@@ -514,6 +548,8 @@ int64_t eng_remedy_action_amount(const struct eng_remedy *r, enum eng_action typ
     return 0;
 }
 
+/* At most ENG_MAX_ALTERNATIVES, the first offered kept (the high-risk
+ * remedy, then the other equivalents, then the rule's alternatives). */
 static void push_alternative(struct eng_decision *d, const struct eng_remedy *r)
 {
     if (d->n_alternatives == ENG_MAX_ALTERNATIVES || r->primary == d->remedy.primary)
@@ -550,9 +586,15 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
 
     eng_assess_abuse(c, policy, history, now, m.high_value, out);
 
+    /* A rule that offers nothing, or more than it holds, is a bug in the
+     * rules: nothing it offers is safe to recommend, so a person decides
+     * (below, as for high risk), with no alternatives to pick from. */
+    if (rule.overfull)
+        rule.n_equivalents = rule.n_alternatives = 0;
+
     /* Cheapest of the equivalents; the others become alternatives. */
     struct eng_remedy candidates[MAX_EQUIVALENTS];
-    int best = 0;
+    int best = -1; /* none yet */
     for (int i = 0; i < rule.n_equivalents; i++) {
         if (out->risk == RISK_MEDIUM) {
             /* inspect before refunding; no gestures */
@@ -562,20 +604,23 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
         }
         build(&m, &rule.equivalents[i], &candidates[i]);
         keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &full_return, &out->full_return);
-        if (candidates[i].cost < candidates[best].cost)
+        if (best < 0 || candidates[i].cost < candidates[best].cost)
             best = i;
     }
-    out->remedy = candidates[best];
+    if (best >= 0)
+        out->remedy = candidates[best];
 
-    if (out->risk == RISK_HIGH) {
-        /* Abuse suspected: no automatic compensation; a person decides, and
-         * sees what policy would otherwise have given. */
+    if (out->risk == RISK_HIGH || best < 0) {
+        /* Abuse suspected (or no remedy to recommend): no automatic
+         * compensation; a person decides, and sees what policy would
+         * otherwise have given. */
         out->tier = TIER_FIRM;
         struct package firm = pkg(ACT_MANUAL_REVIEW);
         firm.extra = ACT_EXPLANATION;
         build(&m, &firm, &out->remedy);
         out->remedy.keep_item = false;
-        push_alternative(out, &candidates[best]);
+        if (best >= 0)
+            push_alternative(out, &candidates[best]);
         rule.situation = "firm_review";
     }
     for (int i = 0; i < rule.n_equivalents; i++)
@@ -600,6 +645,8 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
     out->language = eng_language_resolve(c->buyer.language, &out->language_fell_back);
     if (eng_render_reply(c, policy, out, rule.situation) != 0)
         return -1;
-    eng_guard_check(c->channel, out->body, &out->compliance);
+    /* The case's own identifiers in the text Redress wrote are not contact details. */
+    const char *const own_ids[] = { c->order.order_id, c->order.sku, c->ticket_id };
+    eng_guard_check_case(c->channel, out->body, own_ids, sizeof(own_ids) / sizeof(own_ids[0]), &out->compliance);
     return 0;
 }

@@ -72,6 +72,11 @@ static const struct field_spec REPLY_CHECK_FIELDS[] = {
     { "channel", FIELD_ENUM, true, REPLY_AT(channel), 0, 0, ENUM_OF(ENG_CHANNEL_NAMES), NULL },
     { "language", FIELD_LANGUAGE, false, REPLY_AT(language), 0, 0, NULL, 0, "en" },
     { "body", FIELD_STRING, true, REPLY_AT(body), 1, 20000, NULL, 0, NULL },
+    /* the case the reply is about (limits as in CASE_FIELDS; case ids as the store makes them) */
+    { "order_id", FIELD_STRING, false, REPLY_AT(order_id), 1, 64, NULL, 0, NULL },
+    { "sku", FIELD_STRING, false, REPLY_AT(sku), 1, 128, NULL, 0, NULL },
+    { "ticket_id", FIELD_STRING, false, REPLY_AT(ticket_id), 1, 128, NULL, 0, NULL },
+    { "case_id", FIELD_STRING, false, REPLY_AT(case_id), 1, 64, NULL, 0, NULL },
 };
 
 bool reply_check_from_json(const json_t *body, struct reply_check_request *out, json_t *errors)

@@ -1,4 +1,6 @@
-/* POST /v1/replies/check: lint a reply an agent edited. */
+/* POST /v1/replies/check: lint a reply an agent edited. When the request
+ * names the case (order_id, sku, ticket_id, case_id), those identifiers
+ * are the case's own, not contact details. */
 #include "case_json.h"
 #include "handlers.h"
 
@@ -12,7 +14,9 @@ enum MHD_Result handle_replies_check(struct http_request *req)
         return http_reply_invalid(req, errors);
     json_decref(errors);
     struct eng_guard_result result;
-    eng_guard_check((enum eng_channel)check.channel, check.body, &result);
+    const char *const own_ids[] = { check.order_id, check.sku, check.ticket_id, check.case_id };
+    eng_guard_check_case((enum eng_channel)check.channel, check.body, own_ids, sizeof(own_ids) / sizeof(own_ids[0]),
+                         &result);
     json_t *body = guard_result_to_json(&result);
     if (body != NULL) {
         json_object_set_new(body, "channel", json_string(ENG_CHANNEL_NAMES[check.channel]));
