@@ -20,6 +20,9 @@ struct config {
     unsigned shutdown_grace_s;
     bool migrate_on_start;
     char trusted_proxies[512];
+    unsigned api_key_cache_s;        /* 0: every request looks its key up */
+    unsigned rate_limit_per_second;  /* per tenant; 0: no limit */
+    unsigned rate_limit_burst;
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

@@ -86,6 +86,12 @@ enum db_status db_run_transaction(struct db **db, const char *isolation, db_txn_
  * connection. Returns 0, or -1 with a message in err. */
 int db_migrate(const char *conninfo, char *err, size_t err_size);
 
+/** db_migrate, saying why it failed: DB_UNAVAILABLE when the database could
+ * not be reached or the connection broke (worth trying again), DB_SCHEMA_
+ * NOT_READY when an applied migration was edited or is unknown to this
+ * build, DB_ERROR when a migration itself failed. */
+enum db_status db_migrate_try(const char *conninfo, char *err, size_t err_size);
+
 /** Whether every embedded migration is applied with an unchanged checksum.
  * Returns DB_OK, DB_SCHEMA_NOT_READY (detail says why) or DB_UNAVAILABLE. */
 enum db_status db_migrations_current(struct db *db, char *detail, size_t detail_size);
@@ -108,6 +114,31 @@ enum db_status db_api_key_insert(struct db *db, int64_t tenant_id, const char *p
  * (the caller compares digests in constant time). DB_NOT_FOUND if none. */
 enum db_status db_api_key_lookup(struct db *db, const char *prefix, struct db_tenant *tenant,
                                  uint8_t digest[32]);
+
+/** Record that a verified key was used (its "last used" moves at most once
+ * a minute, whatever the number of calls; call about that often). */
+enum db_status db_api_key_touch(struct db *db, const char *prefix);
+
+/** One key as `redress apikey list` shows it; times are RFC 3339 UTC, ""
+ * when never used / not revoked. */
+struct db_api_key_info {
+    char prefix[16];
+    char created_at[32];
+    char last_used_at[32];
+    char revoked_at[32];
+};
+
+/** A tenant's keys, oldest first, in *keys (malloc'd, caller frees; NULL
+ * when there are none) and their number in *count. DB_NOT_FOUND when no
+ * tenant has that name. */
+enum db_status db_api_key_list(struct db *db, const char *tenant_name, struct db_api_key_info **keys,
+                               int *count);
+
+/** Revoke a key by its prefix: fills the tenant's name, when it was revoked
+ * and whether this call revoked it (false: it already was). DB_NOT_FOUND
+ * when no key has that prefix. */
+enum db_status db_api_key_revoke(struct db *db, const char *prefix, char tenant_name[64],
+                                 char revoked_at[32], bool *newly_revoked);
 
 /* ---- Cost settings (db/costs.c) ---- */
 

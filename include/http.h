@@ -18,7 +18,7 @@ enum {
     HTTP_BODY_LIMIT = 64 * 1024,
     HTTP_REQUEST_ID_MAX = 128,
     HTTP_MAX_PATH_ARGS = 2,
-    HTTP_MAX_EXTRA_HEADERS = 6,
+    HTTP_MAX_EXTRA_HEADERS = 8, /* RateLimit-* (3) + Retry-After + a handler's; overflow logs an error */
 };
 
 /* Every error the API answers with. Each has one status, a stable type URI
@@ -34,6 +34,7 @@ enum http_problem {
     PROBLEM_PAYLOAD_TOO_LARGE,   /* 413 */
     PROBLEM_UNSUPPORTED_MEDIA_TYPE, /* 415 */
     PROBLEM_IDEMPOTENCY_MISMATCH, /* 422 */
+    PROBLEM_RATE_LIMITED,        /* 429, with Retry-After and RateLimit-* */
     PROBLEM_INTERNAL,            /* 500 */
     PROBLEM_DB_UNAVAILABLE,      /* 503 */
     PROBLEM_NOT_READY,           /* 503 */

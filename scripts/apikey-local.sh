@@ -5,11 +5,12 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 tenant=$1
+redress=${REDRESS_BIN:-build/redress}
 was_running=false
-[ -f .local/pg/data/PG_VERSION ] && scripts/pg.sh status .local/pg/data 2>/dev/null && was_running=true
+scripts/local-db.sh status && was_running=true
 scripts/local-db.sh start >/dev/null
 . ./.local/env
 status=0
-build/redress migrate 2>/dev/null && build/redress apikey create --tenant "$tenant" || status=$?
+"$redress" migrate 2>/dev/null && "$redress" apikey create --tenant "$tenant" || status=$?
 $was_running || scripts/local-db.sh stop
 exit "$status"

@@ -4,14 +4,22 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+redress=${REDRESS_BIN:-build/redress}
 scripts/local-db.sh start
 . ./.local/env
-build/redress migrate
+"$redress" migrate
 
 port=${REDRESS_PORT:-8080}
-if [ ! -s .local/demo-api-key ]; then
+# The kept key must still be a live key of this cluster (it may have been
+# revoked, or the cluster made anew).
+demo_key_live() {
+  [ -s .local/demo-api-key ] || return 1
+  prefix=$(cut -c5-16 .local/demo-api-key)
+  "$redress" apikey list --tenant demo 2>/dev/null | awk -v p="$prefix" '$1 == p && $NF == "-" { found = 1 } END { exit !found }'
+}
+if ! demo_key_live; then
   umask 077
-  build/redress apikey create --tenant demo 2>/dev/null | tail -n 1 > .local/demo-api-key.tmp
+  "$redress" apikey create --tenant demo 2>/dev/null | tail -n 1 > .local/demo-api-key.tmp
   mv .local/demo-api-key.tmp .local/demo-api-key
   echo
   echo "Tenant 'demo' has a new API key (shown once; kept in .local/demo-api-key):"
@@ -22,7 +30,7 @@ echo "Try it:"
 echo "  curl -s -H \"Authorization: Bearer \$(cat .local/demo-api-key)\" http://127.0.0.1:$port/v1/me"
 echo
 
-build/redress serve &
+"$redress" serve &
 pid=$!
 stop() {
   trap - INT TERM

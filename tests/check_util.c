@@ -108,6 +108,9 @@ START_TEST(config_defaults)
     ck_assert_uint_eq(cfg.threads, 4);
     ck_assert(cfg.migrate_on_start);
     ck_assert_int_eq(cfg.log_level, LOG_INFO);
+    ck_assert_uint_eq(cfg.api_key_cache_s, 10);
+    ck_assert_uint_gt(cfg.rate_limit_per_second, 0);
+    ck_assert_uint_ge(cfg.rate_limit_burst, cfg.rate_limit_per_second);
 }
 END_TEST
 
@@ -116,7 +119,9 @@ START_TEST(config_overrides_and_errors)
     struct config cfg;
     char err[256];
     const char *good[] = { "REDRESS_PORT=9090", "REDRESS_LISTEN_ADDR=::1", "REDRESS_THREADS=8",
-                           "REDRESS_LOG_LEVEL=debug", "REDRESS_MIGRATE_ON_START=no", NULL };
+                           "REDRESS_LOG_LEVEL=debug", "REDRESS_MIGRATE_ON_START=no",
+                           "REDRESS_API_KEY_CACHE_SECONDS=0", "REDRESS_RATE_LIMIT_PER_SECOND=0",
+                           "REDRESS_RATE_LIMIT_BURST=7", NULL };
     fake_env = good;
     ck_assert_int_eq(config_load(&cfg, fake_lookup, err, sizeof(err)), 0);
     ck_assert_uint_eq(cfg.port, 9090);
@@ -124,6 +129,9 @@ START_TEST(config_overrides_and_errors)
     ck_assert_uint_eq(cfg.threads, 8);
     ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
     ck_assert(!cfg.migrate_on_start);
+    ck_assert_uint_eq(cfg.api_key_cache_s, 0);
+    ck_assert_uint_eq(cfg.rate_limit_per_second, 0);
+    ck_assert_uint_eq(cfg.rate_limit_burst, 7);
 
     struct { const char *setting, *named; } bad[] = {
         { "REDRESS_PORT=70000", "REDRESS_PORT" }, { "REDRESS_PORT=80x", "REDRESS_PORT" },
@@ -131,6 +139,8 @@ START_TEST(config_overrides_and_errors)
         { "REDRESS_LISTEN_ADDR=localhost", "REDRESS_LISTEN_ADDR" },
         { "REDRESS_LOG_LEVEL=loud", "REDRESS_LOG_LEVEL" },
         { "REDRESS_MIGRATE_ON_START=maybe", "REDRESS_MIGRATE_ON_START" },
+        { "REDRESS_API_KEY_CACHE_SECONDS=-1", "REDRESS_API_KEY_CACHE_SECONDS" },
+        { "REDRESS_RATE_LIMIT_BURST=0", "REDRESS_RATE_LIMIT_BURST" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *one[] = { bad[i].setting, NULL };

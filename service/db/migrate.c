@@ -132,15 +132,15 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
     return 0;
 }
 
-int db_migrate(const char *conninfo, char *err, size_t err_size)
+enum db_status db_migrate_try(const char *conninfo, char *err, size_t err_size)
 {
     struct migration_list *list = malloc(sizeof(*list)); /* freed at out */
     if (list == NULL) {
         snprintf(err, err_size, "out of memory");
-        return -1;
+        return DB_ERROR;
     }
     load_migrations(list);
-    int rc = -1;
+    enum db_status status = DB_ERROR;
     char detail[512];
     PGconn *conn = NULL;
     if (list->bad_name) {
@@ -148,16 +148,20 @@ int db_migrate(const char *conninfo, char *err, size_t err_size)
         goto out;
     }
     conn = db_connect_raw(conninfo, err, err_size);
-    if (conn == NULL)
+    if (conn == NULL) {
+        status = DB_UNAVAILABLE;
         goto out;
+    }
     if (!exec_ok(conn, MIGRATION_LOCK_SQL, detail, sizeof(detail))
         || !exec_ok(conn, CREATE_TABLE_SQL, detail, sizeof(detail))) {
         snprintf(err, err_size, "preparing migrations failed: %s", detail);
         goto out;
     }
     /* Checked under the lock: a concurrent migrator has finished by now. */
-    if (check_applied(conn, list, err, err_size) < 0)
+    if (check_applied(conn, list, err, err_size) < 0) {
+        status = DB_SCHEMA_NOT_READY;
         goto out;
+    }
     for (int i = 0; i < list->count; i++) {
         char version[16];
         snprintf(version, sizeof(version), "%d", list->items[i].version);
@@ -169,14 +173,22 @@ int db_migrate(const char *conninfo, char *err, size_t err_size)
         if (!done && apply_one(conn, &list->items[i], err, err_size) != 0)
             goto out;
     }
-    rc = 0;
+    status = DB_OK;
 out:
     if (conn != NULL) {
+        /* Whatever failed, a connection that broke means "try again". */
+        if (status != DB_OK && PQstatus(conn) != CONNECTION_OK)
+            status = DB_UNAVAILABLE;
         exec_ok(conn, MIGRATION_UNLOCK_SQL, detail, sizeof(detail));
         PQfinish(conn);
     }
     free(list);
-    return rc;
+    return status;
+}
+
+int db_migrate(const char *conninfo, char *err, size_t err_size)
+{
+    return db_migrate_try(conninfo, err, err_size) == DB_OK ? 0 : -1;
 }
 
 static struct migration_list shared_list;

@@ -25,6 +25,9 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_COST_SETTINGS] = "cost_settings",
     [STMT_TENANT_COSTS_UPSERT] = "tenant_costs_upsert",
     [STMT_SKU_COSTS_UPSERT] = "sku_costs_upsert",
+    [STMT_API_KEY_TOUCH] = "api_key_touch",
+    [STMT_API_KEY_LIST] = "api_key_list",
+    [STMT_API_KEY_REVOKE] = "api_key_revoke",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

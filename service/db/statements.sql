@@ -180,3 +180,32 @@ ON CONFLICT (tenant_id, sku) DO UPDATE SET
     currency = EXCLUDED.currency, unit_cost = EXCLUDED.unit_cost,
     outbound_postage = EXCLUDED.outbound_postage, return_postage = EXCLUDED.return_postage,
     handling = EXCLUDED.handling, resale_percent = EXCLUDED.resale_percent, updated_at = now();
+
+-- name: api_key_touch
+-- "Last used", written at most once a minute per key however often it is
+-- used: the worker threads each ask about once a minute, and the condition
+-- makes every other ask a no-op.
+UPDATE api_keys SET last_used_at = now()
+WHERE prefix = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute');
+
+-- name: api_key_list
+-- A tenant's keys, oldest first (no row: no such tenant; one row with a null
+-- prefix: a tenant without keys). Times in UTC, RFC 3339.
+SELECT k.prefix,
+       to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+       to_char(k.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_used_at,
+       to_char(k.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+FROM tenants t LEFT JOIN api_keys k ON k.tenant_id = t.id
+WHERE t.name = $1
+ORDER BY k.created_at, k.prefix;
+
+-- name: api_key_revoke
+-- Revoke a key (no row: no such key). A key revoked before keeps its time.
+WITH revoked AS (
+    UPDATE api_keys SET revoked_at = now() WHERE prefix = $1 AND revoked_at IS NULL
+    RETURNING prefix, revoked_at
+)
+SELECT t.name AS tenant, r.prefix IS NOT NULL AS newly_revoked,
+       to_char(coalesce(r.revoked_at, k.revoked_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+FROM api_keys k JOIN tenants t ON t.id = k.tenant_id LEFT JOIN revoked r ON r.prefix = k.prefix
+WHERE k.prefix = $1;

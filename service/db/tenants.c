@@ -1,15 +1,33 @@
-/* Tenants and API keys. */
+/* Tenants and API keys. Results are read by column name. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
 #include "db_internal.h"
+#include "log.h"
+
+/* The text of a column of row 0 by name; "" for NULL. A missing column
+ * is a statement out of step with this code: logged, and read as "". */
+static const char *column(const PGresult *res, int row, const char *name)
+{
+    int col = PQfnumber(res, name);
+    if (col < 0) {
+        log_msg(LOG_ERROR, "a result has no column '%s'", name);
+        return "";
+    }
+    return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
+}
+
+static void copy_text(char *dest, size_t size, const char *text)
+{
+    snprintf(dest, size, "%s", text);
+}
 
 static void copy_tenant(const PGresult *res, int row, struct db_tenant *out)
 {
-    out->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-    snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(res, row, 1));
+    out->id = strtoll(column(res, row, "id"), NULL, 10);
+    copy_text(out->name, sizeof(out->name), column(res, row, "name"));
 }
 
 enum db_status db_tenant_ensure(struct db *db, const char *name, struct db_tenant *out)
@@ -55,7 +73,7 @@ enum db_status db_api_key_lookup(struct db *db, const char *prefix, struct db_te
     status = DB_NOT_FOUND;
     if (PQntuples(res) == 1) {
         copy_tenant(res, 0, tenant);
-        const char *hex = PQgetvalue(res, 0, 2); /* bytea in hex output: \x... */
+        const char *hex = column(res, 0, "digest"); /* bytea in hex output: \x... */
         if (strlen(hex) == 66 && hex[0] == '\\' && hex[1] == 'x') {
             status = DB_OK;
             for (int i = 0; i < 32; i++) {
@@ -69,6 +87,71 @@ enum db_status db_api_key_lookup(struct db *db, const char *prefix, struct db_te
         } else {
             status = DB_ERROR;
         }
+    }
+    PQclear(res);
+    return status;
+}
+
+enum db_status db_api_key_touch(struct db *db, const char *prefix)
+{
+    const char *const params[] = { prefix };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_API_KEY_TOUCH, 1, params, &status);
+    PQclear(res);
+    return status;
+}
+
+enum db_status db_api_key_list(struct db *db, const char *tenant_name, struct db_api_key_info **keys,
+                               int *count)
+{
+    *keys = NULL;
+    *count = 0;
+    const char *const params[] = { tenant_name };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_API_KEY_LIST, 1, params, &status);
+    if (res == NULL)
+        return status;
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        PQclear(res);
+        return DB_NOT_FOUND;
+    }
+    /* A tenant without keys comes back as one row of NULLs. */
+    if (rows == 1 && column(res, 0, "prefix")[0] == '\0') {
+        PQclear(res);
+        return DB_OK;
+    }
+    *keys = calloc((size_t)rows, sizeof(**keys));
+    if (*keys == NULL) {
+        PQclear(res);
+        return DB_ERROR;
+    }
+    for (int row = 0; row < rows; row++) {
+        struct db_api_key_info *key = &(*keys)[row];
+        copy_text(key->prefix, sizeof(key->prefix), column(res, row, "prefix"));
+        copy_text(key->created_at, sizeof(key->created_at), column(res, row, "created_at"));
+        copy_text(key->last_used_at, sizeof(key->last_used_at), column(res, row, "last_used_at"));
+        copy_text(key->revoked_at, sizeof(key->revoked_at), column(res, row, "revoked_at"));
+    }
+    *count = rows;
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status db_api_key_revoke(struct db *db, const char *prefix, char tenant_name[64],
+                                 char revoked_at[32], bool *newly_revoked)
+{
+    const char *const params[] = { prefix };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_API_KEY_REVOKE, 1, params, &status);
+    if (res == NULL)
+        return status;
+    status = DB_NOT_FOUND;
+    if (PQntuples(res) == 1) {
+        copy_text(tenant_name, 64, column(res, 0, "tenant"));
+        copy_text(revoked_at, 32, column(res, 0, "revoked_at"));
+        *newly_revoked = strcmp(column(res, 0, "newly_revoked"), "t") == 0;
+        status = DB_OK;
     }
     PQclear(res);
     return status;

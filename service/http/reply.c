@@ -26,6 +26,7 @@ static const struct problem_info PROBLEMS[PROBLEM_COUNT] = {
                                          "The request body must be application/json" },
     [PROBLEM_IDEMPOTENCY_MISMATCH] = { 422, "idempotency-mismatch",
                                        "This Idempotency-Key was used with a different request" },
+    [PROBLEM_RATE_LIMITED] = { 429, "rate-limited", "Too many requests for this tenant" },
     [PROBLEM_INTERNAL] = { 500, "internal", "Internal error" },
     [PROBLEM_DB_UNAVAILABLE] = { 503, "database-unavailable", "The database is unavailable" },
     [PROBLEM_NOT_READY] = { 503, "not-ready", "The service is not ready" },
@@ -38,8 +39,11 @@ unsigned http_problem_status(enum http_problem problem)
 
 void http_add_header(struct http_request *req, const char *name, const char *value)
 {
-    if (req->n_extra_headers == HTTP_MAX_EXTRA_HEADERS)
+    if (req->n_extra_headers == HTTP_MAX_EXTRA_HEADERS) {
+        log_msg(LOG_ERROR, "request %s: header %s dropped: more than HTTP_MAX_EXTRA_HEADERS (%d)",
+                req->request_id, name, HTTP_MAX_EXTRA_HEADERS);
         return;
+    }
     char *copy = strdup(value);
     if (copy == NULL)
         return;

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "utf8.h"
 
 struct http_server {
@@ -76,16 +77,22 @@ static struct http_request *request_new(struct http_server *server, struct MHD_C
     return req;
 }
 
-/* Verified keys, per worker thread, for a few seconds: saves a round trip
- * per request. A revoked key keeps working for at most KEY_CACHE_TTL_MS.
- * Unknown keys are never cached, so a new key works at once. */
-enum { KEY_CACHE_SLOTS = 64, KEY_CACHE_TTL_MS = 10000 };
+/* Verified keys, per worker thread, for REDRESS_API_KEY_CACHE_SECONDS:
+ * saves a round trip per request. A revoked key keeps working for at most
+ * that long (0: every request asks the database). Unknown keys are never
+ * cached, so a new key works at once. */
+enum { KEY_CACHE_SLOTS = 64, KEY_TOUCH_INTERVAL_MS = 60 * 1000 /* api_key_touch's minute */ };
+
+/* Set by http_server_start() before any request, read by every worker. */
+static atomic_uint key_cache_ttl_ms;
 
 struct key_cache_entry {
     char prefix[APIKEY_PREFIX_LEN + 1];
     uint8_t digest[CRYPTO_SHA256_LEN];
     struct db_tenant tenant;
     struct timespec fetched;
+    struct timespec touched; /* when this thread last recorded the key's use */
+    bool touched_once;
 };
 
 static _Thread_local struct key_cache_entry key_cache[KEY_CACHE_SLOTS];
@@ -98,7 +105,8 @@ static struct key_cache_entry *key_cache_slot(const char *prefix)
     return &key_cache[hash % KEY_CACHE_SLOTS];
 }
 
-/* Bearer key → tenant. Replies (401/503) itself when it returns false. */
+/* Bearer key → tenant, then the tenant's rate limit. Replies (401/429/503)
+ * itself when it returns false. */
 static bool authenticate(struct http_request *req)
 {
     const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
@@ -123,18 +131,29 @@ static bool authenticate(struct http_request *req)
         return false;
     }
     struct key_cache_entry *cached = key_cache_slot(prefix);
+    bool same_key = strcmp(cached->prefix, prefix) == 0;
     enum db_status status;
-    if (strcmp(cached->prefix, prefix) == 0 && elapsed_ms(&cached->fetched) < KEY_CACHE_TTL_MS) {
+    if (same_key && elapsed_ms(&cached->fetched) < atomic_load(&key_cache_ttl_ms)) {
         memcpy(stored, cached->digest, sizeof(stored));
         req->tenant = cached->tenant;
         status = DB_OK;
     } else {
         status = db_api_key_lookup(req->db, prefix, &req->tenant, stored);
         if (status == DB_OK && crypto_equal(stored, presented, sizeof(stored))) {
+            if (!same_key)
+                cached->touched_once = false;
             memcpy(cached->prefix, prefix, sizeof(cached->prefix));
             memcpy(cached->digest, stored, sizeof(stored));
             cached->tenant = req->tenant;
             clock_gettime(CLOCK_MONOTONIC, &cached->fetched);
+            /* "Last used" rides on the lookup, about once a minute per
+             * thread and key: never a write per request. */
+            if (!cached->touched_once || elapsed_ms(&cached->touched) >= KEY_TOUCH_INTERVAL_MS) {
+                if (db_api_key_touch(req->db, prefix) != DB_OK)
+                    log_msg(LOG_WARN, "request %s: recording the use of key %s failed", req->request_id, prefix);
+                cached->touched = cached->fetched;
+                cached->touched_once = true;
+            }
         }
     }
     if (status == DB_NOT_FOUND || (status == DB_OK && !crypto_equal(stored, presented, sizeof(stored)))) {
@@ -146,7 +165,7 @@ static bool authenticate(struct http_request *req)
         return false;
     }
     req->authenticated = true;
-    return true;
+    return http_rate_limit(req);
 }
 
 static bool media_type_is_json(const char *content_type)
@@ -316,6 +335,8 @@ struct http_server *http_server_start(const struct config *cfg)
     if (server == NULL)
         return NULL;
     snprintf(server->trusted_proxies, sizeof(server->trusted_proxies), "%s", cfg->trusted_proxies);
+    atomic_store(&key_cache_ttl_ms, cfg->api_key_cache_s * 1000u);
+    ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));

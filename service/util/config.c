@@ -41,9 +41,16 @@ static const struct config_spec CONFIG_SPECS[] = {
     { "REDRESS_SHUTDOWN_GRACE", CFG_UINT, FIELD(shutdown_grace_s), 0, 600,
       "10", "seconds in-flight requests get to finish on SIGTERM" },
     { "REDRESS_MIGRATE_ON_START", CFG_BOOL, FIELD(migrate_on_start), 0, 0,
-      "true", "serve applies pending migrations before listening" },
+      "true", "serve applies pending migrations, once the database answers" },
     { "REDRESS_TRUSTED_PROXIES", CFG_STRING, FIELD(trusted_proxies), 0, 0,
       "", "comma-separated proxy addresses whose X-Forwarded-For is trusted" },
+    { "REDRESS_API_KEY_CACHE_SECONDS", CFG_UINT, FIELD(api_key_cache_s), 0, 3600,
+      "10", "seconds a verified API key is trusted without asking the database (a revoked key works"
+            " that long; 0: ask every time)" },
+    { "REDRESS_RATE_LIMIT_PER_SECOND", CFG_UINT, FIELD(rate_limit_per_second), 0, 1000000,
+      "1000", "requests per second each tenant may sustain, per instance (0: no limit)" },
+    { "REDRESS_RATE_LIMIT_BURST", CFG_UINT, FIELD(rate_limit_burst), 1, 10000000,
+      "2000", "requests a tenant may send at once above that rate" },
 };
 
 static int parse_bool(const char *text, bool *out)
