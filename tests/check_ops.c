@@ -2,6 +2,7 @@
  * checkout, serve started before its database, API key management and the
  * per-tenant rate limit. The CLI tests run the built binary. */
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +422,43 @@ START_TEST(token_bucket_per_tenant)
 }
 END_TEST
 
+struct taker {
+    int64_t tenant;
+    int allowed;
+};
+
+static void *take_many(void *p)
+{
+    struct taker *t = p;
+    struct ratelimit_verdict v;
+    for (int i = 0; i < 1000; i++) {
+        ratelimit_take_at(t->tenant, 50.0, &v); /* one instant: no refill */
+        t->allowed += v.allowed;
+    }
+    return NULL;
+}
+
+START_TEST(token_bucket_exact_across_threads)
+{
+    ratelimit_configure(1, 500);
+    enum { THREADS = 8 };
+    pthread_t threads[THREADS];
+    struct taker takers[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        takers[i] = (struct taker){ .tenant = 1 + i % 2, .allowed = 0 }; /* two tenants, four threads each */
+        pthread_create(&threads[i], NULL, take_many, &takers[i]);
+    }
+    int allowed[3] = { 0 };
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        allowed[takers[i].tenant] += takers[i].allowed;
+    }
+    /* 4000 asks per tenant, one bucket of 500 each: exactly 500 granted */
+    ck_assert_int_eq(allowed[1], 500);
+    ck_assert_int_eq(allowed[2], 500);
+}
+END_TEST
+
 START_TEST(rate_limit_memory_is_bounded)
 {
     ratelimit_configure(1, 5);
@@ -532,6 +570,7 @@ Suite *ops_suite(void)
     TCase *limits = tcase_create("rate_limit");
     tcase_set_timeout(limits, 60);
     tcase_add_test(limits, token_bucket_per_tenant);
+    tcase_add_test(limits, token_bucket_exact_across_threads);
     tcase_add_test(limits, rate_limit_memory_is_bounded);
     tcase_add_test(limits, runaway_tenant_gets_429_while_others_are_served);
     suite_add_tcase(s, limits);
