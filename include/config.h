@@ -23,6 +23,8 @@ struct config {
     unsigned api_key_cache_s;        /* 0: every request looks its key up */
     unsigned rate_limit_per_second;  /* per tenant; 0: no limit */
     unsigned rate_limit_burst;
+    unsigned request_head_timeout_s;
+    unsigned connection_limit_per_address;
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

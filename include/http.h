@@ -18,6 +18,7 @@ enum {
     HTTP_BODY_LIMIT = 64 * 1024,
     HTTP_REQUEST_ID_MAX = 128,
     HTTP_MAX_PATH_ARGS = 2,
+    HTTP_MAX_QUERY_PARAMS = 32, /* more: 400 (server.c, inspect_uri) */
     HTTP_MAX_EXTRA_HEADERS = 8, /* RateLimit-* (3) + Retry-After + a handler's; overflow logs an error */
 };
 
@@ -47,11 +48,13 @@ struct http_header {
 };
 
 struct http_route;
+struct http_server;
 
 /** One request from first header to completion. Created and freed by the
  * server (server.c); handlers borrow it. */
 struct http_request {
     struct MHD_Connection *connection;
+    struct http_server *server;                   /* borrowed; NULL outside a server */
     const struct http_route *route;
     char method[8];
     char *path;                                   /* owned, raw (not unescaped) */
@@ -146,10 +149,14 @@ struct http_server;
 /** Start listening with cfg's address, port, threads and limits.
  * Returns NULL (and logs why) on failure. */
 struct http_server *http_server_start(const struct config *cfg);
+/** True once http_server_stop has begun: every response then closes its
+ * connection (reply.c). False for NULL. */
+bool http_server_draining(const struct http_server *server);
 /** The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *server);
-/** Stop accepting, let in-flight requests finish for up to grace seconds,
- * then stop and free. */
+/** Stop accepting, answer what is in flight with "Connection: close",
+ * answer requests that start now with 503, close idle connections; stop
+ * and free as soon as nothing is in flight, after grace seconds at most. */
 void http_server_stop(struct http_server *server, unsigned grace_s);
 
 #endif

@@ -2,6 +2,7 @@
  * Real processes (the built binary), a real nginx (Debian's), the run's
  * PostgreSQL. */
 #include <arpa/inet.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -82,37 +83,58 @@ static unsigned free_port(void)
     return ntohs(addr.sin_port);
 }
 
+/* Replace the one occurrence of `from` in text (a malloc'd string) by `to`:
+ * the test fails if the deployed file no longer has the line it adapts. */
+static char *replace_once(char *text, const char *from, const char *to)
+{
+    char *at = strstr(text, from);
+    ck_assert_msg(at != NULL && strstr(at + 1, from) == NULL, "deploy/nginx.conf: '%s' not found once", from);
+    size_t head = (size_t)(at - text), from_len = strlen(from), to_len = strlen(to);
+    char *out = malloc(strlen(text) - from_len + to_len + 1);
+    ck_assert_ptr_nonnull(out);
+    memcpy(out, text, head);
+    memcpy(out + head, to, to_len);
+    strcpy(out + head + to_len, at + from_len);
+    free(text);
+    return out;
+}
+
+/* deploy/nginx.conf itself, adapted only where a test run must differ:
+ * the two instances as upstream, a loopback port, files in dir. */
 static void start_nginx(void)
 {
     proxy_port = free_port();
+    char path[512];
+    const char *root = getenv("REDRESS_TEST_ROOT");
+    snprintf(path, sizeof(path), "%s/deploy/nginx.conf", root ? root : ".");
+    FILE *in = fopen(path, "r");
+    ck_assert_msg(in != NULL, "cannot read %s", path);
+    static char original[65536];
+    size_t n = fread(original, 1, sizeof(original) - 1, in);
+    fclose(in);
+    original[n] = '\0';
+    char *conf = strdup(original);
+    char line[1024];
+    snprintf(line, sizeof(line), "server 127.0.0.1:%u; server 127.0.0.1:%u;", a.port, b.port);
+    conf = replace_once(conf, "server redress:8080 max_fails=3 fail_timeout=5s;", line);
+    snprintf(line, sizeof(line), "listen 127.0.0.1:%u;", proxy_port);
+    conf = replace_once(conf, "listen 80;", line);
+    conf = replace_once(conf, "access_log /dev/stdout main;", "access_log off;");
+    snprintf(line, sizeof(line), "%sworker_processes 1;\nerror_log %s/nginx-error.log;\npid %s/nginx.pid;",
+             geteuid() == 0 ? "user root;\n" : "", dir, dir);
+    conf = replace_once(conf, "worker_processes auto;", line);
+    snprintf(line, sizeof(line),
+             "http {\n  client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
+             "  fastcgi_temp_path %s/fcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;",
+             dir, dir, dir, dir, dir);
+    conf = replace_once(conf, "http {", line);
     char conf_path[256];
     snprintf(conf_path, sizeof(conf_path), "%s/nginx.conf", dir);
-    FILE *conf = fopen(conf_path, "w");
-    ck_assert_ptr_nonnull(conf);
-    fprintf(conf,
-            "%s"
-            "worker_processes 1;\n"
-            "error_log %s/nginx-error.log;\n"
-            "pid %s/nginx.pid;\n"
-            "events { worker_connections 256; }\n"
-            "http {\n"
-            "  access_log off;\n"
-            "  client_body_temp_path %s/body; proxy_temp_path %s/proxy;\n"
-            "  fastcgi_temp_path %s/fcgi; uwsgi_temp_path %s/uwsgi; scgi_temp_path %s/scgi;\n"
-            "  upstream redress { server 127.0.0.1:%u; server 127.0.0.1:%u; keepalive 16; }\n"
-            "  server {\n"
-            "    listen 127.0.0.1:%u;\n"
-            "    location / {\n"
-            "      proxy_pass http://redress;\n"
-            "      proxy_http_version 1.1;\n"
-            "      proxy_set_header Connection \"\";\n"
-            "      proxy_set_header Host $host;\n"
-            "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
-            "    }\n"
-            "  }\n"
-            "}\n",
-            geteuid() == 0 ? "user root;\n" : "", dir, dir, dir, dir, dir, dir, dir, a.port, b.port, proxy_port);
-    fclose(conf);
+    FILE *out = fopen(conf_path, "w");
+    ck_assert_ptr_nonnull(out);
+    fputs(conf, out);
+    fclose(out);
+    free(conf);
     nginx_pid = fork();
     ck_assert_int_ge(nginx_pid, 0);
     if (nginx_pid == 0) {
@@ -264,6 +286,92 @@ START_TEST(proxy_passes_request_id_and_real_client)
 }
 END_TEST
 
+/* One raw request through nginx; the whole exchange until nginx closes
+ * (NUL-terminated in out). The timeout only keeps a hang from hanging the
+ * test. */
+static void raw_exchange(const char *request, size_t len, char *out, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)proxy_port) };
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert_int_eq(send(fd, request, len, MSG_NOSIGNAL), (ssize_t)len);
+    size_t got = 0;
+    bool closed = false;
+    while (!closed && got < size - 1) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        ck_assert_msg(poll(&p, 1, 20000) == 1, "no end of response: %.*s", (int)got, out);
+        ssize_t n = recv(fd, out + got, size - 1 - got, 0);
+        closed = n <= 0;
+        got += n > 0 ? (size_t)n : 0;
+    }
+    out[got] = '\0';
+    close(fd);
+}
+
+/* What libmicrohttpd answers in HTML, twice over, or not at all, nginx
+ * refuses before it reaches an instance: exactly one problem+json. */
+START_TEST(malformed_http_answered_once_as_problem_by_nginx)
+{
+    static char long_query[8192], big_headers[16384];
+    size_t at = (size_t)snprintf(long_query, sizeof(long_query), "GET /healthz?");
+    for (int i = 0; i < 1000; i++)
+        at += (size_t)snprintf(long_query + at, sizeof(long_query) - at, "%sp%d=v", i ? "&" : "", i);
+    snprintf(long_query + at, sizeof(long_query) - at, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    at = (size_t)snprintf(big_headers, sizeof(big_headers), "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 4; i++) {
+        at += (size_t)snprintf(big_headers + at, sizeof(big_headers) - at, "X-Pad-%d: ", i);
+        memset(big_headers + at, 'a', 3000);
+        at += 3000;
+        at += (size_t)snprintf(big_headers + at, sizeof(big_headers) - at, "\r\n");
+    }
+    snprintf(big_headers + at, sizeof(big_headers) - at, "\r\n");
+    static const char nul_key[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nIdempotency-Key: abc\0def\r\n\r\n";
+    struct {
+        const char *request;
+        size_t len;
+        long status;
+    } cases[] = {
+        { "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 0, 400 },
+        { "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 0, 400 },
+        { "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n", 0, 400 },
+        { "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello", 0, 400 },
+        { "POST /v1/replies/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 0, 400 },
+        { nul_key, sizeof(nul_key) - 1, 400 },
+        { "GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 0, 505 },
+        { long_query, 0, 414 },
+        { big_headers, 0, 431 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        static char response[16384];
+        raw_exchange(cases[i].request, cases[i].len ? cases[i].len : strlen(cases[i].request), response,
+                     sizeof(response));
+        int responses = 0;
+        for (const char *p = response; (p = strstr(p, "HTTP/1.")) != NULL; p++)
+            responses += p == response || p[-1] == '\n';
+        ck_assert_msg(responses == 1, "case %zu: %d responses: %s", i, responses, response);
+        char expected[32];
+        snprintf(expected, sizeof(expected), "HTTP/1.1 %ld ", cases[i].status);
+        ck_assert_msg(strncmp(response, expected, strlen(expected)) == 0, "case %zu: %s", i, response);
+        ck_assert_msg(strstr(response, "\r\nContent-Type: application/problem+json\r\n") != NULL,
+                      "case %zu: not problem+json: %s", i, response);
+        const char *body = strstr(response, "\r\n\r\n");
+        ck_assert_ptr_nonnull(body);
+        json_t *problem = json_loads(body + 4, 0, NULL);
+        ck_assert_msg(problem != NULL, "case %zu: body is not JSON: %s", i, body + 4);
+        ck_assert_int_eq(json_integer_value(json_object_get(problem, "status")), cases[i].status);
+        ck_assert(strncmp(json_string_value(json_object_get(problem, "type")), "urn:redress:problem:", 20) == 0);
+        json_decref(problem);
+    }
+    /* a proper request still passes */
+    struct th_response r;
+    th_request(proxy_port, "GET", "/healthz", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *deploy_suite(void)
 {
     Suite *s = suite_create("deploy");
@@ -273,6 +381,7 @@ Suite *deploy_suite(void)
     tcase_add_test(tc, claims_across_instances_are_serialised);
     tcase_add_test(tc, retry_answered_by_the_other_instance_replays);
     tcase_add_test(tc, proxy_passes_request_id_and_real_client);
+    tcase_add_test(tc, malformed_http_answered_once_as_problem_by_nginx);
     suite_add_tcase(s, tc);
     return s;
 }

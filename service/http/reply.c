@@ -65,6 +65,9 @@ enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, cons
     for (int i = 0; ok && i < req->n_extra_headers; i++)
         ok = MHD_add_response_header(response, req->extra_headers[i].name,
                                      req->extra_headers[i].value) == MHD_YES;
+    /* Shutting down: no further request on this connection. */
+    if (ok && http_server_draining(req->server) && MHD_get_response_header(response, MHD_HTTP_HEADER_CONNECTION) == NULL)
+        ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
     enum MHD_Result result = ok ? MHD_queue_response(req->connection, status, response) : MHD_NO;
     MHD_destroy_response(response);
     if (result == MHD_YES) {

@@ -3,15 +3,21 @@
  *                size (415/413);
  *   body calls:  append to a capped buffer (413 when it overflows);
  *   last call:   parse JSON (400), database connection (503), handler.
- * An access-log line is written when MHD reports the request complete. */
+ * An access-log line is written when MHD reports the request complete.
+ * Before the first call: the query's parameter count (inspect_uri); on the
+ * first call: shutdown (503) and ambiguous headers (400). Limits on
+ * connections and the request-head deadline live in connections.c. */
 #include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "apikey.h"
+#include "connections.h"
 #include "engine.h"
 #include "http.h"
 #include "log.h"
@@ -23,6 +29,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     unsigned port;
     atomic_int in_flight;
+    struct http_connections *connections; /* owned */
     char trusted_proxies[sizeof(((struct config *)0)->trusted_proxies)];
 };
 
@@ -53,6 +60,7 @@ static struct http_request *request_new(struct http_server *server, struct MHD_C
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &req->started);
     req->connection = connection;
+    req->server = server;
     buf_init(&req->body, HTTP_BODY_LIMIT);
     snprintf(req->method, sizeof(req->method), "%s", method);
     req->path = strdup(url);
@@ -247,20 +255,157 @@ static enum MHD_Result finish_request(struct http_request *req)
     return result;
 }
 
+/* What the request's headers say about its framing and bytes. */
+struct header_census {
+    const char *length;        /* the first Content-Length */
+    size_t length_size;
+    bool lengths_differ;       /* a second Content-Length with another value */
+    bool transfer_encoding;
+    const char *nul_in;        /* a header whose value holds a NUL byte */
+    const char *previous_key;
+    const char *previous_end;  /* where the previous value ended in MHD's buffer */
+    const char *block_end;     /* the end of the request head in MHD's buffer */
+};
+
+/* libmicrohttpd 0.9.75 parses the head in place and ends a header's value
+ * at its first NUL byte, silently dropping the rest ("abc\0def" reads as
+ * "abc"). In its buffer, each line's CR LF and the ':' after a name are
+ * overwritten with NULs, so between the end of one value and the next name
+ * there are only NULs and blanks, unless the value held a NUL of its own. */
+static bool gap_is_blank(const char *from, const char *to)
+{
+    for (const char *p = from; p < to; p++)
+        if (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            return false;
+    return true;
+}
+
+/* A header's bytes after a NUL, if the layout is the one described above
+ * (outside it nothing can be told, and nothing is claimed). */
+static void census_check_gap(struct header_census *census, const char *next)
+{
+    if (census->previous_end != NULL && next >= census->previous_end && next <= census->block_end
+        && !gap_is_blank(census->previous_end, next) && census->nul_in == NULL)
+        census->nul_in = census->previous_key;
+}
+
+static enum MHD_Result census_add(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                  const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    struct header_census *census = cls;
+    census_check_gap(census, key);
+    census->previous_key = key;
+    census->previous_end = value != NULL ? value + value_size : NULL;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        if (census->length == NULL) {
+            census->length = value;
+            census->length_size = value_size;
+        } else if (census->length_size != value_size || memcmp(census->length, value, value_size) != 0) {
+            census->lengths_differ = true;
+        }
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        census->transfer_encoding = true;
+    return MHD_YES;
+}
+
+/* Headers that frame the body two ways are how requests are smuggled past a
+ * proxy that reads them differently, and a NUL makes a header mean one thing
+ * here and another upstream: refused, and the connection closed, since
+ * where this request's body ends is not known. Replies when it returns
+ * false. */
+static bool headers_unambiguous(struct http_request *req, const char *method, const char *version)
+{
+    struct header_census census = { 0 };
+    /* The head starts at the method (MHD's pointers into its buffer); the
+     * first header follows the version. */
+    const union MHD_ConnectionInfo *size =
+        MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (size != NULL && version != NULL && method != NULL && version > method) {
+        census.previous_end = version + strlen(version);
+        census.block_end = method + size->header_size;
+    }
+    MHD_get_connection_values_n(req->connection, MHD_HEADER_KIND, census_add, &census);
+    census_check_gap(&census, census.block_end);
+    char detail[160];
+    if (census.nul_in != NULL)
+        snprintf(detail, sizeof(detail), "%.64s: the value contains a NUL byte", census.nul_in);
+    else if (census.lengths_differ)
+        snprintf(detail, sizeof(detail), "Content-Length: sent more than once with different values");
+    else if (census.transfer_encoding && census.length != NULL)
+        snprintf(detail, sizeof(detail), "Transfer-Encoding and Content-Length: send one of them, not both");
+    else
+        return true;
+    http_add_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+    http_reply_problem(req, PROBLEM_BAD_PARAMETER, detail);
+    return false;
+}
+
+/* The con_cls of a request whose query has more than HTTP_MAX_QUERY_PARAMS
+ * parameters (set by inspect_uri, answered by access_handler). */
+static char too_many_query_params;
+
+/* MHD_OPTION_URI_LOG_CALLBACK: runs after the request line is read and
+ * before MHD splits the query. libmicrohttpd 0.9.75 stores every query
+ * parameter in the connection's memory pool and, when the pool runs out
+ * (about 500 parameters with 32 KiB), sends nothing and never answers.
+ * Such a query is refused anyway, so its '&' are overwritten in MHD's own
+ * request buffer (which MHD itself rewrites next): MHD then stores a
+ * single parameter and the request reaches access_handler, which answers
+ * 400. */
+static void *inspect_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    (void)cls;
+    (void)connection;
+    const char *query = strchr(uri, '?');
+    if (query == NULL)
+        return NULL;
+    unsigned params = 1;
+    for (const char *p = query; *p != '\0'; p++)
+        params += *p == '&';
+    if (params <= HTTP_MAX_QUERY_PARAMS)
+        return NULL;
+    for (char *p = (char *)(uintptr_t)query; *p != '\0'; p++)
+        if (*p == '&')
+            *p = ';';
+    return &too_many_query_params;
+}
+
+/* The first call, before routing: what is refused whatever the route. */
+static enum MHD_Result admit_request(struct http_server *server, struct http_request *req, bool too_many_params,
+                                     const char *method, const char *version)
+{
+    if (http_connections_draining(server->connections))
+        return http_reply_problem(req, PROBLEM_NOT_READY,
+                                  "the server is shutting down; retry the request on a new connection");
+    if (too_many_params) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "the query may have at most %d parameters", HTTP_MAX_QUERY_PARAMS);
+        return http_reply_problem(req, PROBLEM_BAD_PARAMETER, detail);
+    }
+    if (!headers_unambiguous(req, method, version))
+        return MHD_YES;
+    return begin_request(req);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection, const char *url,
                                       const char *method, const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     struct http_server *server = cls;
     struct http_request *req = *con_cls;
-    if (req == NULL) {
+    if (req == NULL || *con_cls == &too_many_query_params) {
+        bool too_many_params = *con_cls == &too_many_query_params;
+        *con_cls = NULL;
+        http_connection_request_began(connection);
         req = request_new(server, connection, url, method);
         if (req == NULL)
             return MHD_NO;
         *con_cls = req;
         atomic_fetch_add(&server->in_flight, 1);
-        return begin_request(req);
+        return admit_request(server, req, too_many_params, method, version);
     }
     if (req->responded) {
         *upload_data_size = 0; /* an early error was queued: drop the body */
@@ -277,12 +422,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
 static void request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
-    (void)connection;
     struct http_server *server = cls;
+    http_connection_request_ended(connection);
     struct http_request *req = *con_cls;
-    if (req == NULL)
-        return;
     *con_cls = NULL;
+    if (req == NULL || (void *)req == &too_many_query_params) /* MHD answered before access_handler */
+        return;
     metrics_request(http_route_index(req->route), req->status, elapsed_ms(&req->started) / 1e3);
     /* The access line is only built when it will be written. */
     if (log_get_level() <= LOG_INFO) {
@@ -323,6 +468,22 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     log_msg(LOG_WARN, "http: %s", message);
 }
 
+enum { CONNECTION_LIMIT_HEADROOM = 64, OTHER_FILES = 256 /* database, logs, epoll, pipes */ };
+
+/* A descriptor per connection up to MHD's limit: short of them, accept()
+ * fails and clients wait in the backlog again. Raise the soft limit toward
+ * the hard one when it is lower. */
+static void raise_file_limit(rlim_t needed)
+{
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= needed)
+        return;
+    files.rlim_cur = files.rlim_max == RLIM_INFINITY || files.rlim_max >= needed ? needed : files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur < needed)
+        log_msg(LOG_WARN, "open-file limit %lu is below the %lu that REDRESS_CONNECTION_LIMIT needs",
+                (unsigned long)files.rlim_cur, (unsigned long)needed);
+}
+
 struct http_server *http_server_start(const struct config *cfg)
 {
     /* Replies are only ever sent from checked templates. */
@@ -337,6 +498,18 @@ struct http_server *http_server_start(const struct config *cfg)
     snprintf(server->trusted_proxies, sizeof(server->trusted_proxies), "%s", cfg->trusted_proxies);
     atomic_store(&key_cache_ttl_ms, cfg->api_key_cache_s * 1000u);
     ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
+    raise_file_limit((rlim_t)cfg->connection_limit + CONNECTION_LIMIT_HEADROOM + OTHER_FILES);
+    struct http_connection_limits limits = {
+        .total = cfg->connection_limit,
+        .per_address = cfg->connection_limit_per_address,
+        .head_timeout_s = cfg->request_head_timeout_s,
+        .trusted = cfg->trusted_proxies,
+    };
+    server->connections = http_connections_new(&limits);
+    if (server->connections == NULL) {
+        free(server);
+        return NULL;
+    }
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
@@ -354,25 +527,35 @@ struct http_server *http_server_start(const struct config *cfg)
         inet_pton(AF_INET, cfg->listen_addr, &a4->sin_addr);
     }
     server->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, access_handler, server,
+        flags, (uint16_t)cfg->port, http_connections_accept, server->connections, access_handler, server,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, /* first, so that it sees every message */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit,
+        /* Above ours, so that MHD never stops accepting: the accept policy
+         * refuses (closes at once) instead of leaving clients in the backlog. */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit + CONNECTION_LIMIT_HEADROOM,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->connection_memory_kib * 1024,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, server,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, inspect_uri, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, http_connections_notify, server->connections,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
         log_msg(LOG_ERROR, "cannot listen on %s port %u (in use, or not an address of this host?)",
                 cfg->listen_addr, cfg->port);
+        http_connections_free(server->connections);
         free(server);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
     server->port = info != NULL ? info->port : cfg->port;
     return server;
+}
+
+bool http_server_draining(const struct http_server *server)
+{
+    return server != NULL && http_connections_draining(server->connections);
 }
 
 unsigned http_server_port(const struct http_server *server)
@@ -384,17 +567,24 @@ void http_server_stop(struct http_server *server, unsigned grace_s)
 {
     if (server == NULL)
         return;
+    /* From here every response says "Connection: close", a request that
+     * starts now is answered 503, and connections between requests are
+     * closed (connections.c): what is in flight finishes, nothing new
+     * begins, and the loop ends as soon as the last response is sent. */
+    http_connections_drain(server->connections);
     MHD_socket listener = MHD_quiesce_daemon(server->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     struct timespec since;
     clock_gettime(CLOCK_MONOTONIC, &since);
-    while (atomic_load(&server->in_flight) > 0 && elapsed_ms(&since) < grace_s * 1000.0) {
-        struct timespec pause = { 0, 20 * 1000000L };
+    while ((atomic_load(&server->in_flight) > 0 || http_connections_open(server->connections) > 0)
+           && elapsed_ms(&since) < grace_s * 1000.0) {
+        struct timespec pause = { 0, 5 * 1000000L };
         nanosleep(&pause, NULL);
     }
     if (atomic_load(&server->in_flight) > 0)
         log_msg(LOG_WARN, "stopping with %d requests still running", atomic_load(&server->in_flight));
     MHD_stop_daemon(server->daemon);
+    http_connections_free(server->connections);
     free(server);
 }

@@ -37,7 +37,7 @@ static const struct config_spec CONFIG_SPECS[] = {
     { "REDRESS_CONNECTION_LIMIT", CFG_UINT, FIELD(connection_limit), 1, 100000,
       "512", "most client connections at once" },
     { "REDRESS_CONNECTION_MEMORY_KIB", CFG_UINT, FIELD(connection_memory_kib), 16, 65536,
-      "64", "memory for one connection's headers and buffers, in KiB" },
+      "32", "memory for one connection's headers and buffers, in KiB" },
     { "REDRESS_SHUTDOWN_GRACE", CFG_UINT, FIELD(shutdown_grace_s), 0, 600,
       "10", "seconds in-flight requests get to finish on SIGTERM" },
     { "REDRESS_MIGRATE_ON_START", CFG_BOOL, FIELD(migrate_on_start), 0, 0,
@@ -51,6 +51,11 @@ static const struct config_spec CONFIG_SPECS[] = {
       "1000", "requests per second each tenant may sustain, per instance (0: no limit)" },
     { "REDRESS_RATE_LIMIT_BURST", CFG_UINT, FIELD(rate_limit_burst), 1, 10000000,
       "2000", "requests a tenant may send at once above that rate" },
+    { "REDRESS_REQUEST_HEAD_TIMEOUT", CFG_UINT, FIELD(request_head_timeout_s), 1, 3600,
+      "10", "seconds a client has to complete a request head once its first byte came (then the"
+            " connection is closed)" },
+    { "REDRESS_CONNECTION_LIMIT_PER_ADDRESS", CFG_UINT, FIELD(connection_limit_per_address), 1, 100000,
+      "64", "most connections from one client address; REDRESS_TRUSTED_PROXIES are exempt" },
 };
 
 static int parse_bool(const char *text, bool *out)
