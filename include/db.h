@@ -142,6 +142,8 @@ enum db_status db_api_key_revoke(struct db *db, const char *prefix, char tenant_
 
 /* ---- Cost settings (db/costs.c) ---- */
 
+struct eng_policy;
+
 /** A tenant's cost settings and one SKU's. -1 (or "") means not set. */
 struct db_cost_settings {
     /* tenant-wide, percentages of the item price */
@@ -151,6 +153,9 @@ struct db_cost_settings {
     char sku_currency[4];          /* "" when the SKU has no settings */
     int64_t unit_cost, outbound_postage, return_postage, handling;
     int sku_resale_percent;
+    /* The tenant's current policy, which the settings refine (borrowed;
+     * NULL: version 1, the defaults). Set by the caller, not the database. */
+    const struct eng_policy *policy;
 };
 
 /** Both for (tenant, sku); all unset when there are none. */
@@ -159,6 +164,38 @@ enum db_status db_cost_settings_get(struct db *db, int64_t tenant_id, const char
 enum db_status db_tenant_costs_put(struct db *db, int64_t tenant_id, const struct db_cost_settings *in);
 /** Replace one SKU's settings (the sku fields of in). */
 enum db_status db_sku_costs_put(struct db *db, int64_t tenant_id, const char *sku, const struct db_cost_settings *in);
+
+/* ---- Policies (db/policies.c) ---- */
+
+/** One version of a tenant's policy. Version 1 (the defaults) has no row:
+ * document is NULL for it. Free with db_policy_version_cleanup(). */
+struct db_policy_version {
+    int version;
+    char *document;               /* owned (malloc): the stored JSON; NULL for version 1 */
+    char *note;                   /* owned (malloc); NULL when none */
+    char created_by[24];          /* API key prefix; "" when none */
+    char created_at[32];          /* RFC 3339 UTC */
+};
+void db_policy_version_cleanup(struct db_policy_version *v);
+
+/** The tenant's current version and, unless it is cached_version or 1,
+ * its document (*document malloc'd, caller frees; else NULL). */
+enum db_status db_policy_current(struct db *db, int64_t tenant_id, int cached_version, int *version,
+                                 char **document);
+/** Version `version` of the tenant's policy (0: the current one). Version
+ * 1 is answered from the tenant's row (document NULL); DB_NOT_FOUND for a
+ * version the tenant does not have. */
+enum db_status db_policy_get(struct db *db, int64_t tenant_id, int version, struct db_policy_version *out);
+/** Store document as version if_match + 1, only while if_match is current:
+ * DB_CONFLICT when it is not (stale, or a concurrent writer won). Fills
+ * out->version and out->created_at. */
+enum db_status db_policy_insert(struct db *db, int64_t tenant_id, int if_match, const char *document,
+                                const char *note, const char *created_by, struct db_policy_version *out);
+/** Up to limit versions below `before`, newest first, without documents:
+ * *out malloc'd (caller frees each with db_policy_version_cleanup, then the
+ * array), *count of them. */
+enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int limit,
+                              struct db_policy_version **out, int *count);
 
 /* ---- Cases (db/cases.c) ---- */
 
@@ -177,6 +214,10 @@ struct db_case_new {
     const char *request_json;     /* canonical JSON of the request */
     const char *idempotency_key;  /* NULL when none */
     uint8_t request_hash[32];
+    int policy_cached_version;    /* the tenant's version the caller has parsed already; 0: none */
+    /* read in the transaction, for the decide callback */
+    int policy_version;           /* the tenant's current version: it decides, the case row records it */
+    char *policy_document;        /* owned (malloc): its JSON, NULL when it is version 1 or the cached one */
     /* filled by the decide callback */
     const char *responsibility, *tier, *primary_action, *risk; /* static strings */
     int64_t refund_amount, remedy_cost, full_return_cost;

@@ -139,55 +139,157 @@ struct eng_history {
 
 /* ---- policy (policy.c) ---- */
 
+/* A tenant's policy is a versioned document (GET /v1/policy). Every
+ * tunable number is described once, in ENG_POLICY_TUNABLES: its group in
+ * the document, its kind, its member of struct eng_policy (and name in the
+ * document), its range and what it means. The struct, the table that
+ * validation, the JSON document and the openapi.yaml check walk, and the
+ * documentation all come from this list. The ranges also bound the
+ * engine's arithmetic: points × capped counts, percents of int64 amounts. */
+enum eng_policy_group {
+    POLICY_GROUP_REMEDIES, POLICY_GROUP_COSTS, POLICY_GROUP_ABUSE, POLICY_GROUP_DEADLINES, POLICY_GROUP_COUNT
+};
+extern const char *const ENG_POLICY_GROUP_NAMES[POLICY_GROUP_COUNT];
+
+enum eng_tunable_kind { TUNABLE_INT, TUNABLE_BOOL, TUNABLE_MONEY };
+#define ENG_TUNABLE_CTYPE_INT int
+#define ENG_TUNABLE_CTYPE_BOOL bool
+#define ENG_TUNABLE_CTYPE_MONEY int64_t
+
+/* The largest amount a policy may name, in minor units (as the API's amounts). */
+#define ENG_POLICY_MONEY_MAX 100000000000LL
+
+/* X(GROUP, KIND, member, "document name", min, max, "help") */
+#define ENG_POLICY_TUNABLES(X) \
+    X(REMEDIES, INT, goodwill_min_percent, "goodwill_min_percent", 0, 100, \
+      "Lowest partial refund a goodwill offer may name (seeds: 20 %).") \
+    X(REMEDIES, INT, goodwill_max_percent, "goodwill_max_percent", 0, 100, \
+      "Highest partial refund a goodwill offer may name (seeds: 30 %).") \
+    X(REMEDIES, INT, custom_expectation_percent, "custom_expectation_percent", 0, 100, \
+      "Partial refund for a personalised item that is not what the buyer imagined (it cannot go back).") \
+    X(REMEDIES, INT, gesture_percent, "gesture_percent", 0, 100, \
+      "Small gesture where there is no loss (packaging, service, custom no-return).") \
+    X(REMEDIES, INT, usage_coupon_percent, "usage_coupon_percent", 0, 100, \
+      "Coupon after a usage question or a delay within the promise (not on Amazon).") \
+    X(REMEDIES, INT, top_gesture_percent, "top_gesture_percent", 0, 100, \
+      "The \"and more\" of the top tier, on top of a full refund or replacement.") \
+    X(REMEDIES, INT, late_major_days, "late_major_days", 0, 365, \
+      "A parcel this many days late and not delivered is treated as lost.") \
+    X(REMEDIES, MONEY, high_value_minor, "high_value_minor", 0, ENG_POLICY_MONEY_MAX, \
+      "Item price from which the seller wants the item back (0: the currency's default).") \
+    X(REMEDIES, INT, return_window_days, "return_window_days", 0, 3650, \
+      "Days after delivery within which buyer-subjective returns are accepted.") \
+    X(COSTS, INT, landed_cost_percent, "landed_cost_percent", 0, 1000, \
+      "Unit cost as a share of the price when neither the case nor the SKU says.") \
+    X(COSTS, INT, outbound_postage_percent, "outbound_postage_percent", 0, 1000, \
+      "Postage to send goods again, as a share of the price.") \
+    X(COSTS, INT, return_postage_percent, "return_postage_percent", 0, 1000, \
+      "Return postage, as a share of the price.") \
+    X(COSTS, INT, handling_percent, "handling_percent", 0, 1000, \
+      "Handling of a returned item, as a share of the price.") \
+    X(COSTS, INT, resale_percent, "resale_percent", 0, 100, \
+      "Share of the landed cost a returned (not personalised) item still fetches.") \
+    X(COSTS, INT, parts_cost_percent, "parts_cost_percent", 0, 100, \
+      "Missing parts, as a share of the landed cost.") \
+    X(COSTS, INT, warranty_cost_percent, "warranty_cost_percent", 0, 100, \
+      "An extended warranty, as a share of the price.") \
+    X(COSTS, BOOL, return_insurance, "return_insurance", 0, 1, \
+      "The seller insures returns (seed 002: 1-3 % of order value).") \
+    X(COSTS, INT, insurance_repay_percent, "insurance_repay_percent", 0, 100, \
+      "Share of a return's postage the insurance repays (seed 002: 70-90 %).") \
+    X(COSTS, INT, compensation_budget_percent, "compensation_budget_percent", 0, 100, \
+      "Share of a SKU's revenue the seller accepts to spend on compensation (a SKU may override it); recorded for the reports, decisions do not use it yet.") \
+    X(ABUSE, INT, abuse_same_category_points, "same_category_points", 0, 100, \
+      "Points per earlier claim in the same category (90 days).") \
+    X(ABUSE, INT, abuse_frequent_threshold, "frequent_threshold", 0, 1000, \
+      "Claims in 90 days before frequent_claims counts.") \
+    X(ABUSE, INT, abuse_frequent_points, "frequent_points", 0, 100, \
+      "Points per claim beyond the threshold.") \
+    X(ABUSE, INT, abuse_refund_ratio_percent, "refund_ratio_percent", 0, 1000, \
+      "Refunds over spend (365 days) at or above this percent count as high_refund_ratio ...") \
+    X(ABUSE, INT, abuse_refund_ratio_min_cases, "refund_ratio_min_cases", 0, 1000, \
+      "... over at least this many refunded cases.") \
+    X(ABUSE, INT, abuse_refund_ratio_points, "refund_ratio_points", 0, 100, \
+      "Points for a high refund ratio.") \
+    X(ABUSE, INT, abuse_confirmed_points, "confirmed_points", 0, 100, \
+      "Points when earlier outcomes confirmed abuse.") \
+    X(ABUSE, INT, abuse_not_received_points, "not_received_points", 0, 100, \
+      "Points per earlier \"never arrived\" claim (365 days).") \
+    X(ABUSE, INT, abuse_quick_claim_hours, "quick_claim_hours", 0, 8760, \
+      "A claim this many hours after delivery or sooner is a quick claim.") \
+    X(ABUSE, INT, abuse_quick_claim_points, "quick_claim_points", 0, 100, \
+      "Points for a quick claim.") \
+    X(ABUSE, INT, abuse_high_value_points, "high_value_points", 0, 100, \
+      "Points for a high-value order.") \
+    X(ABUSE, INT, abuse_medium_score, "medium_score", 1, 10000, \
+      "Score from which the risk is medium (inspect before refunding, no gestures).") \
+    X(ABUSE, INT, abuse_high_score, "high_score", 1, 10000, \
+      "Score from which the risk is high (tier firm, a person decides); above medium_score.") \
+    X(DEADLINES, INT, respond_hours, "respond_hours", 1, 720, \
+      "Hours to answer every buyer message (Amazon: 24).") \
+    X(DEADLINES, INT, a_to_z_hours, "a_to_z_hours", 1, 720, \
+      "Hours to answer Amazon on an A-to-z claim (72).") \
+    X(DEADLINES, INT, chargeback_hours, "chargeback_hours", 1, 720, \
+      "Hours to answer a chargeback (7 calendar days: 168).")
+
+/* One row of the table, for what walks it. */
+struct eng_tunable {
+    const char *name;              /* in the document, under its group */
+    enum eng_policy_group group;
+    enum eng_tunable_kind kind;
+    size_t offset;                 /* in struct eng_policy */
+    int64_t min, max;
+    const char *help;
+};
+
+/* What the seller decides per category. */
+struct eng_category_rule {
+    int goodwill_percent;          /* the partial refund the category's rule offers, where it offers one */
+    unsigned allowed_actions;      /* ENG_ACTION_BIT(a) set for each action the engine may choose */
+    enum eng_tier tier_ceiling;    /* the most generous tier: top, goodwill or courtesy */
+};
+#define ENG_ACTION_BIT(action) (1u << (unsigned)(action))
+#define ENG_ALL_ACTIONS ((1u << (unsigned)ACT_COUNT) - 1u)
+
+/* Currencies the service knows (money.c), by index: per-currency settings. */
+enum { ENG_CURRENCY_COUNT = 39 };
+
 /** Every number the decisions use. Percentages are whole percents. */
 struct eng_policy {
     int version;
-    /* remedies */
-    int goodwill_min_percent;        /* 20: the goodwill band ... */
-    int goodwill_max_percent;        /* 30: ... from the seeds */
-    int minor_flaw_percent;          /* 30: scratch, stain: keep it with 30 % back */
-    int expectation_percent;         /* 20: works, but not what was imagined */
-    int custom_expectation_percent;  /* 30: custom items cannot go back, so the top of the band */
-    int late_beyond_promise_percent; /* 20: late past the promised date */
-    int missing_parts_alt_percent;   /* 20: keep it as is, instead of waiting for the parts */
-    int gesture_percent;             /* 10: small gesture (service, packaging, custom no-return) */
-    int usage_coupon_percent;        /* 5: "thanks for your patience, 5 % off next time" */
-    int top_gesture_percent;         /* 10: the "and more" of the top tier (coupon, not on Amazon) */
-    int late_major_days;             /* 7: late by more than this is treated like lost */
-    int64_t high_value_minor;        /* > 0 overrides the currency's high-value threshold */
-    /* cost model (percent of the item price unless the tenant sets amounts) */
-    int landed_cost_percent;         /* 35: unit cost when none is known */
-    int outbound_postage_percent;    /* 10 */
-    int return_postage_percent;      /* 12 */
-    int handling_percent;            /* 8 */
-    int resale_percent;              /* 50: share of landed cost a returned item still fetches */
-    int parts_cost_percent;          /* 25: missing parts as a share of landed cost */
-    int warranty_cost_percent;       /* 3 */
-    bool return_insurance;           /* the seller insures returns (1-3 % of order value) ... */
-    int insurance_repay_percent;     /* 80: ... which repays 70-90 % of a return's postage */
-    int return_window_days;          /* 30: buyer-subjective returns after delivery */
-    /* abuse */
-    int abuse_same_category_points;  /* per earlier claim in the same category (90 days) */
-    int abuse_frequent_threshold;    /* claims in 90 days before frequent_claims counts */
-    int abuse_frequent_points;       /* per claim beyond the threshold */
-    int abuse_refund_ratio_percent;  /* refunds ÷ spend over this (365 days) ... */
-    int abuse_refund_ratio_min_cases; /* ... over at least this many refunded cases */
-    int abuse_refund_ratio_points;
-    int abuse_confirmed_points;
-    int abuse_not_received_points;   /* per earlier "never arrived" claim */
-    int abuse_quick_claim_hours;     /* claims this soon after delivery */
-    int abuse_quick_claim_points;
-    int abuse_high_value_points;
-    int abuse_medium_score;          /* score ≥ this: medium */
-    int abuse_high_score;            /* score ≥ this: high → tier firm */
-    /* deadlines, hours */
-    int respond_hours;               /* 24: every buyer message */
-    int a_to_z_hours;                /* 72: answer Amazon on an A-to-z claim */
-    int chargeback_hours;            /* 168: 7 calendar days */
+#define ENG_POLICY_MEMBER(group, kind, member, name, min, max, help) ENG_TUNABLE_CTYPE_##kind member;
+    ENG_POLICY_TUNABLES(ENG_POLICY_MEMBER)
+#undef ENG_POLICY_MEMBER
+    struct eng_category_rule categories[CAT_COUNT];
+    /* A refund above this (minor units of the currency at that index)
+     * adds manual_review; < 0: no limit in that currency. */
+    int64_t auto_approve_limit[ENG_CURRENCY_COUNT];
 };
+
+#define ENG_POLICY_PLUS_ONE(group, kind, member, name, min, max, help) +1
+enum { ENG_TUNABLE_COUNT = 0 ENG_POLICY_TUNABLES(ENG_POLICY_PLUS_ONE) };
+#undef ENG_POLICY_PLUS_ONE
+extern const struct eng_tunable ENG_TUNABLES[ENG_TUNABLE_COUNT];
 
 /** The documented defaults (policy version 1). */
 const struct eng_policy *eng_policy_default(void);
+
+/** The actions a category's rule can offer (as primary or alternative), as
+ * ENG_ACTION_BIT()s: an allowed set without any of them leaves the
+ * category nothing to offer. */
+unsigned eng_category_offers(enum eng_category category);
+
+/** Cross-field rules of a policy whose fields are each in range: calls
+ * report(path, message, cls) once per broken rule, with the field's path
+ * in the document ("remedies.goodwill_min_percent"). Returns the number
+ * of broken rules (0: the policy is consistent). */
+int eng_policy_check(const struct eng_policy *policy,
+                     void (*report)(const char *path, const char *message, void *cls), void *cls);
+
+/** The currency at index i (0 <= i < ENG_CURRENCY_COUNT), and the index of
+ * a currency (as found by eng_currency_find). */
+const struct eng_currency *eng_currency_at(int i);
+int eng_currency_index(const struct eng_currency *currency);
 
 /* ---- output ---- */
 

@@ -34,7 +34,9 @@ enum http_problem {
     PROBLEM_IDEMPOTENCY_IN_FLIGHT, /* 409 */
     PROBLEM_PAYLOAD_TOO_LARGE,   /* 413 */
     PROBLEM_UNSUPPORTED_MEDIA_TYPE, /* 415 */
+    PROBLEM_PRECONDITION_FAILED, /* 412: If-Match is not the current version */
     PROBLEM_IDEMPOTENCY_MISMATCH, /* 422 */
+    PROBLEM_PRECONDITION_REQUIRED, /* 428: If-Match is missing */
     PROBLEM_RATE_LIMITED,        /* 429, with Retry-After and RateLimit-* */
     PROBLEM_INTERNAL,            /* 500 */
     PROBLEM_DB_UNAVAILABLE,      /* 503 */
@@ -65,6 +67,7 @@ struct http_request {
     json_t *json;                                 /* parsed body object, owned */
     bool authenticated;
     struct db_tenant tenant;
+    char key_prefix[16];                          /* the API key's public prefix, once authenticated */
     struct db *db;                                /* this thread's, borrowed */
     struct http_header extra_headers[HTTP_MAX_EXTRA_HEADERS];
     int n_extra_headers;
@@ -80,6 +83,7 @@ enum http_route_flags {
     ROUTE_AUTH = 1,       /* needs a Bearer key; sets req->tenant */
     ROUTE_JSON_BODY = 2,  /* needs a JSON object body; sets req->json */
     ROUTE_DATABASE = 4,   /* needs this thread's connection; sets req->db */
+    ROUTE_MERGE_PATCH = 8, /* with ROUTE_JSON_BODY: the body is application/merge-patch+json */
 };
 
 struct http_route {

@@ -18,7 +18,12 @@
     X("GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH)                           \
     X("PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)         \
     X("GET", "/v1/skus/{}/costs", handle_sku_costs_get, ROUTE_AUTH)                               \
-    X("PUT", "/v1/skus/{}/costs", handle_sku_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)
+    X("PUT", "/v1/skus/{}/costs", handle_sku_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)             \
+    X("GET", "/v1/policy", handle_policy_get, ROUTE_AUTH)                                         \
+    X("PUT", "/v1/policy", handle_policy_put, ROUTE_AUTH | ROUTE_JSON_BODY)                       \
+    X("PATCH", "/v1/policy", handle_policy_patch, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_MERGE_PATCH) \
+    X("GET", "/v1/policy/versions", handle_policy_versions, ROUTE_AUTH)                           \
+    X("GET", "/v1/policy/versions/{}", handle_policy_version_get, ROUTE_AUTH)
 
 #define HTTP_ROUTE_PLUS_ONE(method, pattern, handler, flags) +1
 enum { HTTP_ROUTE_COUNT = 0 HTTP_ROUTES(HTTP_ROUTE_PLUS_ONE) };

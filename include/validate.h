@@ -22,6 +22,8 @@ enum field_kind {
     FIELD_CURRENCY,   /* const struct eng_currency * from an ISO 4217 code */
     FIELD_LANGUAGE,   /* const char *, a BCP 47-shaped tag */
     FIELD_OBJECT,     /* a nested object: its fields are the specs below it */
+    FIELD_ENUM_SET,   /* unsigned: bit i set for names[i]; a JSON array of distinct names;
+                         default "all" (every name) or NULL (none) */
 };
 
 struct field_spec {

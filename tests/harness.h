@@ -19,6 +19,7 @@ Suite *cases_suite(void);
 Suite *deploy_suite(void);
 Suite *input_suite(void);
 Suite *ops_suite(void);
+Suite *policy_suite(void);
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */

@@ -64,7 +64,8 @@ void db_case_new_cleanup(struct db_case_new *c)
 {
     free(c->response_body);
     free(c->replay_body);
-    c->response_body = c->replay_body = NULL;
+    free(c->policy_document);
+    c->response_body = c->replay_body = c->policy_document = NULL;
 }
 
 /* buyer_history's row, column by name (statements.sql names them after
@@ -194,7 +195,8 @@ static enum db_status landed_after_lost_commit(struct db **dbp, struct db_call l
     return DB_OK;
 }
 
-/* Two round trips: [BEGIN, key claim, buyer lock, history, cost settings], then the
+/* Two round trips: [BEGIN, key claim, buyer lock, history, cost settings,
+ * policy version], then the
  * insert with COMMIT. The history statement starts after the buyer lock is
  * granted, so its snapshot holds every claim committed meanwhile. */
 static enum db_status create_in_transaction(struct db *db, void *cls)
@@ -208,7 +210,10 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     const char *const buyer[] = { tenant, c->buyer_id };
     const char *const history_params[] = { tenant, c->buyer_id, c->category, c->currency };
     const char *const cost_params[] = { tenant, c->sku };
-    struct db_call calls[4];
+    char cached_version[24];
+    int_text(c->policy_cached_version, cached_version);
+    const char *const policy_params[] = { tenant, cached_version };
+    struct db_call calls[5];
     int n = 0, claim = -1;
     if (c->idempotency_key != NULL) {
         claim = n;
@@ -219,6 +224,8 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     calls[n++] = (struct db_call){ STMT_BUYER_HISTORY, 4, history_params, NULL, DB_OK };
     int costs_call = n;
     calls[n++] = (struct db_call){ STMT_COST_SETTINGS, 2, cost_params, NULL, DB_OK };
+    int policy_call = n;
+    calls[n++] = (struct db_call){ STMT_POLICY_CURRENT, 2, policy_params, NULL, DB_OK };
     enum db_status status = db_exec_many(db, calls, n);
     struct eng_history history;
     struct db_cost_settings costs;
@@ -228,6 +235,13 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
             settled = key_settles(calls[claim].result, c, &status);
         history_from_result(calls[history_call].result, &history);
         db_cost_settings_from_result(calls[costs_call].result, &costs);
+        const PGresult *policy = calls[policy_call].result;
+        c->policy_version = atoi(value(policy, "version"));
+        free(c->policy_document);
+        c->policy_document = NULL;
+        if (!PQgetisnull(policy, 0, column(policy, "document"))
+            && (c->policy_document = strdup(value(policy, "document"))) == NULL)
+            status = DB_ERROR;
     }
     for (int i = 0; i < n; i++)
         PQclear(calls[i].result);
@@ -238,7 +252,8 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     if (ctx->decide(&history, &costs, c, ctx->cls) != 0)
         return DB_ERROR;
 
-    char refund[24], order_value[24], remedy_cost[24], full_return[24], hash[2 + 64 + 1];
+    char refund[24], order_value[24], remedy_cost[24], full_return[24], hash[2 + 64 + 1], policy_version[24];
+    int_text(c->policy_version, policy_version);
     int_text(c->refund_amount, refund);
     int_text(c->order_value, order_value);
     int_text(c->remedy_cost, remedy_cost);
@@ -247,9 +262,9 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     const char *const params[] = {
         tenant, c->case_id, c->buyer_id, c->order_id, c->sku, c->channel, c->category, c->responsibility,
         c->tier, c->primary_action, c->currency, refund, order_value, remedy_cost, full_return, c->risk,
-        c->request_json, c->response_body, c->created_at, c->idempotency_key, hash,
+        c->request_json, c->response_body, c->created_at, c->idempotency_key, hash, policy_version,
     };
-    PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 21, params, &status);
+    PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 22, params, &status);
     if (res == NULL)
         return write_failure(db, status);
     PQclear(res);

@@ -28,6 +28,11 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_API_KEY_TOUCH] = "api_key_touch",
     [STMT_API_KEY_LIST] = "api_key_list",
     [STMT_API_KEY_REVOKE] = "api_key_revoke",
+    [STMT_POLICY_CURRENT] = "policy_current",
+    [STMT_POLICY_VERSION_GET] = "policy_version_get",
+    [STMT_POLICY_INSERT] = "policy_insert",
+    [STMT_POLICY_VERSIONS_LIST] = "policy_versions_list",
+    [STMT_TENANT_CREATED_AT] = "tenant_created_at",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

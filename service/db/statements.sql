@@ -54,9 +54,9 @@ FROM recent;
 WITH inserted AS (
     INSERT INTO cases (tenant_id, case_id, buyer_id, order_id, sku, channel, category, responsibility,
                        tier, primary_action, currency, refund_amount, order_value, remedy_cost,
-                       full_return_cost, risk, request, decision, created_at)
+                       full_return_cost, risk, request, decision, created_at, policy_version)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb,
-            ($18::text)::jsonb, $19)
+            ($18::text)::jsonb, $19, $22)
     RETURNING tenant_id, case_id
 )
 INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
@@ -209,3 +209,43 @@ SELECT t.name AS tenant, r.prefix IS NOT NULL AS newly_revoked,
        to_char(coalesce(r.revoked_at, k.revoked_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id LEFT JOIN revoked r ON r.prefix = k.prefix
 WHERE k.prefix = $1;
+
+-- name: policy_current
+-- The tenant's current policy version (1: no row, the defaults) and its
+-- document only when it is not the version the caller has parsed already
+-- ($2; 0 when none): rides in the case's first pipeline.
+SELECT coalesce(p.version, 1) AS version,
+       CASE WHEN p.version IS DISTINCT FROM $2::integer THEN p.document::text END AS document
+FROM (VALUES (1)) AS one (x)
+LEFT JOIN LATERAL (SELECT version, document FROM policy_versions WHERE tenant_id = $1
+                   ORDER BY version DESC LIMIT 1) p ON true;
+
+-- name: policy_version_get
+-- One stored version ($2), or the newest when $2 is 0; no row for version 1.
+SELECT version, document::text AS document, note, created_by,
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+FROM policy_versions
+WHERE tenant_id = $1 AND ($2::integer = 0 OR version = $2::integer)
+ORDER BY version DESC LIMIT 1;
+
+-- name: policy_insert
+-- The next version, only while $2 is the current one (If-Match). Two writers
+-- with the same $2: the second waits on the primary key and then fails on it.
+INSERT INTO policy_versions (tenant_id, version, document, note, created_by)
+SELECT $1, $2::integer + 1, $3::jsonb, $4, $5
+WHERE (SELECT coalesce(max(version), 1) FROM policy_versions WHERE tenant_id = $1) = $2::integer
+RETURNING version, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at;
+
+-- name: policy_versions_list
+-- Versions below $2, newest first, at most $3; version 1 (the defaults) dates
+-- from the tenant's creation.
+SELECT version, note, created_by,
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+FROM (SELECT version, note, created_by, created_at FROM policy_versions WHERE tenant_id = $1
+      UNION ALL
+      SELECT 1, NULL, NULL, created_at FROM tenants WHERE id = $1) v
+WHERE version < $2::integer
+ORDER BY version DESC LIMIT $3::integer;
+
+-- name: tenant_created_at
+SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at FROM tenants WHERE id = $1;

@@ -38,7 +38,15 @@ struct money {
     int64_t resale;         /* what returned units still fetch */
     int64_t unit_cost;
     const char *unit_cost_source;
+    unsigned allowed;       /* the actions the seller allows for this category */
 };
+
+/* Manual review stays possible whatever the seller allows: it is how the
+ * engine hands a case to a person. */
+static bool allowed(const struct money *m, enum eng_action action)
+{
+    return action == ACT_MANUAL_REVIEW || (m->allowed & ENG_ACTION_BIT(action)) != 0;
+}
 
 
 static int64_t pct(struct money *m, int64_t amount, int percent)
@@ -72,6 +80,7 @@ static void money_init(struct money *m, const struct eng_case *c, const struct e
     m->c = c;
     m->p = p;
     m->amazon = c->channel == CHANNEL_AMAZON;
+    m->allowed = p->categories[c->issue.category].allowed_actions;
     int64_t goods = mul(m, c->order.item_price, c->order.quantity);
     m->value = mul(m, c->order.item_price, c->issue.items_affected);
     m->ship_share = c->order.quantity > 0 ? mul(m, c->order.shipping_paid, c->issue.items_affected) / c->order.quantity : 0;
@@ -155,7 +164,7 @@ static void add_return_costs(struct eng_remedy *r, struct money *m, bool seller_
 
 static void add_gesture(struct eng_remedy *r, struct money *m, const struct package *spec)
 {
-    if (spec->gesture_percent <= 0)
+    if (spec->gesture_percent <= 0 || !allowed(m, m->amazon ? ACT_PARTIAL_REFUND : ACT_COUPON))
         return;
     if (m->amazon) {
         /* Amazon: coupons are marketing; the gesture is money, if anything. */
@@ -245,7 +254,7 @@ static void build(struct money *m, const struct package *spec, struct eng_remedy
         break;
     }
     add_gesture(r, m, spec);
-    if (spec->extra != ACT_COUNT && spec->extra != spec->primary)
+    if (spec->extra != ACT_COUNT && spec->extra != spec->primary && allowed(m, spec->extra))
         add_action(m, r, spec->extra, 0, 0);
 }
 
@@ -280,6 +289,7 @@ struct rule {
     struct package alternatives[MAX_RULE_ALTERNATIVES];
     int n_alternatives;
     const char *situation;  /* which explanation the reply gives, or NULL */
+    unsigned allowed;       /* offers whose primary action is not in it are left out */
     bool overfull;          /* a rule offered more than the arrays hold: a bug, decided by a person */
 };
 
@@ -288,6 +298,8 @@ struct rule {
  * list. */
 static void offer(struct rule *r, struct package p)
 {
+    if (!(p.primary == ACT_MANUAL_REVIEW || (r->allowed & ENG_ACTION_BIT(p.primary))))
+        return; /* the seller does not allow it for this category */
     if (r->n_equivalents == MAX_EQUIVALENTS) {
         r->overfull = true;
         return;
@@ -297,6 +309,8 @@ static void offer(struct rule *r, struct package p)
 
 static void alternative(struct rule *r, struct package p)
 {
+    if (!(p.primary == ACT_MANUAL_REVIEW || (r->allowed & ENG_ACTION_BIT(p.primary))))
+        return;
     if (r->n_alternatives == MAX_RULE_ALTERNATIVES) {
         r->overfull = true;
         return;
@@ -395,12 +409,31 @@ static void cancellation(struct rule *r, const struct money *m)
     }
 }
 
+/* The seller caps this category's tier: a more generous rule is replaced
+ * by the ceiling's own offer (goodwill: the category's partial refund, the
+ * item back as the alternative; courtesy: an apology with a small gesture). */
+static void limit_to_ceiling(struct rule *r, const struct money *m, const struct eng_category_rule *seller)
+{
+    bool seller_side = r->responsibility == RESP_SELLER || r->responsibility == RESP_CARRIER;
+    r->n_equivalents = r->n_alternatives = 0;
+    r->situation = NULL;
+    if (seller->tier_ceiling == TIER_GOODWILL) {
+        r->tier = TIER_GOODWILL;
+        offer(r, pkg_percent(ACT_PARTIAL_REFUND, seller->goodwill_percent));
+        alternative(r, pkg_return(ACT_RETURN_REFUND, seller_side));
+    } else {
+        courtesy_with_gesture(r, m->p->gesture_percent, NULL);
+    }
+}
+
 static void rule_for(const struct money *m, int64_t now, struct rule *r)
 {
     const struct eng_case *c = m->c;
     const struct eng_policy *p = m->p;
     bool custom = c->order.customized;
+    const struct eng_category_rule *seller = &p->categories[c->issue.category];
     memset(r, 0, sizeof(*r));
+    r->allowed = seller->allowed_actions;
     r->responsibility = DEFAULT_RESPONSIBILITY[c->issue.category];
     switch (c->issue.category) {
     case CAT_WRONG_ITEM:
@@ -416,7 +449,7 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
             refund.gesture_percent = back.gesture_percent = p->top_gesture_percent;
             offer(r, back);
             offer(r, refund);
-            alternative(r, pkg_percent(ACT_PARTIAL_REFUND, p->minor_flaw_percent));
+            alternative(r, pkg_percent(ACT_PARTIAL_REFUND, seller->goodwill_percent));
         }
         break;
     case CAT_DAMAGED_IN_TRANSIT:
@@ -429,13 +462,13 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
     case CAT_MISSING_PARTS:
         r->tier = TIER_GOODWILL;
         offer(r, pkg(ACT_RESHIP_PARTS));
-        alternative(r, pkg_percent(ACT_PARTIAL_REFUND, p->missing_parts_alt_percent));
+        alternative(r, pkg_percent(ACT_PARTIAL_REFUND, seller->goodwill_percent));
         alternative(r, pkg_return(ACT_RETURN_REFUND, true));
         break;
     case CAT_MINOR_DEFECT:
         /* The seeds' model case: keep it with 30 % back, may still return. */
         r->tier = TIER_GOODWILL;
-        offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->minor_flaw_percent));
+        offer(r, pkg_percent(ACT_PARTIAL_REFUND, seller->goodwill_percent));
         alternative(r, pkg_return(ACT_RETURN_REFUND, true));
         alternative(r, custom ? pkg(ACT_REPLACEMENT) : pkg_return(ACT_EXCHANGE, true));
         break;
@@ -449,7 +482,7 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
         if (custom) {
             offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->custom_expectation_percent));
         } else {
-            offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->expectation_percent));
+            offer(r, pkg_percent(ACT_PARTIAL_REFUND, seller->goodwill_percent));
             alternative(r, pkg_return(ACT_RETURN_REFUND, false));
             if (!m->amazon)
                 alternative(r, pkg_percent(ACT_COUPON, p->goodwill_min_percent));
@@ -481,8 +514,8 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
         } else {
             r->tier = TIER_GOODWILL;
             if (!m->amazon)
-                offer(r, pkg_percent(ACT_COUPON, p->late_beyond_promise_percent));
-            offer(r, pkg_percent(ACT_PARTIAL_REFUND, p->late_beyond_promise_percent));
+                offer(r, pkg_percent(ACT_COUPON, seller->goodwill_percent));
+            offer(r, pkg_percent(ACT_PARTIAL_REFUND, seller->goodwill_percent));
             /* Amazon counts a missed delivery date as the seller's fault. */
             alternative(r, pkg_return(ACT_RETURN_REFUND, true));
         }
@@ -512,6 +545,8 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
     case CAT_COUNT:
         break;
     }
+    if (r->tier != TIER_FIRM && r->tier < seller->tier_ceiling)
+        limit_to_ceiling(r, m, seller);
 }
 
 /* ---- general passes ---- */
@@ -534,7 +569,7 @@ static void keep_no_dearer_than_return(struct money *m, struct package *spec, st
         spec->return_item = true;
         build(m, spec, r);
     }
-    if (r->keep_item && r->cost > full_return->cost) {
+    if (r->keep_item && r->cost > full_return->cost && allowed(m, ACT_RETURN_REFUND)) {
         *spec = *full_return_spec;
         *r = *full_return;
     }
@@ -633,6 +668,14 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
         build(&m, &rule.alternatives[i], &alt);
         push_alternative(out, &alt);
     }
+    /* Above the seller's automatic-approval limit in this currency, a
+     * person confirms; the decision still says what to offer. */
+    int64_t limit = policy->auto_approve_limit[eng_currency_index(c->order.currency)];
+    bool reviewed = false;
+    for (int i = 0; i < out->remedy.n_actions; i++)
+        reviewed = reviewed || out->remedy.actions[i].type == ACT_MANUAL_REVIEW;
+    if (limit >= 0 && out->remedy.refund_amount > limit && !reviewed)
+        add_action(&m, &out->remedy, ACT_MANUAL_REVIEW, 0, 0);
     if (m.overflow)
         return -1;
 

@@ -20,6 +20,19 @@ static const struct eng_currency CURRENCIES[] = {
     { "USD", 2, 15000 },   { "VND", 0, 3800000 },  { "ZAR", 2, 280000 },
 };
 
+_Static_assert(sizeof(CURRENCIES) / sizeof(CURRENCIES[0]) == ENG_CURRENCY_COUNT,
+               "ENG_CURRENCY_COUNT (engine.h) counts the currencies");
+
+const struct eng_currency *eng_currency_at(int i)
+{
+    return i >= 0 && i < ENG_CURRENCY_COUNT ? &CURRENCIES[i] : NULL;
+}
+
+int eng_currency_index(const struct eng_currency *currency)
+{
+    return (int)(currency - CURRENCIES);
+}
+
 const struct eng_currency *eng_currency_find(const char *code)
 {
     if (code == NULL || strlen(code) != 3)

@@ -1,5 +1,8 @@
 /* Policy version 1: every number a decision uses, with where it comes
- * from. A tenant's overrides will start from a copy of this. */
+ * from; the table of tunables (engine.h) and the rules that tie fields
+ * together. A tenant's versions are documents read over these defaults. */
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine.h"
@@ -30,24 +33,39 @@ int eng_enum_parse(const char *const *names, int count, const char *text)
     return -1;
 }
 
+const char *const ENG_POLICY_GROUP_NAMES[POLICY_GROUP_COUNT] = { "remedies", "costs", "abuse", "deadlines" };
+
+const struct eng_tunable ENG_TUNABLES[ENG_TUNABLE_COUNT] = {
+#define ENG_POLICY_ROW(group, kind, member, name, min, max, help) \
+    { name, POLICY_GROUP_##group, TUNABLE_##kind, offsetof(struct eng_policy, member), min, max, help },
+    ENG_POLICY_TUNABLES(ENG_POLICY_ROW)
+#undef ENG_POLICY_ROW
+};
+
+/* Every kind's C type is what the table says it is. */
+#define ENG_POLICY_KIND_CHECK(group, kind, member, name, min, max, help) \
+    _Static_assert(sizeof(((struct eng_policy *)0)->member) == sizeof(ENG_TUNABLE_CTYPE_##kind), #member);
+ENG_POLICY_TUNABLES(ENG_POLICY_KIND_CHECK)
+#undef ENG_POLICY_KIND_CHECK
+
+/* A category's defaults: every action allowed, no ceiling. */
+#define CATEGORY(percent) { .goodwill_percent = (percent), .allowed_actions = ENG_ALL_ACTIONS, .tier_ceiling = TIER_TOP }
+
 static const struct eng_policy DEFAULT_POLICY = {
     .version = 1,
-    /* Seeds 000/001: goodwill is a 20-30 % partial refund; 30 % is the
-     * worked example for a small flaw; 5 % off after a usage question; the
-     * top tier adds a small gift or coupon to a full refund and reshipment. */
+    /* Seeds 000/001: goodwill is a 20-30 % partial refund; 5 % off after a
+     * usage question; the top tier adds a small gift or coupon to a full
+     * refund and reshipment. */
     .goodwill_min_percent = 20,
     .goodwill_max_percent = 30,
-    .minor_flaw_percent = 30,
-    .expectation_percent = 20,
     .custom_expectation_percent = 30, /* seed 002: 20-30 %; custom items cannot be returned */
-    .late_beyond_promise_percent = 20,
-    .missing_parts_alt_percent = 20,
     .gesture_percent = 10,
     .usage_coupon_percent = 5,
     .top_gesture_percent = 10,
     .late_major_days = 7,
     .high_value_minor = 0,
-    /* Cost model defaults, as shares of the item price until the tenant
+    .return_window_days = 30, /* Amazon's standard return window */
+    /* Cost model defaults, as shares of the item price until the seller
      * sets its own amounts (DOMAIN.md, "Cost, in the seller's terms"). */
     .landed_cost_percent = 35,
     .outbound_postage_percent = 10,
@@ -61,7 +79,9 @@ static const struct eng_policy DEFAULT_POLICY = {
      * the premium is paid on every order, so it is no cost of one case. */
     .return_insurance = false,
     .insurance_repay_percent = 80,
-    .return_window_days = 30, /* Amazon's standard return window */
+    /* Seed 000 names a per-product compensation cost rate without a number;
+     * 5 % of revenue is a start the seller is expected to set. */
+    .compensation_budget_percent = 5,
     /* Abuse (DOMAIN.md, anchors): repeated identical reasons weigh most;
      * two earlier same-category claims make medium, three make high. */
     .abuse_same_category_points = 4,
@@ -81,9 +101,112 @@ static const struct eng_policy DEFAULT_POLICY = {
     .respond_hours = 24,
     .a_to_z_hours = 72,
     .chargeback_hours = 168,
+    /* The partial refund each category offers where its rule makes one:
+     * 30 % is the seeds' worked example for a small flaw (and the partial
+     * alternative to returning what is not as described); 20 % for what
+     * is missing, not what was imagined, or late past the promise. Where
+     * the rule offers none, the number is what a goodwill ceiling would
+     * offer instead: the top of the band for serious faults. */
+    .categories = {
+        [CAT_WRONG_ITEM] = CATEGORY(30), [CAT_DEFECTIVE] = CATEGORY(30),
+        [CAT_DAMAGED_IN_TRANSIT] = CATEGORY(30), [CAT_MISSING_PARTS] = CATEGORY(20),
+        [CAT_MINOR_DEFECT] = CATEGORY(30), [CAT_PACKAGING_DAMAGED] = CATEGORY(20),
+        [CAT_NOT_AS_DESCRIBED] = CATEGORY(30), [CAT_EXPECTATION_MISMATCH] = CATEGORY(20),
+        [CAT_USAGE_QUESTION] = CATEGORY(20), [CAT_LATE_DELIVERY] = CATEGORY(20),
+        [CAT_LOST_IN_TRANSIT] = CATEGORY(30), [CAT_CHANGED_MIND] = CATEGORY(20),
+        [CAT_WRONG_SIZE_ORDERED] = CATEGORY(20), [CAT_CANCELLATION_REQUEST] = CATEGORY(20),
+        [CAT_SERVICE_COMPLAINT] = CATEGORY(20),
+    },
+    /* No automatic-approval limit until the seller sets one. */
+    .auto_approve_limit = { [0 ... ENG_CURRENCY_COUNT - 1] = -1 },
 };
+#undef CATEGORY
 
 const struct eng_policy *eng_policy_default(void)
 {
     return &DEFAULT_POLICY;
+}
+
+#define BIT ENG_ACTION_BIT
+
+/* What each category's rule in decide.c can offer, as primary or as an
+ * alternative (decide.c's rule_for is the source; a test walks it). */
+static const unsigned CATEGORY_OFFERS[CAT_COUNT] = {
+    [CAT_WRONG_ITEM] = BIT(ACT_REPLACEMENT) | BIT(ACT_FULL_REFUND) | BIT(ACT_RETURN_REFUND),
+    [CAT_DEFECTIVE] = BIT(ACT_REPLACEMENT) | BIT(ACT_FULL_REFUND) | BIT(ACT_RETURN_REFUND),
+    [CAT_DAMAGED_IN_TRANSIT] = BIT(ACT_REPLACEMENT) | BIT(ACT_FULL_REFUND) | BIT(ACT_RETURN_REFUND),
+    [CAT_MISSING_PARTS] = BIT(ACT_RESHIP_PARTS) | BIT(ACT_PARTIAL_REFUND) | BIT(ACT_RETURN_REFUND),
+    [CAT_MINOR_DEFECT] = BIT(ACT_PARTIAL_REFUND) | BIT(ACT_RETURN_REFUND) | BIT(ACT_REPLACEMENT) | BIT(ACT_EXCHANGE),
+    [CAT_PACKAGING_DAMAGED] = BIT(ACT_EXPLANATION) | BIT(ACT_RETURN_REFUND),
+    [CAT_NOT_AS_DESCRIBED] = BIT(ACT_REPLACEMENT) | BIT(ACT_FULL_REFUND) | BIT(ACT_RETURN_REFUND)
+                             | BIT(ACT_PARTIAL_REFUND),
+    [CAT_EXPECTATION_MISMATCH] = BIT(ACT_PARTIAL_REFUND) | BIT(ACT_RETURN_REFUND) | BIT(ACT_COUPON),
+    [CAT_USAGE_QUESTION] = BIT(ACT_EXPLANATION),
+    [CAT_LATE_DELIVERY] = BIT(ACT_EXPLANATION) | BIT(ACT_COUPON) | BIT(ACT_PARTIAL_REFUND) | BIT(ACT_RETURN_REFUND)
+                          | BIT(ACT_REPLACEMENT) | BIT(ACT_FULL_REFUND),
+    [CAT_LOST_IN_TRANSIT] = BIT(ACT_REPLACEMENT) | BIT(ACT_FULL_REFUND),
+    [CAT_CHANGED_MIND] = BIT(ACT_CANCEL_REFUND) | BIT(ACT_EXPLANATION) | BIT(ACT_RETURN_REFUND),
+    [CAT_WRONG_SIZE_ORDERED] = BIT(ACT_CANCEL_REFUND) | BIT(ACT_EXPLANATION) | BIT(ACT_EXCHANGE)
+                               | BIT(ACT_RETURN_REFUND),
+    [CAT_CANCELLATION_REQUEST] = BIT(ACT_CANCEL_REFUND) | BIT(ACT_EXPLANATION) | BIT(ACT_RETURN_REFUND),
+    [CAT_SERVICE_COMPLAINT] = BIT(ACT_EXPLANATION),
+};
+#undef BIT
+
+unsigned eng_category_offers(enum eng_category category)
+{
+    return (unsigned)category < CAT_COUNT ? CATEGORY_OFFERS[category] : 0;
+}
+
+int eng_policy_check(const struct eng_policy *p, void (*report)(const char *path, const char *message, void *cls),
+                     void *cls)
+{
+    int broken = 0;
+    char path[96], message[160];
+    if (p->goodwill_min_percent > p->goodwill_max_percent) {
+        report("remedies.goodwill_min_percent", "must not be above remedies.goodwill_max_percent", cls);
+        broken++;
+    }
+    snprintf(message, sizeof(message), "must be within the goodwill band (remedies.goodwill_min_percent %d to "
+             "goodwill_max_percent %d)", p->goodwill_min_percent, p->goodwill_max_percent);
+    bool band_ok = p->goodwill_min_percent <= p->goodwill_max_percent;
+    if (band_ok && (p->custom_expectation_percent < p->goodwill_min_percent
+                    || p->custom_expectation_percent > p->goodwill_max_percent)) {
+        report("remedies.custom_expectation_percent", message, cls);
+        broken++;
+    }
+    if (p->abuse_medium_score >= p->abuse_high_score) {
+        report("abuse.medium_score", "must be below abuse.high_score", cls);
+        broken++;
+    }
+    for (int cat = 0; cat < CAT_COUNT; cat++) {
+        const struct eng_category_rule *rule = &p->categories[cat];
+        if (band_ok && (rule->goodwill_percent < p->goodwill_min_percent
+                        || rule->goodwill_percent > p->goodwill_max_percent)) {
+            snprintf(path, sizeof(path), "categories.%s.goodwill_percent", ENG_CATEGORY_NAMES[cat]);
+            report(path, message, cls);
+            broken++;
+        }
+        if ((rule->allowed_actions & CATEGORY_OFFERS[cat]) == 0) {
+            char offers[160] = "";
+            for (int a = 0; a < ACT_COUNT; a++)
+                if (CATEGORY_OFFERS[cat] & ENG_ACTION_BIT(a)) {
+                    size_t used = strlen(offers);
+                    snprintf(offers + used, sizeof(offers) - used, "%s%s", used ? ", " : "", ENG_ACTION_NAMES[a]);
+                }
+            snprintf(path, sizeof(path), "categories.%s.allowed_actions", ENG_CATEGORY_NAMES[cat]);
+            char nothing[256];
+            snprintf(nothing, sizeof(nothing), "leaves the category nothing to offer: allow at least one of %s",
+                     offers);
+            report(path, nothing, cls);
+            broken++;
+        }
+        if (rule->tier_ceiling != TIER_TOP && rule->tier_ceiling != TIER_GOODWILL
+            && rule->tier_ceiling != TIER_COURTESY) {
+            snprintf(path, sizeof(path), "categories.%s.tier_ceiling", ENG_CATEGORY_NAMES[cat]);
+            report(path, "must be top, goodwill or courtesy", cls);
+            broken++;
+        }
+    }
+    return broken;
 }

@@ -25,6 +25,22 @@ enum MHD_Result handle_sku_costs_put(struct http_request *req);
 /** The policy and the case with the seller's cost settings applied. */
 void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct eng_policy *policy);
 
+/* handlers_policy.c */
+enum MHD_Result handle_policy_get(struct http_request *req);
+enum MHD_Result handle_policy_put(struct http_request *req);
+enum MHD_Result handle_policy_patch(struct http_request *req);
+enum MHD_Result handle_policy_versions(struct http_request *req);
+enum MHD_Result handle_policy_version_get(struct http_request *req);
+/** The version of the tenant's policy this thread has parsed (0: none). */
+int policy_cached_version(int64_t tenant_id);
+/** The tenant's policy at `version`, from its stored document (NULL: the
+ * one this thread cached, or the defaults for version 1); caches it.
+ * Returns 0, or -1 when it cannot be had (logged). */
+int policy_resolve(int64_t tenant_id, int version, const char *document, struct eng_policy *out);
+/** The tenant's current policy, in one round trip (the document only when
+ * this thread has not parsed that version yet). */
+enum db_status policy_current(struct http_request *req, struct eng_policy *out);
+
 /* handlers_replies.c */
 enum MHD_Result handle_replies_check(struct http_request *req);
 

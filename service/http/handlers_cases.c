@@ -43,6 +43,17 @@ static int decide_and_render(const struct eng_history *history, const struct db_
     if (d == NULL)
         return -1;
     int rc = -1;
+    /* The tenant's current version, as the first pipeline read it, under
+     * the seller's cost settings. */
+    struct eng_policy tenant_policy;
+    struct db_cost_settings settings = *costs;
+    settings.policy = &tenant_policy;
+    costs = &settings;
+    if (policy_resolve(rec->tenant_id, rec->policy_version, rec->policy_document, &tenant_policy) != 0) {
+        log_msg(LOG_ERROR, "case %s: policy version %d could not be read", rec->case_id, rec->policy_version);
+        free(d);
+        return -1;
+    }
     struct eng_case c = *ctx->c;
     struct eng_policy policy;
     costs_apply(costs, &c, &policy);
@@ -78,8 +89,12 @@ static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *
                                              &history);
     if (status == DB_OK)
         status = db_cost_settings_get(req->db, req->tenant.id, c->order.sku, &costs);
+    struct eng_policy tenant_policy;
+    if (status == DB_OK)
+        status = policy_current(req, &tenant_policy);
     if (status != DB_OK)
         return http_reply_db_error(req, status);
+    costs.policy = &tenant_policy;
     costs_apply(&costs, &case_copy, &policy);
     struct eng_decision *d = malloc(sizeof(*d));
     if (d == NULL)
@@ -138,6 +153,7 @@ enum MHD_Result handle_cases_create(struct http_request *req)
     rec.order_value = c.order.item_price * c.order.quantity + c.order.shipping_paid; /* bounded by validation */
     rec.request_json = canonical;
     rec.idempotency_key = key;
+    rec.policy_cached_version = policy_cached_version(req->tenant.id);
     struct decide_ctx ctx = { &c, now };
     enum db_status status = db_case_create(&req->db, &rec, decide_and_render, &ctx);
     free(canonical);
@@ -325,8 +341,11 @@ enum MHD_Result handle_buyer_get(struct http_request *req)
     const char *currency = json_string_value(json_object_get(summary, "top_currency"));
     int cat = category ? eng_enum_parse(ENG_CATEGORY_NAMES, CAT_COUNT, category) : -1;
     struct eng_history history = { 0 };
+    struct eng_policy policy;
     status = db_buyer_history(req->db, req->tenant.id, req->path_args[0], category ? category : "",
                               currency ? currency : "", &history);
+    if (status == DB_OK)
+        status = policy_current(req, &policy);
     if (status != DB_OK) {
         json_decref(summary);
         return http_reply_db_error(req, status);
@@ -336,7 +355,7 @@ enum MHD_Result handle_buyer_get(struct http_request *req)
         json_decref(summary);
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     }
-    eng_assess_history(eng_policy_default(), &history, cat >= 0 ? (enum eng_category)cat : CAT_SERVICE_COMPLAINT, d);
+    eng_assess_history(&policy, &history, cat >= 0 ? (enum eng_category)cat : CAT_SERVICE_COMPLAINT, d);
     json_t *signals = json_array();
     for (int i = 0; i < d->n_signals; i++)
         json_array_append_new(signals, json_pack("{s:s, s:s}", "code", d->signals[i].code,

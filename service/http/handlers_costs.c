@@ -8,7 +8,7 @@
 
 void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct eng_policy *policy)
 {
-    *policy = *eng_policy_default();
+    *policy = s->policy != NULL ? *s->policy : *eng_policy_default();
     if (s->landed_cost_percent >= 0) policy->landed_cost_percent = s->landed_cost_percent;
     if (s->outbound_postage_percent >= 0) policy->outbound_postage_percent = s->outbound_postage_percent;
     if (s->return_postage_percent >= 0) policy->return_postage_percent = s->return_postage_percent;
@@ -53,9 +53,12 @@ static enum MHD_Result reply_tenant_costs(struct http_request *req, unsigned sta
 {
     struct db_cost_settings s;
     enum db_status st = db_cost_settings_get(req->db, req->tenant.id, "", &s);
+    struct eng_policy policy;
+    if (st == DB_OK)
+        st = policy_current(req, &policy);
     if (st != DB_OK)
         return http_reply_db_error(req, st);
-    const struct eng_policy *d = eng_policy_default();
+    const struct eng_policy *d = &policy; /* what a field the tenant did not set falls back to */
     json_t *custom = json_array();
     const struct { const char *name; int value; } FIELDS[] = {
         { "landed_cost_percent", s.landed_cost_percent }, { "outbound_postage_percent", s.outbound_postage_percent },

@@ -173,16 +173,16 @@ static bool authenticate(struct http_request *req)
         return false;
     }
     req->authenticated = true;
+    snprintf(req->key_prefix, sizeof(req->key_prefix), "%s", prefix);
     return http_rate_limit(req);
 }
 
-static bool media_type_is_json(const char *content_type)
+static bool media_type_is(const char *content_type, const char *type)
 {
     if (content_type == NULL)
         return false;
-    static const char JSON_TYPE[] = "application/json";
-    size_t n = sizeof(JSON_TYPE) - 1;
-    if (strncasecmp(content_type, JSON_TYPE, n) != 0)
+    size_t n = strlen(type);
+    if (strncasecmp(content_type, type, n) != 0)
         return false;
     char next = content_type[n];
     return next == '\0' || next == ';' || next == ' ';
@@ -209,9 +209,11 @@ static enum MHD_Result begin_request(struct http_request *req)
     if (req->route->flags & ROUTE_JSON_BODY) {
         const char *type = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
                                                        MHD_HTTP_HEADER_CONTENT_TYPE);
-        if (!media_type_is_json(type))
+        bool merge_patch = (req->route->flags & ROUTE_MERGE_PATCH) != 0;
+        if (!media_type_is(type, merge_patch ? "application/merge-patch+json" : "application/json"))
             return http_reply_problem(req, PROBLEM_UNSUPPORTED_MEDIA_TYPE,
-                                      "send 'Content-Type: application/json'");
+                                      merge_patch ? "send 'Content-Type: application/merge-patch+json'"
+                                                  : "send 'Content-Type: application/json'");
         const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
                                                          MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length != NULL && strtoull(length, NULL, 10) > HTTP_BODY_LIMIT)

@@ -172,9 +172,41 @@ static void store_default(const struct field_spec *spec, char *dest)
     case FIELD_CURRENCY:
         *(const struct eng_currency **)(void *)dest = d ? eng_currency_find(d) : NULL;
         break;
+    case FIELD_ENUM_SET:
+        *(unsigned *)(void *)dest = d != NULL && strcmp(d, "all") == 0 ? (1u << spec->n_names) - 1u : 0u;
+        break;
     case FIELD_OBJECT:
         break;
     }
+}
+
+/* A set of distinct names, as a bit mask (at most 32 names). */
+static void validate_enum_set(const json_t *value, const struct field_spec *spec, char *dest, struct problems *found)
+{
+    if (!json_is_array(value)) {
+        problem(found, spec->path, "must be an array of names");
+        return;
+    }
+    unsigned set = 0;
+    size_t i;
+    const json_t *item;
+    bool ok = true;
+    json_array_foreach(value, i, item) {
+        int index = eng_enum_parse(spec->names, spec->n_names, json_string_value(item)); /* NULL: not a string */
+        char path[192];
+        snprintf(path, sizeof(path), "%s[%zu]", spec->path, i);
+        if (index < 0) {
+            problem(found, path, "is not one of the names this field takes");
+            ok = false;
+        } else if (set & (1u << index)) {
+            problem(found, path, "names %s twice", spec->names[index]);
+            ok = false;
+        } else {
+            set |= 1u << index;
+        }
+    }
+    if (ok)
+        *(unsigned *)(void *)dest = set;
 }
 
 static void validate_one(const json_t *value, const struct field_spec *spec, char *dest, struct problems *found)
@@ -190,6 +222,9 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
             problem(found, path, "must be true or false");
         else
             *(bool *)(void *)dest = json_is_true(value);
+        return;
+    case FIELD_ENUM_SET:
+        validate_enum_set(value, spec, dest, found);
         return;
     case FIELD_INT:
         if (!json_is_integer(value)) {
