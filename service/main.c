@@ -164,6 +164,17 @@ static int run_serve(const struct config *cfg)
     return startup.failed ? 1 : 0;
 }
 
+/* The CLI's own connection (caller closes it with db_close()); NULL after
+ * saying why on stderr. */
+static struct db *cli_db_open(const struct config *cfg)
+{
+    char err[256];
+    struct db *db = db_open(cfg->database_url, err, sizeof(err));
+    if (db == NULL)
+        fprintf(stderr, "redress: %s\n", err);
+    return db;
+}
+
 static int valid_tenant_name(const char *name)
 {
     size_t len = strlen(name);
@@ -185,12 +196,9 @@ static int run_apikey_create(const struct config *cfg, const char *tenant_name)
                         " starting with a letter or digit\n");
         return 2;
     }
-    char err[256];
-    struct db *db = db_open(cfg->database_url, err, sizeof(err));
-    if (db == NULL) {
-        fprintf(stderr, "redress: %s\n", err);
+    struct db *db = cli_db_open(cfg);
+    if (db == NULL)
         return 1;
-    }
     int rc = 1;
     struct db_tenant tenant;
     enum db_status status = db_tenant_ensure(db, tenant_name, &tenant);
@@ -221,12 +229,9 @@ static int run_apikey_create(const struct config *cfg, const char *tenant_name)
 
 static int run_apikey_list(const struct config *cfg, const char *tenant_name)
 {
-    char err[256];
-    struct db *db = db_open(cfg->database_url, err, sizeof(err));
-    if (db == NULL) {
-        fprintf(stderr, "redress: %s\n", err);
+    struct db *db = cli_db_open(cfg);
+    if (db == NULL)
         return 1;
-    }
     struct db_api_key_info *keys = NULL; /* freed below */
     int count = 0;
     enum db_status status = db_api_key_list(db, tenant_name, &keys, &count);
@@ -261,12 +266,9 @@ static int run_apikey_revoke(const struct config *cfg, const char *prefix)
                         " (the part after 'rdr_', as 'apikey list' shows it)\n", prefix);
         return 2;
     }
-    char err[256];
-    struct db *db = db_open(cfg->database_url, err, sizeof(err));
-    if (db == NULL) {
-        fprintf(stderr, "redress: %s\n", err);
+    struct db *db = cli_db_open(cfg);
+    if (db == NULL)
         return 1;
-    }
     char tenant[64] = "", revoked_at[32] = "";
     bool newly_revoked = false;
     enum db_status status = db_api_key_revoke(db, prefix, tenant, revoked_at, &newly_revoked);

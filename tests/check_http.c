@@ -14,6 +14,7 @@
 
 #include "crypto.h"
 #include "harness.h"
+#include "http_text.h"
 
 static struct th_server srv;
 static char tenant_name[64];
@@ -428,24 +429,7 @@ END_TEST
 START_TEST(largest_legitimate_head_is_served)
 {
     static char request[16384];
-    size_t at = (size_t)snprintf(request, sizeof(request), "GET /v1/skus/");
-    for (int i = 0; i < 128; i++) /* a 128-character SKU of 4-byte characters */
-        at += (size_t)snprintf(request + at, sizeof(request) - at, "%%F0%%9F%%98%%80");
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "/costs HTTP/1.1\r\nHost: x\r\n%s\r\nIdempotency-Key: ",
-                           auth_header);
-    memset(request + at, 'k', 255);
-    at += 255;
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "\r\nX-Request-Id: ");
-    memset(request + at, 'r', 128);
-    at += 128;
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "\r\n");
-    for (int i = 0; i < 6; i++) {
-        at += (size_t)snprintf(request + at, sizeof(request) - at, "X-Client-Extra-%d: ", i);
-        memset(request + at, 'x', 1000);
-        at += 1000;
-        at += (size_t)snprintf(request + at, sizeof(request) - at, "\r\n");
-    }
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "Connection: close\r\n\r\n");
+    size_t at = http_text_largest_head(request, sizeof(request), auth_header);
     int fd = raw_connect(srv.port, "127.0.0.1");
     raw_send(fd, request, at);
     static char response[8192];

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "http_text.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -178,18 +179,7 @@ void th_request(unsigned port, const char *method, const char *path, const char 
 
 bool th_header(const struct th_response *r, const char *name, char *value, size_t size)
 {
-    size_t n = strlen(name);
-    for (const char *line = r->headers; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            size_t len = strcspn(v, "\r\n");
-            snprintf(value, size, "%.*s", (int)len, v);
-            return true;
-        }
-    }
-    return false;
+    return http_text_header(r->headers, name, value, size);
 }
 
 void th_response_free(struct th_response *r)

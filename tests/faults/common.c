@@ -1,5 +1,6 @@
 /* See common.h. */
 #include "common.h"
+#include "http_text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -493,17 +494,7 @@ int fault_http(unsigned port, const char *method, const char *path, const char *
 
 bool fault_header(const struct fault_response *r, const char *name, char *value, size_t size)
 {
-    size_t n = strlen(name);
-    for (const char *line = r->headers; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(value, size, "%.*s", (int)strcspn(v, "\r\n"), v);
-            return true;
-        }
-    }
-    return false;
+    return http_text_header(r->headers, name, value, size);
 }
 
 void fault_response_free(struct fault_response *r)

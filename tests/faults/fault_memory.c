@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "http_text.h"
 
 enum {
     IDLE_CONNECTIONS = 1000,
@@ -105,32 +106,12 @@ static void *load_main(void *arg)
     return NULL;
 }
 
-/* The contract's largest legitimate head, and then some: a SKU of 128
- * four-byte characters percent-encoded in the path (1,536 bytes), an
- * Idempotency-Key of 255, an X-Request-Id of 128, and 6 KiB of other
- * headers a client or proxy may add (9 KiB in all, what deploy/nginx.conf
- * lets through). */
+/* The contract's largest legitimate head, and then some (http_text.h):
+ * it must still be served with the smaller per-connection memory. */
 static int largest_legitimate_head(void)
 {
     static char request[16384];
-    size_t at = (size_t)snprintf(request, sizeof(request), "GET /v1/skus/");
-    for (int i = 0; i < 128; i++)
-        at += (size_t)snprintf(request + at, sizeof(request) - at, "%%F0%%9F%%98%%80");
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "/costs HTTP/1.1\r\nHost: redress\r\n%s\r\n"
-                           "Idempotency-Key: ", auth);
-    memset(request + at, 'k', 255);
-    at += 255;
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "\r\nX-Request-Id: ");
-    memset(request + at, 'r', 128);
-    at += 128;
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "\r\n");
-    for (int i = 0; i < 6; i++) {
-        at += (size_t)snprintf(request + at, sizeof(request) - at, "X-Client-Extra-%d: ", i);
-        memset(request + at, 'x', 1000);
-        at += 1000;
-        at += (size_t)snprintf(request + at, sizeof(request) - at, "\r\n");
-    }
-    at += (size_t)snprintf(request + at, sizeof(request) - at, "Connection: close\r\n\r\n");
+    size_t at = http_text_largest_head(request, sizeof(request), auth);
     int fd = connect_from("127.0.0.3");
     int status = exchange(fd, request, at);
     close(fd);
