@@ -15,6 +15,19 @@ bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors);
 json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d, const char *case_id,
                          const char *created_at);
 
+struct db_cost_settings;
+
+/** A validated case to its response, as POST /v1/cases does it once the
+ * buyer's history and the seller's costs are read: the costs applied to a
+ * copy of the case and the policy, eng_decide, decision_to_json. Pure (no
+ * database, no HTTP), so that the fuzzer runs exactly this. d is the
+ * caller's (large: keep it off worker stacks) and holds the decision after.
+ * Returns -1 if the engine refused the case (*response NULL); else 0 with
+ * *response the body (new reference), NULL on allocation failure. */
+int case_evaluate(const struct eng_case *request_case, const struct db_cost_settings *costs,
+                  const struct eng_history *history, int64_t now, const char *case_id, const char *created_at,
+                  struct eng_decision *d, json_t **response);
+
 /** Parse POST /v1/replies/check. */
 struct reply_check_request {
     int channel;

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "handlers.h"
 #include "validate.h"
 
 enum {
@@ -213,4 +214,20 @@ fail:
     json_decref(reply);
     json_decref(deadlines);
     return NULL;
+}
+
+/* ---- a case from validated request to response, without the database ---- */
+
+int case_evaluate(const struct eng_case *request_case, const struct db_cost_settings *costs,
+                  const struct eng_history *history, int64_t now, const char *case_id, const char *created_at,
+                  struct eng_decision *d, json_t **response)
+{
+    struct eng_case c = *request_case; /* costs_apply fills the SKU's costs in */
+    struct eng_policy policy;
+    *response = NULL;
+    costs_apply(costs, &c, &policy);
+    if (eng_decide(&c, &policy, history, now, d) != 0)
+        return -1;
+    *response = decision_to_json(&c, d, case_id, created_at);
+    return 0;
 }

@@ -54,11 +54,8 @@ static int decide_and_render(const struct eng_history *history, const struct db_
         free(d);
         return -1;
     }
-    struct eng_case c = *ctx->c;
-    struct eng_policy policy;
-    costs_apply(costs, &c, &policy);
-    if (eng_decide(&c, &policy, history, ctx->now, d) == 0) {
-        json_t *body = decision_to_json(&c, d, rec->case_id, rec->created_at);
+    json_t *body = NULL;
+    if (case_evaluate(ctx->c, costs, history, ctx->now, rec->case_id, rec->created_at, d, &body) == 0) {
         free(rec->response_body);
         rec->response_body = body ? json_dumps(body, JSON_COMPACT) : NULL;
         json_decref(body);
@@ -81,9 +78,7 @@ static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *
 {
     struct eng_history history;
     struct db_cost_settings costs;
-    struct eng_case case_copy = *request_case;
-    const struct eng_case *c = &case_copy;
-    struct eng_policy policy;
+    const struct eng_case *c = request_case;
     enum db_status status = db_buyer_history(req->db, req->tenant.id, c->buyer.buyer_id,
                                              ENG_CATEGORY_NAMES[c->issue.category], c->order.currency->code,
                                              &history);
@@ -95,13 +90,11 @@ static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *
     if (status != DB_OK)
         return http_reply_db_error(req, status);
     costs.policy = &tenant_policy;
-    costs_apply(&costs, &case_copy, &policy);
     struct eng_decision *d = malloc(sizeof(*d));
     if (d == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     json_t *body = NULL;
-    if (eng_decide(c, &policy, &history, now, d) == 0)
-        body = decision_to_json(c, d, NULL, NULL);
+    case_evaluate(c, &costs, &history, now, NULL, NULL, d, &body); /* refused: body stays NULL */
     free(d);
     if (body == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "the decision could not be made");

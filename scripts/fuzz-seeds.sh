@@ -1,0 +1,93 @@
+#!/bin/sh
+# Seed corpora for the fuzzers (tests/fuzz/fuzz_*.c), made from the test
+# data, so that fuzzing starts from inputs that reach deep: one directory
+# per harness under OUT.
+#   fuzz_case_intake  a case body per row of tests/data/engine_cases.tsv,
+#                     and the bodies tests/check_cases.c posts
+#   fuzz_guard        a channel byte and the text, per row of
+#                     tests/data/guard_cases.tsv
+#   fuzz_router       "METHOD /path" for every route, and the odd paths
+#                     tests/check_http.c sends
+#   fuzz_reply        a few byte strings (its input is not text)
+# Usage: scripts/fuzz-seeds.sh OUT
+set -eu
+out=${1:?usage: scripts/fuzz-seeds.sh OUT}
+root=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$out"
+mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply"
+
+# ---- fuzz_case_intake ----
+# A * in the table stands for every value; the first is enough for a seed.
+# Rows with a history get a trailer (NUL, then bytes the harness reads as
+# history counts) so that the abuse rules are reached from the start.
+awk -F'\t' -v dir="$out/fuzz_case_intake" '
+/^#/ || NF < 9 { next }
+{
+    channel = $2 == "*" ? "amazon" : $2
+    ful = $3 == "*" ? "FBM" : $3
+    cust = $4 == "y" ? "true" : "false"
+    ship = $5 == "y" ? "true" : "false"
+    delay = $6 == "*" ? 3 : $6
+    delivered = $7 == "-" ? "" : sprintf(",\"delivered_at\":\"2026-11-%02dT10:00:00Z\"", 22 - $7 > 0 ? 22 - $7 : 1)
+    ordered = $7 == "-" ? "2026-11-10T10:00:00Z" : "2026-10-01T10:00:00Z"
+    file = sprintf("%s/table-%03d.json", dir, NR)
+    printf "{\"ticket_id\":\"T-%d\",\"channel\":\"%s\",\"order\":{\"order_id\":\"113-1234567-1234567\",\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":%s,\"shipping_paid\":499,\"fulfillment\":\"%s\",\"customized\":%s,\"shipped\":%s,\"ordered_at\":\"%s\"%s},\"buyer\":{\"buyer_id\":\"B-%d\",\"name\":\"Jane\",\"language\":\"en\"},\"issue\":{\"category\":\"%s\",\"delay_days\":%d}}", NR, channel, $8, ful, cust, ship, ordered, delivered, NR, $1, delay > file
+    if ($9 != "-")
+        printf "%c\003\001\002\001\377\377\377\377\377\001\001", 0 > file
+    close(file)
+}' "$root/tests/data/engine_cases.tsv"
+
+i=0
+while IFS= read -r body; do
+    i=$((i + 1))
+    printf '%s' "$body" > "$out/fuzz_case_intake/bodies-$i.json"
+done <<'BODIES'
+{"ticket_id":"ZD-1","channel":"amazon","order":{"order_id":"113-1234567-1234567","sku":"MUG-01","currency":"USD","item_price":2599,"shipping_paid":499},"buyer":{"buyer_id":"B","name":"Jane","language":"en"},"issue":{"category":"defective","description":"scratch"}}
+{"order":{"order_id":"1","sku":"S","currency":"USD","item_price":9223372036854775807,"gift_wrap":true},"buyer":{"buyer_id":"B"},"issue":{"category":"scratch"}}
+{"order":{},"order":{}}
+{"order":{"order_id":"1","sku":"LAMP-9","currency":"USD","item_price":2000},"buyer":{"buyer_id":"COSTED-3"},"issue":{"category":"wrong_item"}}
+{"order":{"order_id":"1","sku":"MUG-01","currency":"EUR","item_price":2000},"buyer":{"buyer_id":"COSTED-4"},"issue":{"category":"wrong_item"}}
+{"channel":"shopify","marketplace":"ATVPDKIKX0DER","order":{"order_id":"113-4567890","sku":"X","currency":"JPY","item_price":4980,"quantity":3,"unit_cost":1000,"fulfillment":"FBA","customized":true,"shipped":true,"ordered_at":"2026-11-01T10:00:00+09:00","delivered_at":"2026-11-05T16:00:00.5Z"},"buyer":{"buyer_id":"B","name":"\u5f20\u4f1f","language":"zh-TW"},"issue":{"category":"missing_parts","items_affected":2},"signals":{"review":{"type":"product_review","rating":1},"a_to_z_claim":true,"chargeback":true,"return_requested":true}}
+{"channel":"other","order":{"order_id":"A","sku":"B","currency":"KWD","item_price":100000000000,"quantity":1000,"shipping_paid":100000000000},"buyer":{"buyer_id":"C","language":"pt-BR"},"issue":{"category":"lost_in_transit","delay_days":3650}}
+BODIES
+
+# ---- fuzz_guard: first byte picks the channel (amazon 0, shopify 1, other 2) ----
+awk -F'\t' -v dir="$out/fuzz_guard" '
+/^#/ || NF < 3 { next }
+{
+    code = $1 == "amazon" ? 0 : $1 == "shopify" ? 1 : 2
+    file = sprintf("%s/table-%03d", dir, NR)
+    printf "%c%s", code, $3 > file
+    close(file)
+}' "$root/tests/data/guard_cases.tsv"
+
+# ---- fuzz_router: "METHOD PATH" ----
+i=0
+while IFS= read -r line; do
+    i=$((i + 1))
+    printf '%s' "$line" > "$out/fuzz_router/line-$i"
+done <<'LINES'
+GET /healthz
+GET /readyz
+GET /metrics
+GET /v1/me
+POST /v1/cases
+GET /v1/cases/0b6c3a52-4f0e-4c55-9f3e-2d8c8c1f7a10
+POST /v1/cases/0b6c3a52-4f0e-4c55-9f3e-2d8c8c1f7a10/outcome
+GET /v1/buyers/B%2D1
+POST /v1/replies/check
+PUT /v1/settings/costs
+GET /v1/skus/MUG%2001/costs
+PUT /v1/skus/%E2%82%AC/costs
+HEAD /v1/buyers/%FF
+GET /v1/buyers/%C0%80
+DELETE /v1/cases/x/outcome
+GET /v1/skus/%2F/costs
+GET //v1/cases
+LINES
+
+# ---- fuzz_reply: its input is choices, not text ----
+printf '\000\000\000\000\000\000\000\000' > "$out/fuzz_reply/zeros"
+printf '\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020' > "$out/fuzz_reply/counting"
+printf '\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377' > "$out/fuzz_reply/ones"
+printf '\005\003Jane\022113-1234567-1234567\044\002\003\017\200\000\001' > "$out/fuzz_reply/jane"
