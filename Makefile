@@ -146,10 +146,10 @@ test: deps
 # with tests/faults/common.c and the PostgreSQL proxy of tests/pgproxy.c.
 # scripts/faults.sh runs each against $(BUILD)/redress and a throwaway
 # PostgreSQL, bounded in time, loopback only; "N passed, N failed" at the end.
-FAULT_COMMON := tests/faults/common.c tests/pgproxy.c
+FAULT_COMMON := tests/faults/common.c tests/pgproxy.c tests/http_text.c
 FAULT_BINS   := $(patsubst tests/faults/%.c,$(BUILD)/faults/%,$(sort $(wildcard tests/faults/fault_*.c)))
 
-$(BUILD)/faults/fault_%: tests/faults/fault_%.c $(FAULT_COMMON) tests/faults/common.h tests/pgproxy.h
+$(BUILD)/faults/fault_%: tests/faults/fault_%.c $(FAULT_COMMON) tests/faults/common.h tests/pgproxy.h tests/http_text.h
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS_RELEASE) -Itests -Itests/faults $< $(FAULT_COMMON) -o $@ $(LDLIBS)
