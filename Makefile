@@ -84,6 +84,11 @@ bench-engine: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bench_engine
 	@$(BUILD)/bench_engine $(BENCH_ITERATIONS)
 
+# POST /v1/policy/simulate over BENCH_CASES (1,000,000) recorded cases.
+.PHONY: bench-simulate
+bench-simulate: deps build
+	@BENCH_BINARY=$(BUILD)/redress scripts/bench-simulate.sh
+
 # The service under wrk against pgbench running the same statements.
 bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/redress

@@ -197,6 +197,33 @@ enum db_status db_policy_insert(struct db *db, int64_t tenant_id, int if_match, 
 enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int limit,
                               struct db_policy_version **out, int *count);
 
+/** One recorded case as the simulator replays it (db/policies.c). Strings
+ * are borrowed from the page being read: valid during the callback only. */
+struct db_replay_row {
+    const char *case_id;
+    const char *request;          /* the request as recorded (JSON) */
+    const char *inputs;           /* decision_inputs (JSON), NULL for cases recorded before them */
+    const char *history;          /* the buyer's history the decision weighed (JSON) */
+    const char *tier, *primary_action, *currency, *category, *sku;
+    int policy_version;
+    int64_t decided_at;           /* Unix seconds: the decision's "now" */
+    int64_t remedy_cost, full_return_cost;
+};
+/** Return 0 to go on, -1 to stop (the replay then returns DB_ERROR). */
+typedef int (*db_replay_fn)(const struct db_replay_row *row, void *cls);
+
+/** Which cases: created in [from, to) (RFC 3339), and when not NULL, of
+ * this category, SKU and channel. */
+struct db_replay_filter {
+    const char *from, *to, *category, *sku, *channel;
+};
+
+/** Every matching case of the tenant, oldest first, to fn, read in pages
+ * of page_size: memory stays flat whatever the window. Between calls of
+ * fn for different pages the connection is free for fn's own statements. */
+enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db_replay_filter *filter,
+                               int page_size, db_replay_fn fn, void *cls);
+
 /* ---- Cases (db/cases.c) ---- */
 
 struct eng_history;
@@ -220,6 +247,8 @@ struct db_case_new {
     char *policy_document;        /* owned (malloc): its JSON, NULL when it is version 1 or the cached one */
     /* filled by the decide callback */
     const char *responsibility, *tier, *primary_action, *risk; /* static strings */
+    char *decision_inputs;        /* owned (malloc): JSON of what the decision used beyond the request,
+                                     the policy version and the history (for replays); NULL: none */
     int64_t refund_amount, remedy_cost, full_return_cost;
     char *response_body;          /* owned (malloc) */
     /* result */

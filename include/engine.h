@@ -394,6 +394,11 @@ enum eng_language eng_language_resolve(const char *tag, bool *fell_back);
 int eng_decide(const struct eng_case *c, const struct eng_policy *policy,
                const struct eng_history *history, int64_t now, struct eng_decision *out);
 
+/** The same decision without the reply (subject, body and compliance stay
+ * empty): what replays need, at a fraction of the cost. */
+int eng_decide_remedy(const struct eng_case *c, const struct eng_policy *policy,
+                      const struct eng_history *history, int64_t now, struct eng_decision *out);
+
 /** The abuse assessment of a history alone, as if a claim in category
  * arrived now: fills risk, abuse_score, signals and history of out. */
 void eng_assess_history(const struct eng_policy *policy, const struct eng_history *history,

@@ -134,7 +134,7 @@ statement() {
   statement policy_current tenant policy_version
   printf '%s\n' '\endpipeline' '\startpipeline'
   statement case_insert tenant cid buyer order_id sku channel category resp tier primary currency refund \
-            order_value cost full_return risk req decision created_at cid hash policy_version
+            order_value cost full_return risk req decision created_at cid hash policy_version inputs
   printf '%s\n' 'COMMIT;' '\endpipeline'
 } > "$tmp/case.pgbench"
 
@@ -169,7 +169,7 @@ for round in $(seq 1 "$ROUNDS"); do
     -D tenant="$tenant_id" -D category=minor_defect -D currency=USD -D order_id=113-1234567-1234567 \
     -D sku=SKU-1 -D channel=amazon -D resp=seller -D tier=goodwill -D primary=partial_refund -D refund=780 \
     -D order_value=3098 -D cost=780 -D full_return=3618 -D risk=low -D req="$sample_request" \
-    -D decision="$(cat "$tmp/sample_response.json")" -D created_at=2026-11-22T10:00:00Z -D hash='\x00' -D policy_version=1 \
+    -D decision="$(cat "$tmp/sample_response.json")" -D created_at=2026-11-22T10:00:00Z -D hash='\x00' -D policy_version=1 -D inputs=null \
     -l --log-prefix="$tmp/pgbench" -f "$tmp/case.pgbench" redress_bench > "$tmp/pgbench.txt" 2>&1) &
   pgbench_pid=$!
   sleep $((SECONDS_EACH - 1))

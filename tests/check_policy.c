@@ -331,6 +331,13 @@ START_TEST(category_offers_match_the_rules)
         ck_assert_uint_ne(offers, 0);
         struct eng_case c = minor_case((enum eng_category)cat, 2000);
         ck_assert_int_eq(eng_decide(&c, eng_policy_default(), &h, NOW, &d), 0);
+        /* the replays' decision without a reply is the same decision */
+        struct eng_decision bare;
+        ck_assert_int_eq(eng_decide_remedy(&c, eng_policy_default(), &h, NOW, &bare), 0);
+        ck_assert_int_eq(bare.tier, d.tier);
+        ck_assert_int_eq(bare.remedy.primary, d.remedy.primary);
+        ck_assert_int_eq(bare.remedy.cost, d.remedy.cost);
+        ck_assert_int_eq(bare.full_return.cost, d.full_return.cost);
         ck_assert_msg(offers & ENG_ACTION_BIT(d.remedy.primary), "%s offers %s, not in its list",
                       ENG_CATEGORY_NAMES[cat], ENG_ACTION_NAMES[d.remedy.primary]);
         for (int i = 0; i < d.n_alternatives; i++)
@@ -619,6 +626,205 @@ START_TEST(cases_follow_the_current_version_per_tenant)
 }
 END_TEST
 
+
+/* ---- simulation ---- */
+
+static json_t *simulate(const char *auth, const char *body, long expect_status)
+{
+    struct th_response r;
+    call(auth, "POST", "/v1/policy/simulate", NULL, "application/json", body, &r);
+    ck_assert_msg(r.status == expect_status, "%ld (wanted %ld): %s", r.status, expect_status, r.body);
+    json_t *result = json_incref(r.json);
+    th_response_free(&r);
+    return result;
+}
+
+static long long num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    ck_assert_msg(json_is_integer(v), "no integer %s", key);
+    return json_integer_value(v);
+}
+
+static void post_case_body(const char *auth, const char *body)
+{
+    struct th_response r;
+    call(auth, "POST", "/v1/cases", NULL, "application/json", body, &r);
+    ck_assert_msg(r.status == 201, "%ld: %s", r.status, r.body);
+    th_response_free(&r);
+}
+
+static void seed(const char *auth, const char *category, const char *sku, const char *channel, int n, const char *tag)
+{
+    for (int i = 0; i < n; i++) {
+        char body[1024];
+        snprintf(body, sizeof(body),
+                 "{\"channel\":\"%s\",\"order\":{\"order_id\":\"113-%d\",\"sku\":\"%s\",\"currency\":\"USD\","
+                 "\"item_price\":2000,\"shipping_paid\":499},\"buyer\":{\"buyer_id\":\"%s-%s-%d\",\"language\":\"en\"},"
+                 "\"issue\":{\"category\":\"%s\"}}",
+                 channel, i, sku, tag, category, i, category);
+        post_case_body(auth, body);
+    }
+}
+
+/* The issue's hand-computed example: minor flaws at 25 % instead of 30 %
+ * change exactly those cases, by exactly 5 % of the price each. */
+START_TEST(simulation_changes_exactly_what_the_candidate_changes)
+{
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
+    th_tenant_with_key(th_conninfo(), other_name, other_key);
+    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    seed(auth_header, "minor_defect", "MUG-01", "amazon", 7, "m");
+    seed(auth_header, "minor_defect", "MUG-02", "shopify", 3, "s");
+    seed(auth_header, "wrong_item", "MUG-01", "amazon", 4, "w");
+    seed(auth_header, "changed_mind", "MUG-03", "amazon", 2, "c");
+    seed(other_auth, "minor_defect", "MUG-01", "amazon", 5, "o"); /* never in this tenant's replay */
+
+    json_t *sim = simulate(auth_header, "{\"policy\":{\"categories\":{\"minor_defect\":{\"goodwill_percent\":25}}}}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 16);
+    ck_assert_int_eq(num(sim, "changed"), 10);
+    ck_assert_int_eq(num(sim, "fidelity_mismatches"), 0);
+    ck_assert_int_eq(num(sim, "cases_without_inputs"), 0);
+    json_t *top = json_array_get(json_object_get(sim, "top_changes"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(top, "from")), "goodwill/partial_refund");
+    ck_assert_str_eq(json_string_value(json_object_get(top, "to")), "goodwill/partial_refund");
+    ck_assert_int_eq(num(top, "cases"), 10);
+    json_t *by_category = json_object_get(sim, "cost_delta_by_category");
+    ck_assert_int_eq(json_array_size(by_category), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(by_category, 0), "category")), "minor_defect");
+    ck_assert_int_eq(num(json_array_get(by_category, 0), "delta"), -10 * 100);
+    json_t *by_sku = json_object_get(sim, "cost_delta_by_sku");
+    ck_assert_int_eq(json_array_size(by_sku), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(by_sku, 0), "sku")), "MUG-01");
+    ck_assert_int_eq(num(json_array_get(by_sku, 0), "delta"), -7 * 100);
+    json_t *example = json_array_get(json_object_get(sim, "changed_cases"), 0);
+    ck_assert_int_eq(num(json_object_get(example, "before"), "refund_amount"), 600);
+    ck_assert_int_eq(num(json_object_get(example, "after"), "refund_amount"), 500);
+    json_t *before = json_object_get(sim, "before"), *after = json_object_get(sim, "after");
+    ck_assert_int_eq(num(json_object_get(before, "by_tier"), "goodwill"), 10);
+    ck_assert_int_eq(num(json_object_get(before, "by_tier"), "top"), 4);
+    long long saved_before = num(json_array_get(json_object_get(before, "totals"), 0), "savings");
+    long long saved_after = num(json_array_get(json_object_get(after, "totals"), 0), "savings");
+    ck_assert_int_eq(saved_after - saved_before, 10 * 100);
+    json_decref(sim);
+
+    /* the version the cases were decided with: nothing changes */
+    sim = simulate(auth_header, "{\"policy\":1}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 16);
+    ck_assert_int_eq(num(sim, "changed"), 0);
+    json_decref(sim);
+    /* filters */
+    sim = simulate(auth_header, "{\"policy\":{\"categories\":{\"minor_defect\":{\"goodwill_percent\":25}}},"
+                                "\"filter\":{\"channel\":\"shopify\"}}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 3);
+    ck_assert_int_eq(num(sim, "changed"), 3);
+    json_decref(sim);
+    sim = simulate(auth_header, "{\"policy\":{\"categories\":{\"minor_defect\":{\"goodwill_percent\":25}}},"
+                                "\"filter\":{\"category\":\"wrong_item\",\"sku\":\"MUG-01\"}}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 4);
+    ck_assert_int_eq(num(sim, "changed"), 0);
+    json_decref(sim);
+    /* windows */
+    sim = simulate(auth_header, "{\"policy\":1,\"from\":\"2001-01-01T00:00:00Z\",\"to\":\"2002-01-01T00:00:00Z\"}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 0);
+    json_decref(sim);
+    sim = simulate(auth_header, "{\"policy\":1,\"from\":\"2001-01-01T00:00:00Z\",\"to\":\"2999-01-01T00:00:00Z\"}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 16);
+    json_decref(sim);
+    /* the other tenant sees its own five */
+    sim = simulate(other_auth, "{\"policy\":1}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 5);
+    json_decref(sim);
+    /* bad candidates are named under "policy" */
+    sim = simulate(auth_header, "{\"policy\":{\"remedies\":{\"goodwill_min_percent\":90}},\"to\":\"soon\"}", 400);
+    ck_assert(names_field(json_object_get(sim, "errors"), "policy.remedies.goodwill_min_percent"));
+    ck_assert(names_field(json_object_get(sim, "errors"), "to"));
+    json_decref(sim);
+    sim = simulate(auth_header, "{\"policy\":9}", 400);
+    ck_assert(names_field(json_object_get(sim, "errors"), "policy"));
+    json_decref(sim);
+    sim = simulate(auth_header, "{}", 400);
+    ck_assert(names_field(json_object_get(sim, "errors"), "policy"));
+    json_decref(sim);
+}
+END_TEST
+
+/* Fidelity: replaying a case under the version that decided it
+ * reproduces its tier, remedy and cost, over generated cases that span
+ * versions, SKU and tenant cost settings that change afterwards, buyers
+ * who come back, channels, currencies, custom and unshipped orders. */
+START_TEST(replay_under_the_deciding_version_reproduces_every_case)
+{
+    static const char *const CURRENCIES[] = { "USD", "EUR", "JPY" };
+    static const char *const CHANNELS[] = { "amazon", "shopify", "other" };
+    unsigned seed_state = 20261122;
+    struct th_response r;
+    call(auth_header, "PUT", "/v1/skus/SKU-1/costs", NULL, "application/json",
+         "{\"currency\":\"USD\",\"unit_cost\":700,\"outbound_postage\":300,\"return_postage\":450,\"handling\":100}", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    call(auth_header, "PUT", "/v1/settings/costs", NULL, "application/json",
+         "{\"landed_cost_percent\":40,\"return_insurance\":true}", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+    enum { PER_PHASE = 120 };
+    for (int phase = 0; phase < 2; phase++) {
+        for (int i = 0; i < PER_PHASE; i++) {
+            int category = rand_r(&seed_state) % CAT_COUNT;
+            bool shipped = rand_r(&seed_state) % 6 != 0;
+            char delivered[64] = "";
+            if (shipped && rand_r(&seed_state) % 4 != 0)
+                snprintf(delivered, sizeof(delivered), ",\"delivered_at\":\"2026-11-%02dT10:00:00Z\"",
+                         1 + rand_r(&seed_state) % 20);
+            char body[1024];
+            snprintf(body, sizeof(body),
+                     "{\"channel\":\"%s\",\"order\":{\"order_id\":\"O-%d\",\"sku\":\"SKU-%d\",\"currency\":\"%s\","
+                     "\"item_price\":%d,\"quantity\":%d,\"shipping_paid\":%d,\"customized\":%s,\"shipped\":%s,"
+                     "\"fulfillment\":\"%s\"%s},"
+                     "\"buyer\":{\"buyer_id\":\"B-%d\",\"language\":\"%s\"},"
+                     "\"issue\":{\"category\":\"%s\",\"delay_days\":%d}}",
+                     CHANNELS[rand_r(&seed_state) % 3], i, 1 + rand_r(&seed_state) % 3,
+                     CURRENCIES[rand_r(&seed_state) % 3], 100 + rand_r(&seed_state) % 40000,
+                     1 + rand_r(&seed_state) % 3, rand_r(&seed_state) % 900,
+                     rand_r(&seed_state) % 4 == 0 ? "true" : "false", shipped ? "true" : "false",
+                     rand_r(&seed_state) % 2 ? "FBA" : "FBM", delivered,
+                     rand_r(&seed_state) % 25, rand_r(&seed_state) % 2 ? "en" : "de", ENG_CATEGORY_NAMES[category],
+                     rand_r(&seed_state) % 12);
+            post_case_body(auth_header, body);
+        }
+        if (phase == 0) {
+            call(auth_header, "PATCH", "/v1/policy", "\"1\"", "application/merge-patch+json",
+                 "{\"remedies\":{\"goodwill_max_percent\":40,\"gesture_percent\":15},"
+                 "\"costs\":{\"resale_percent\":30,\"handling_percent\":11},"
+                 "\"abuse\":{\"medium_score\":3,\"high_score\":7},"
+                 "\"categories\":{\"minor_defect\":{\"goodwill_percent\":35},"
+                 "\"wrong_item\":{\"tier_ceiling\":\"goodwill\"},"
+                 "\"missing_parts\":{\"allowed_actions\":[\"partial_refund\",\"return_refund\"]}},"
+                 "\"auto_approve_limit\":{\"USD\":2000}}", &r);
+            ck_assert_int_eq(r.status, 200);
+            th_response_free(&r);
+            /* the settings change after the first cases: their replay keeps the old ones */
+            call(auth_header, "PUT", "/v1/skus/SKU-1/costs", NULL, "application/json",
+                 "{\"currency\":\"USD\",\"unit_cost\":1200}", &r);
+            th_response_free(&r);
+            call(auth_header, "PUT", "/v1/settings/costs", NULL, "application/json", "{\"handling_percent\":3}", &r);
+            th_response_free(&r);
+            json_t *sim = simulate(auth_header, "{\"policy\":1}", 200);
+            ck_assert_int_eq(num(sim, "cases"), PER_PHASE);
+            ck_assert_int_eq(num(sim, "fidelity_mismatches"), 0);
+            ck_assert_int_eq(num(sim, "changed"), 0); /* every case was decided by version 1 */
+            json_decref(sim);
+        }
+    }
+    json_t *sim = simulate(auth_header, "{\"policy\":2}", 200);
+    ck_assert_int_eq(num(sim, "cases"), 2 * PER_PHASE);
+    ck_assert_int_eq(num(sim, "fidelity_mismatches"), 0);
+    ck_assert_int_le(num(sim, "changed"), PER_PHASE); /* only version 1's cases can change */
+    ck_assert_int_gt(num(sim, "changed"), 0);
+    json_decref(sim);
+}
+END_TEST
+
 Suite *policy_suite(void)
 {
     Suite *s = suite_create("policy");
@@ -637,6 +843,8 @@ Suite *policy_suite(void)
     tcase_add_test(api, read_edit_and_version_the_policy);
     tcase_add_test(api, concurrent_puts_with_one_if_match_one_wins);
     tcase_add_test(api, cases_follow_the_current_version_per_tenant);
+    tcase_add_test(api, simulation_changes_exactly_what_the_candidate_changes);
+    tcase_add_test(api, replay_under_the_deciding_version_reproduces_every_case);
     suite_add_tcase(s, api);
     return s;
 }

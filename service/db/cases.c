@@ -65,7 +65,8 @@ void db_case_new_cleanup(struct db_case_new *c)
     free(c->response_body);
     free(c->replay_body);
     free(c->policy_document);
-    c->response_body = c->replay_body = c->policy_document = NULL;
+    free(c->decision_inputs);
+    c->response_body = c->replay_body = c->policy_document = c->decision_inputs = NULL;
 }
 
 /* buyer_history's row, column by name (statements.sql names them after
@@ -263,8 +264,9 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         tenant, c->case_id, c->buyer_id, c->order_id, c->sku, c->channel, c->category, c->responsibility,
         c->tier, c->primary_action, c->currency, refund, order_value, remedy_cost, full_return, c->risk,
         c->request_json, c->response_body, c->created_at, c->idempotency_key, hash, policy_version,
+        c->decision_inputs,
     };
-    PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 22, params, &status);
+    PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 23, params, &status);
     if (res == NULL)
         return write_failure(db, status);
     PQclear(res);

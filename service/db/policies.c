@@ -185,3 +185,48 @@ enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int 
     *count = n;
     return DB_OK;
 }
+
+enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db_replay_filter *filter,
+                               int page_size, db_replay_fn fn, void *cls)
+{
+    char tenant[24], limit[24], position[64] = "-infinity", after_id[40] = "00000000-0000-0000-0000-000000000000";
+    int_text(tenant_id, tenant);
+    int_text(page_size, limit);
+    for (;;) {
+        const char *const params[] = { tenant, filter->from, filter->to, position, after_id,
+                                       filter->category, filter->sku, filter->channel, limit };
+        enum db_status status;
+        PGresult *res = db_exec(db, STMT_CASES_REPLAY_PAGE, 9, params, &status);
+        if (res == NULL)
+            return status;
+        int n = PQntuples(res);
+        int stopped = 0;
+        for (int i = 0; i < n && stopped == 0; i++) {
+            struct db_replay_row row = {
+                .case_id = text(res, i, "case_id"),
+                .request = text(res, i, "request"),
+                .inputs = is_null(res, i, "inputs") ? NULL : text(res, i, "inputs"),
+                .history = text(res, i, "history"),
+                .tier = text(res, i, "tier"),
+                .primary_action = text(res, i, "primary_action"),
+                .currency = text(res, i, "currency"),
+                .category = text(res, i, "category"),
+                .sku = text(res, i, "sku"),
+                .policy_version = atoi(text(res, i, "policy_version")),
+                .decided_at = strtoll(text(res, i, "decided_at"), NULL, 10),
+                .remedy_cost = strtoll(text(res, i, "remedy_cost"), NULL, 10),
+                .full_return_cost = strtoll(text(res, i, "full_return_cost"), NULL, 10),
+            };
+            stopped = fn(&row, cls);
+        }
+        if (n > 0) {
+            snprintf(position, sizeof(position), "%s", text(res, n - 1, "position"));
+            snprintf(after_id, sizeof(after_id), "%s", text(res, n - 1, "case_id"));
+        }
+        PQclear(res);
+        if (stopped != 0)
+            return DB_ERROR;
+        if (n < page_size)
+            return DB_OK;
+    }
+}

@@ -54,9 +54,9 @@ FROM recent;
 WITH inserted AS (
     INSERT INTO cases (tenant_id, case_id, buyer_id, order_id, sku, channel, category, responsibility,
                        tier, primary_action, currency, refund_amount, order_value, remedy_cost,
-                       full_return_cost, risk, request, decision, created_at, policy_version)
+                       full_return_cost, risk, request, decision, created_at, policy_version, decision_inputs)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb,
-            ($18::text)::jsonb, $19, $22)
+            ($18::text)::jsonb, $19, $22, $23::jsonb)
     RETURNING tenant_id, case_id
 )
 INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
@@ -249,3 +249,19 @@ ORDER BY version DESC LIMIT $3::integer;
 
 -- name: tenant_created_at
 SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at FROM tenants WHERE id = $1;
+
+-- name: cases_replay_page
+-- A page of the tenant's cases in [$2, $3), after ($4, $5) in time order, at
+-- most $9, optionally of one category ($6), SKU ($7) or channel ($8): what
+-- the simulator replays and what the decision said.
+SELECT case_id::text AS case_id, created_at::text AS position, extract(epoch FROM created_at)::bigint AS decided_at,
+       request::text AS request, decision_inputs::text AS inputs,
+       coalesce(decision_inputs -> 'history', decision -> 'abuse' -> 'history')::text AS history,
+       policy_version, tier, primary_action,
+       remedy_cost, full_return_cost, currency, category, sku
+FROM cases
+WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz
+  AND (created_at, case_id) > ($4::timestamptz, $5::uuid)
+  AND ($6::text IS NULL OR category = $6) AND ($7::text IS NULL OR sku = $7) AND ($8::text IS NULL OR channel = $8)
+ORDER BY created_at, case_id
+LIMIT $9::integer;

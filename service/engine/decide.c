@@ -595,8 +595,8 @@ static void push_alternative(struct eng_decision *d, const struct eng_remedy *r)
     d->alternatives[d->n_alternatives++] = *r;
 }
 
-int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const struct eng_history *history,
-               int64_t now, struct eng_decision *out)
+static int decide(const struct eng_case *c, const struct eng_policy *policy, const struct eng_history *history,
+                  int64_t now, struct eng_decision *out, bool with_reply)
 {
     memset(out, 0, sizeof(*out));
     if (c->order.currency == NULL || c->order.quantity < 1 || c->issue.items_affected < 1
@@ -686,10 +686,24 @@ int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const 
         out->chargeback_respond_by = now + (int64_t)policy->chargeback_hours * 3600;
 
     out->language = eng_language_resolve(c->buyer.language, &out->language_fell_back);
+    if (!with_reply)
+        return 0;
     if (eng_render_reply(c, policy, out, rule.situation) != 0)
         return -1;
     /* The case's own identifiers in the text Redress wrote are not contact details. */
     const char *const own_ids[] = { c->order.order_id, c->order.sku, c->ticket_id };
     eng_guard_check_case(c->channel, out->body, own_ids, sizeof(own_ids) / sizeof(own_ids[0]), &out->compliance);
     return 0;
+}
+
+int eng_decide(const struct eng_case *c, const struct eng_policy *policy, const struct eng_history *history,
+               int64_t now, struct eng_decision *out)
+{
+    return decide(c, policy, history, now, out, true);
+}
+
+int eng_decide_remedy(const struct eng_case *c, const struct eng_policy *policy, const struct eng_history *history,
+                      int64_t now, struct eng_decision *out)
+{
+    return decide(c, policy, history, now, out, false);
 }

@@ -66,7 +66,9 @@ static int decide_and_render(const struct eng_history *history, const struct db_
         rec->refund_amount = d->remedy.refund_amount;
         rec->remedy_cost = d->remedy.cost;
         rec->full_return_cost = d->full_return.cost;
-        rc = rec->response_body != NULL ? 0 : -1;
+        free(rec->decision_inputs);
+        rec->decision_inputs = policy_inputs_to_json(costs, history); /* what a replay needs */
+        rc = rec->response_body != NULL && rec->decision_inputs != NULL ? 0 : -1;
     } else {
         log_msg(LOG_ERROR, "case %s: the engine refused a validated case", rec->case_id);
     }

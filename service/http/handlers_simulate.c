@@ -1,0 +1,431 @@
+/* POST /v1/policy/simulate: replay the tenant's recorded cases in a window
+ * through the engine twice, under the version each was decided with and
+ * under a candidate, with what the decision used at the time (the request,
+ * the buyer's history, the seller's cost settings, the decision time).
+ * Changes nothing. Cases are read in pages; only totals are kept. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "case_json.h"
+#include "handlers.h"
+#include "log.h"
+#include "policy_json.h"
+#include "validate.h"
+
+/* ---- what a decision used, stored beside it ---- */
+
+/* The fields of db_cost_settings, by name (-1 or "": not set). */
+#define INPUT_INTS(X) \
+    X(landed_cost_percent) X(outbound_postage_percent) X(return_postage_percent) X(handling_percent) \
+    X(resale_percent) X(return_insurance) X(sku_resale_percent)
+#define INPUT_AMOUNTS(X) X(unit_cost) X(outbound_postage) X(return_postage) X(handling)
+
+char *policy_inputs_to_json(const struct db_cost_settings *s, const struct eng_history *h)
+{
+    json_t *doc = json_object();
+    bool ok = doc != NULL;
+    /* the history as the decision's abuse.history shows it; the replay
+     * reads it from here, without opening the (larger) decision */
+    ok = ok && json_object_set_new(doc, "history",
+                                   json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "cases_90d", (json_int_t)h->cases_90d,
+                                             "cases_365d", (json_int_t)h->cases_365d, "same_category_90d",
+                                             (json_int_t)h->same_category_90d, "refunded_90d", (json_int_t)h->refunded_90d,
+                                             "refunded_amount_365d", (json_int_t)h->refunded_amount_365d, "spent_365d",
+                                             (json_int_t)h->spent_365d, "not_received_365d",
+                                             (json_int_t)h->not_received_365d, "abuse_confirmed",
+                                             (json_int_t)h->abuse_confirmed)) == 0;
+#define PUT(field) ok = ok && json_object_set_new(doc, #field, json_integer(s->field)) == 0;
+    INPUT_INTS(PUT)
+    INPUT_AMOUNTS(PUT)
+#undef PUT
+    ok = ok && json_object_set_new(doc, "sku_currency", json_string(s->sku_currency)) == 0;
+    char *text = ok ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+int policy_inputs_from_json(const char *text, struct db_cost_settings *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *doc = json_loads(text, 0, NULL);
+    bool ok = json_is_object(doc);
+#define GET(field)                                                     \
+    {                                                                  \
+        json_t *v = json_object_get(doc, #field);                      \
+        ok = ok && json_is_integer(v);                                 \
+        out->field = ok ? (__typeof__(out->field))json_integer_value(v) : -1; \
+    }
+    INPUT_INTS(GET)
+    INPUT_AMOUNTS(GET)
+#undef GET
+    const char *currency = json_string_value(json_object_get(doc, "sku_currency"));
+    ok = ok && currency != NULL && strlen(currency) < sizeof(out->sku_currency);
+    if (ok)
+        snprintf(out->sku_currency, sizeof(out->sku_currency), "%s", currency);
+    json_decref(doc);
+    return ok ? 0 : -1;
+}
+
+/* ---- the replay ---- */
+
+struct side {
+    long by_tier[TIER_COUNT];
+    long by_action[ACT_COUNT];
+    long firm, manual_review;
+    int64_t remedy_cost[ENG_CURRENCY_COUNT], savings[ENG_CURRENCY_COUNT];
+    bool seen[ENG_CURRENCY_COUNT];
+};
+
+enum { MAX_VERSIONS = 64, MAX_EXAMPLES = 20, TOP_CHANGES = 10, TOP_SKUS = 20, REPLAY_PAGE = 500 };
+
+/* One simulation; owned by the handler's stack frame, its json_t and
+ * decisions freed at the end. */
+struct simulation {
+    struct http_request *req;
+    struct eng_policy candidate;
+    struct { int version; struct eng_policy policy; } versions[MAX_VERSIONS];
+    int n_versions;
+    struct side before, after;
+    long cases, changed, fidelity_mismatches, without_inputs;
+    json_t *changes;       /* "from\nto" → count */
+    json_t *by_category;   /* "category\ncurrency" → delta */
+    json_t *by_sku;        /* "sku\ncurrency" → delta */
+    json_t *examples;      /* up to MAX_EXAMPLES changed cases */
+    struct eng_decision *was, *would; /* heap: large */
+};
+
+/* The policy a case was decided with; -1 when it cannot be had. */
+static int version_policy(struct simulation *sim, int version, struct eng_policy *out)
+{
+    for (int i = 0; i < sim->n_versions; i++)
+        if (sim->versions[i].version == version) {
+            *out = sim->versions[i].policy;
+            return 0;
+        }
+    struct db_policy_version v;
+    if (db_policy_get(sim->req->db, sim->req->tenant.id, version, &v) != DB_OK)
+        return -1;
+    *out = *eng_policy_default();
+    int rc = 0;
+    if (v.document != NULL) {
+        json_t *doc = json_loads(v.document, 0, NULL), *errors = json_array();
+        const char *note;
+        rc = doc != NULL && errors != NULL && policy_from_json(doc, out, &note, errors) ? 0 : -1;
+        json_decref(doc);
+        json_decref(errors);
+    }
+    db_policy_version_cleanup(&v);
+    if (rc != 0)
+        return -1;
+    out->version = version;
+    if (sim->n_versions < MAX_VERSIONS) {
+        sim->versions[sim->n_versions].version = version;
+        sim->versions[sim->n_versions++].policy = *out;
+    }
+    return 0;
+}
+
+static bool has_action(const struct eng_remedy *r, enum eng_action type)
+{
+    for (int i = 0; i < r->n_actions; i++)
+        if (r->actions[i].type == type)
+            return true;
+    return false;
+}
+
+static void count(struct side *s, const struct eng_decision *d, int currency)
+{
+    s->by_tier[d->tier]++;
+    s->by_action[d->remedy.primary]++;
+    s->firm += d->tier == TIER_FIRM;
+    s->manual_review += has_action(&d->remedy, ACT_MANUAL_REVIEW);
+    s->seen[currency] = true;
+    s->remedy_cost[currency] += d->remedy.cost;
+    s->savings[currency] += d->full_return.cost - d->remedy.cost;
+}
+
+static void add_to(json_t *map, const char *a, const char *b, int64_t amount)
+{
+    char key[300];
+    snprintf(key, sizeof(key), "%s\n%s", a, b);
+    json_t *v = json_object_get(map, key);
+    json_object_set_new(map, key, json_integer((v ? json_integer_value(v) : 0) + amount));
+}
+
+static json_t *brief(const struct eng_decision *d)
+{
+    return json_pack("{s:s, s:s, s:I, s:I}", "tier", ENG_TIER_NAMES[d->tier], "primary",
+                     ENG_ACTION_NAMES[d->remedy.primary], "refund_amount", (json_int_t)d->remedy.refund_amount,
+                     "cost", (json_int_t)d->remedy.cost);
+}
+
+/* Decide c under policy with the stored settings. */
+static int decide_under(const struct eng_case *request_case, const struct db_cost_settings *stored,
+                        const struct eng_policy *policy, const struct eng_history *history, int64_t now,
+                        struct eng_decision *d)
+{
+    struct db_cost_settings settings = *stored;
+    settings.policy = policy;
+    struct eng_case c = *request_case;
+    struct eng_policy effective;
+    costs_apply(&settings, &c, &effective);
+    return eng_decide_remedy(&c, &effective, history, now, d);
+}
+
+static int replay_one(const struct db_replay_row *row, void *cls)
+{
+    struct simulation *sim = cls;
+    json_t *request = json_loads(row->request, 0, NULL), *errors = json_array();
+    json_t *hist = json_loads(row->history, 0, NULL);
+    struct eng_case c;
+    struct eng_history h;
+    memset(&h, 0, sizeof(h));
+    int rc = -1;
+    if (request == NULL || errors == NULL || hist == NULL || !case_from_json(request, &c, errors)
+        || json_unpack(hist, "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "cases_90d", &h.cases_90d, "cases_365d",
+                       &h.cases_365d, "same_category_90d", &h.same_category_90d, "refunded_90d", &h.refunded_90d,
+                       "refunded_amount_365d", &h.refunded_amount_365d, "spent_365d", &h.spent_365d,
+                       "not_received_365d", &h.not_received_365d, "abuse_confirmed", &h.abuse_confirmed) != 0) {
+        log_msg(LOG_ERROR, "request %s: recorded case %s does not read", sim->req->request_id, row->case_id);
+        goto out;
+    }
+    struct db_cost_settings stored;
+    if (row->inputs == NULL || policy_inputs_from_json(row->inputs, &stored) != 0) {
+        /* Recorded before its inputs were: the settings are unknown, so
+         * replay it as if none were set, and say how many. */
+        memset(&stored, 0xff, sizeof(stored)); /* every number -1: not set */
+        stored.sku_currency[0] = '\0';
+        stored.policy = NULL;
+        sim->without_inputs++;
+    }
+    struct eng_policy was_policy;
+    if (version_policy(sim, row->policy_version, &was_policy) != 0) {
+        log_msg(LOG_ERROR, "request %s: policy version %d of case %s could not be read", sim->req->request_id,
+                row->policy_version, row->case_id);
+        goto out;
+    }
+    if (decide_under(&c, &stored, &was_policy, &h, row->decided_at, sim->was) != 0
+        || decide_under(&c, &stored, &sim->candidate, &h, row->decided_at, sim->would) != 0) {
+        log_msg(LOG_ERROR, "request %s: the engine refused recorded case %s", sim->req->request_id, row->case_id);
+        goto out;
+    }
+    const struct eng_decision *was = sim->was, *would = sim->would;
+    int currency = eng_currency_index(c.order.currency);
+    sim->cases++;
+    if (strcmp(ENG_TIER_NAMES[was->tier], row->tier) != 0
+        || strcmp(ENG_ACTION_NAMES[was->remedy.primary], row->primary_action) != 0
+        || was->remedy.cost != row->remedy_cost || was->full_return.cost != row->full_return_cost)
+        sim->fidelity_mismatches++;
+    count(&sim->before, was, currency);
+    count(&sim->after, would, currency);
+    if (was->tier != would->tier || was->remedy.primary != would->remedy.primary
+        || was->remedy.cost != would->remedy.cost || was->remedy.refund_amount != would->remedy.refund_amount) {
+        sim->changed++;
+        char from[64], to[64];
+        snprintf(from, sizeof(from), "%s/%s", ENG_TIER_NAMES[was->tier], ENG_ACTION_NAMES[was->remedy.primary]);
+        snprintf(to, sizeof(to), "%s/%s", ENG_TIER_NAMES[would->tier], ENG_ACTION_NAMES[would->remedy.primary]);
+        add_to(sim->changes, from, to, 1);
+        int64_t delta = would->remedy.cost - was->remedy.cost;
+        add_to(sim->by_category, row->category, row->currency, delta);
+        add_to(sim->by_sku, row->sku, row->currency, delta);
+        if (json_array_size(sim->examples) < MAX_EXAMPLES)
+            json_array_append_new(sim->examples, json_pack("{s:s, s:s, s:o, s:o}", "case_id", row->case_id,
+                                                           "currency", row->currency, "before", brief(was),
+                                                           "after", brief(would)));
+    }
+    rc = 0;
+out:
+    json_decref(request);
+    json_decref(errors);
+    json_decref(hist);
+    return rc;
+}
+
+static json_t *side_to_json(const struct side *s)
+{
+    json_t *tiers = json_object(), *actions = json_object(), *totals = json_array();
+    for (int t = 0; t < TIER_COUNT; t++)
+        json_object_set_new(tiers, ENG_TIER_NAMES[t], json_integer(s->by_tier[t]));
+    for (int a = 0; a < ACT_COUNT; a++)
+        if (s->by_action[a] > 0)
+            json_object_set_new(actions, ENG_ACTION_NAMES[a], json_integer(s->by_action[a]));
+    for (int i = 0; i < ENG_CURRENCY_COUNT; i++)
+        if (s->seen[i])
+            json_array_append_new(totals, json_pack("{s:s, s:I, s:I}", "currency", eng_currency_at(i)->code,
+                                                    "remedy_cost", (json_int_t)s->remedy_cost[i], "savings",
+                                                    (json_int_t)s->savings[i]));
+    return json_pack("{s:o, s:o, s:o, s:i, s:i}", "by_tier", tiers, "by_primary_action", actions, "totals", totals,
+                     "firm", (int)s->firm, "manual_review", (int)s->manual_review);
+}
+
+struct ranked {
+    const char *key;
+    int64_t value;
+};
+
+static int by_magnitude(const void *a, const void *b)
+{
+    int64_t x = llabs(((const struct ranked *)a)->value), y = llabs(((const struct ranked *)b)->value);
+    if (x != y)
+        return x < y ? 1 : -1;
+    return strcmp(((const struct ranked *)a)->key, ((const struct ranked *)b)->key);
+}
+
+/* A "a\nb" → value map as [{first, second, value_name}], largest first, at most limit. */
+static json_t *ranked_list(json_t *map, const char *first, const char *second, const char *value_name, size_t limit)
+{
+    size_t n = json_object_size(map), i = 0;
+    struct ranked *items = n ? calloc(n, sizeof(*items)) : NULL;
+    json_t *list = json_array();
+    const char *key;
+    json_t *value;
+    if (n > 0 && items == NULL)
+        return list;
+    json_object_foreach(map, key, value) {
+        items[i].key = key;
+        items[i++].value = json_integer_value(value);
+    }
+    if (n > 1)
+        qsort(items, n, sizeof(*items), by_magnitude);
+    for (i = 0; i < n && i < limit; i++) {
+        const char *split = strchr(items[i].key, '\n');
+        json_array_append_new(list, json_pack("{s:s%, s:s, s:I}", first, items[i].key, (size_t)(split - items[i].key),
+                                              second, split + 1, value_name, (json_int_t)items[i].value));
+    }
+    free(items);
+    return list;
+}
+
+/* ---- the request ---- */
+
+struct simulate_request {
+    int64_t from, to;
+    int category, channel;
+    const char *sku;
+};
+
+#define SIM_AT(member) offsetof(struct simulate_request, member)
+static const struct field_spec SIMULATE_FIELDS[] = {
+    { "from", FIELD_TIME, false, SIM_AT(from), 0, 0, NULL, 0, NULL },
+    { "to", FIELD_TIME, false, SIM_AT(to), 0, 0, NULL, 0, NULL },
+    { "filter", FIELD_OBJECT, false, 0, 0, 0, NULL, 0, NULL },
+    { "filter.category", FIELD_ENUM, false, SIM_AT(category), 0, 0, ENG_CATEGORY_NAMES, CAT_COUNT, NULL },
+    { "filter.sku", FIELD_STRING, false, SIM_AT(sku), 1, 128, NULL, 0, NULL },
+    { "filter.channel", FIELD_ENUM, false, SIM_AT(channel), 0, 0, ENG_CHANNEL_NAMES, CHANNEL_COUNT, NULL },
+};
+
+/* The candidate: a whole document, or a version the tenant has. */
+static bool read_candidate(struct simulation *sim, const json_t *policy, json_t *errors)
+{
+    if (json_is_integer(policy)) {
+        json_int_t version = json_integer_value(policy);
+        if (version < 1 || version > 1000000000 || version_policy(sim, (int)version, &sim->candidate) != 0) {
+            validate_error(errors, "policy", "is not a version of this tenant's policy");
+            return false;
+        }
+        return true;
+    }
+    if (!json_is_object(policy)) {
+        validate_error(errors, "policy", "is required: a whole policy document, or a version number");
+        return false;
+    }
+    json_t *own = json_array();
+    const char *note;
+    bool valid = own != NULL && policy_from_json(policy, &sim->candidate, &note, own);
+    size_t i;
+    json_t *e;
+    json_array_foreach(own, i, e) {
+        /* the candidate's own paths, under "policy" */
+        const char *field = json_string_value(json_object_get(e, "field"));
+        char path[160];
+        snprintf(path, sizeof(path), "policy%s%s", field && field[0] ? "." : "", field ? field : "");
+        json_array_append_new(errors, json_pack("{s:s, s:O}", "field", path, "message", json_object_get(e, "message")));
+    }
+    json_decref(own);
+    sim->candidate.version = 0; /* a candidate has no number */
+    return valid;
+}
+
+enum MHD_Result handle_policy_simulate(struct http_request *req)
+{
+    json_t *rest = json_deep_copy(req->json), *errors = json_array();
+    struct simulation *sim = calloc(1, sizeof(*sim));
+    enum MHD_Result result;
+    if (rest == NULL || errors == NULL || sim == NULL) {
+        result = http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+        goto out;
+    }
+    sim->req = req;
+    json_t *policy = json_incref(json_object_get(rest, "policy"));
+    json_object_del(rest, "policy");
+    struct simulate_request in;
+    memset(&in, 0, sizeof(in));
+    bool valid = validate_json(rest, SIMULATE_FIELDS, sizeof(SIMULATE_FIELDS) / sizeof(SIMULATE_FIELDS[0]), &in,
+                               errors);
+    valid = read_candidate(sim, policy, errors) && valid;
+    json_decref(policy);
+    const json_t *filter = json_object_get(rest, "filter");
+    if (json_object_get(rest, "from") == NULL)
+        in.from = 0;
+    if (json_object_get(rest, "to") == NULL)
+        in.to = (int64_t)time(NULL) + 1;
+    if (valid && in.from >= in.to) {
+        validate_error(errors, "to", "must be after from");
+        valid = false;
+    }
+    if (!valid) {
+        result = http_reply_invalid(req, errors);
+        errors = NULL; /* the reply took it */
+        goto out;
+    }
+    char from[32], to[32];
+    validate_format_time(in.from, from);
+    validate_format_time(in.to, to);
+    struct db_replay_filter f = {
+        .from = from,
+        .to = to,
+        .category = json_object_get(filter, "category") ? ENG_CATEGORY_NAMES[in.category] : NULL,
+        .sku = json_object_get(filter, "sku") ? in.sku : NULL,
+        .channel = json_object_get(filter, "channel") ? ENG_CHANNEL_NAMES[in.channel] : NULL,
+    };
+    sim->changes = json_object();
+    sim->by_category = json_object();
+    sim->by_sku = json_object();
+    sim->examples = json_array();
+    sim->was = malloc(sizeof(*sim->was));
+    sim->would = malloc(sizeof(*sim->would));
+    if (!sim->changes || !sim->by_category || !sim->by_sku || !sim->examples || !sim->was || !sim->would) {
+        result = http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+        goto out;
+    }
+    enum db_status status = db_cases_replay(req->db, req->tenant.id, &f, REPLAY_PAGE, replay_one, sim);
+    if (status != DB_OK) {
+        result = status == DB_ERROR ? http_reply_problem(req, PROBLEM_INTERNAL, "a recorded case could not be replayed")
+                                    : http_reply_db_error(req, status);
+        goto out;
+    }
+    json_t *changes = ranked_list(sim->changes, "from", "to", "cases", TOP_CHANGES);
+    json_t *body = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:O}", "from", from, "to", to,
+                             "cases", (json_int_t)sim->cases, "changed", (json_int_t)sim->changed,
+                             "fidelity_mismatches", (json_int_t)sim->fidelity_mismatches, "cases_without_inputs",
+                             (json_int_t)sim->without_inputs, "before", side_to_json(&sim->before), "after",
+                             side_to_json(&sim->after), "top_changes", changes, "cost_delta_by_category",
+                             ranked_list(sim->by_category, "category", "currency", "delta", CAT_COUNT * ENG_CURRENCY_COUNT),
+                             "cost_delta_by_sku", ranked_list(sim->by_sku, "sku", "currency", "delta", TOP_SKUS),
+                             "changed_cases", sim->examples);
+    result = body ? http_reply_json(req, 200, body) : http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+out:
+    if (sim != NULL) {
+        json_decref(sim->changes);
+        json_decref(sim->by_category);
+        json_decref(sim->by_sku);
+        json_decref(sim->examples);
+        free(sim->was);
+        free(sim->would);
+    }
+    free(sim);
+    json_decref(rest);
+    json_decref(errors);
+    return result;
+}
