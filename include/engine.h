@@ -274,6 +274,13 @@ extern const struct eng_tunable ENG_TUNABLES[ENG_TUNABLE_COUNT];
 /** The documented defaults (policy version 1). */
 const struct eng_policy *eng_policy_default(void);
 
+/** The tunable of that group and document name, or NULL. */
+const struct eng_tunable *eng_tunable_find(enum eng_policy_group group, const char *name);
+/** A tunable's value in a policy (bools as 0/1), and setting it (the
+ * caller keeps it within the tunable's range). */
+int64_t eng_tunable_get(const struct eng_policy *policy, const struct eng_tunable *t);
+void eng_tunable_set(struct eng_policy *policy, const struct eng_tunable *t, int64_t value);
+
 /** The actions a category's rule can offer (as primary or alternative), as
  * ENG_ACTION_BIT()s: an allowed set without any of them leaves the
  * category nothing to offer. */

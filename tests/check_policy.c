@@ -124,6 +124,16 @@ static bool policies_equal(const struct eng_policy *a, const struct eng_policy *
     return memcmp(a->auto_approve_limit, b->auto_approve_limit, sizeof(a->auto_approve_limit)) == 0;
 }
 
+/* The tenant-wide cost settings are views of the policy's costs tunables
+ * (service/http/handlers.h, which the suites do not include). */
+bool costs_tenant_fields_known(void);
+
+START_TEST(tenant_cost_settings_name_policy_tunables)
+{
+    ck_assert(costs_tenant_fields_known());
+}
+END_TEST
+
 START_TEST(document_round_trips_and_version_one_is_the_defaults)
 {
     struct eng_policy p = *eng_policy_default(), back;
@@ -831,6 +841,7 @@ Suite *policy_suite(void)
     TCase *model = tcase_create("model");
     tcase_add_checked_fixture(model, engine_setup, NULL);
     tcase_add_test(model, openapi_ranges_are_the_tables);
+    tcase_add_test(model, tenant_cost_settings_name_policy_tunables);
     tcase_add_test(model, document_round_trips_and_version_one_is_the_defaults);
     tcase_add_test(model, every_range_is_enforced_with_the_fields_path);
     tcase_add_test(model, cross_field_rules_and_unknowns_are_named);

@@ -127,6 +127,44 @@ const struct eng_policy *eng_policy_default(void)
     return &DEFAULT_POLICY;
 }
 
+const struct eng_tunable *eng_tunable_find(enum eng_policy_group group, const char *name)
+{
+    for (int i = 0; name != NULL && i < ENG_TUNABLE_COUNT; i++)
+        if (ENG_TUNABLES[i].group == group && strcmp(ENG_TUNABLES[i].name, name) == 0)
+            return &ENG_TUNABLES[i];
+    return NULL;
+}
+
+int64_t eng_tunable_get(const struct eng_policy *p, const struct eng_tunable *t)
+{
+    const char *at = (const char *)p + t->offset;
+    switch (t->kind) {
+    case TUNABLE_BOOL:
+        return *(const bool *)(const void *)at;
+    case TUNABLE_MONEY:
+        return *(const int64_t *)(const void *)at;
+    case TUNABLE_INT:
+        break;
+    }
+    return *(const int *)(const void *)at;
+}
+
+void eng_tunable_set(struct eng_policy *p, const struct eng_tunable *t, int64_t value)
+{
+    char *at = (char *)p + t->offset;
+    switch (t->kind) {
+    case TUNABLE_BOOL:
+        *(bool *)(void *)at = value != 0;
+        return;
+    case TUNABLE_MONEY:
+        *(int64_t *)(void *)at = value;
+        return;
+    case TUNABLE_INT:
+        *(int *)(void *)at = (int)value; /* the table's ranges fit an int */
+        return;
+    }
+}
+
 #define BIT ENG_ACTION_BIT
 
 /* What each category's rule in decide.c can offer, as primary or as an

@@ -24,6 +24,8 @@ enum MHD_Result handle_sku_costs_get(struct http_request *req);
 enum MHD_Result handle_sku_costs_put(struct http_request *req);
 /** The policy and the case with the seller's cost settings applied. */
 void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct eng_policy *policy);
+/** Every tenant-wide cost setting names a `costs` tunable of the policy. */
+bool costs_tenant_fields_known(void);
 
 /* handlers_policy.c */
 enum MHD_Result handle_policy_get(struct http_request *req);

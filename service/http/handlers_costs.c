@@ -1,20 +1,50 @@
 /* The seller's cost settings: GET/PUT /v1/settings/costs (tenant-wide
  * percentages) and GET/PUT /v1/skus/{sku}/costs (per-unit amounts). The
  * engine uses them where a case carries no actual values. */
+#include <pthread.h>
 #include <string.h>
 
 #include "handlers.h"
 #include "validate.h"
 
+/* The tenant-wide settings are the policy's `costs` tunables of these
+ * names, each stored in its db_cost_settings field (-1: not set): their
+ * ranges, kinds and fallbacks come from the policy's table, so this list is
+ * the one place the handler names them. */
+static const struct {
+    const char *name;
+    size_t at; /* int in struct db_cost_settings */
+} TENANT_COSTS[] = {
+    { "landed_cost_percent", offsetof(struct db_cost_settings, landed_cost_percent) },
+    { "outbound_postage_percent", offsetof(struct db_cost_settings, outbound_postage_percent) },
+    { "return_postage_percent", offsetof(struct db_cost_settings, return_postage_percent) },
+    { "handling_percent", offsetof(struct db_cost_settings, handling_percent) },
+    { "resale_percent", offsetof(struct db_cost_settings, resale_percent) },
+    { "return_insurance", offsetof(struct db_cost_settings, return_insurance) },
+};
+enum { TENANT_COST_COUNT = sizeof(TENANT_COSTS) / sizeof(TENANT_COSTS[0]) };
+
+static const struct eng_tunable *tenant_cost_tunable(size_t i)
+{
+    return eng_tunable_find(POLICY_GROUP_COSTS, TENANT_COSTS[i].name); /* a test checks every name is there */
+}
+
+static int *tenant_cost_field(struct db_cost_settings *s, size_t i)
+{
+    return (int *)(void *)((char *)s + TENANT_COSTS[i].at);
+}
+
+static int tenant_cost_value(const struct db_cost_settings *s, size_t i)
+{
+    return *(const int *)(const void *)((const char *)s + TENANT_COSTS[i].at);
+}
+
 void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct eng_policy *policy)
 {
     *policy = s->policy != NULL ? *s->policy : *eng_policy_default();
-    if (s->landed_cost_percent >= 0) policy->landed_cost_percent = s->landed_cost_percent;
-    if (s->outbound_postage_percent >= 0) policy->outbound_postage_percent = s->outbound_postage_percent;
-    if (s->return_postage_percent >= 0) policy->return_postage_percent = s->return_postage_percent;
-    if (s->handling_percent >= 0) policy->handling_percent = s->handling_percent;
-    if (s->resale_percent >= 0) policy->resale_percent = s->resale_percent;
-    if (s->return_insurance >= 0) policy->return_insurance = s->return_insurance;
+    for (size_t i = 0; i < TENANT_COST_COUNT; i++)
+        if (tenant_cost_value(s, i) >= 0 && tenant_cost_tunable(i) != NULL)
+            eng_tunable_set(policy, tenant_cost_tunable(i), tenant_cost_value(s, i));
     memset(&c->sku_costs, 0, sizeof(c->sku_costs));
     /* SKU amounts count only in the currency they were given in. */
     if (strcmp(s->sku_currency, c->order.currency->code) != 0)
@@ -27,6 +57,14 @@ void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct en
     if (s->sku_resale_percent >= 0) { k->set |= SKU_RESALE; k->resale_percent = s->sku_resale_percent; }
 }
 
+bool costs_tenant_fields_known(void)
+{
+    for (size_t i = 0; i < TENANT_COST_COUNT; i++)
+        if (tenant_cost_tunable(i) == NULL)
+            return false;
+    return true;
+}
+
 static json_t *int_or_null(int64_t v)
 {
     return v >= 0 ? json_integer(v) : json_null();
@@ -34,20 +72,30 @@ static json_t *int_or_null(int64_t v)
 
 /* ---- tenant-wide ---- */
 
+/* Validation specs from the table (built once; read-only after). */
 struct tenant_costs_request {
-    int64_t landed, outbound, returns, handling, resale;
-    bool insurance;
+    int64_t numbers[TENANT_COST_COUNT];
+    bool flags[TENANT_COST_COUNT];
 };
+static struct field_spec tenant_cost_specs[TENANT_COST_COUNT];
+static pthread_once_t tenant_cost_specs_once = PTHREAD_ONCE_INIT;
 
-#define TC_AT(member) offsetof(struct tenant_costs_request, member)
-static const struct field_spec TENANT_COST_FIELDS[] = {
-    { "landed_cost_percent", FIELD_INT, false, TC_AT(landed), 0, 1000, NULL, 0, "-1" },
-    { "outbound_postage_percent", FIELD_INT, false, TC_AT(outbound), 0, 1000, NULL, 0, "-1" },
-    { "return_postage_percent", FIELD_INT, false, TC_AT(returns), 0, 1000, NULL, 0, "-1" },
-    { "handling_percent", FIELD_INT, false, TC_AT(handling), 0, 1000, NULL, 0, "-1" },
-    { "resale_percent", FIELD_INT, false, TC_AT(resale), 0, 100, NULL, 0, "-1" },
-    { "return_insurance", FIELD_BOOL, false, TC_AT(insurance), 0, 0, NULL, 0, "false" },
-};
+static void build_tenant_cost_specs(void)
+{
+    for (size_t i = 0; i < TENANT_COST_COUNT; i++) {
+        const struct eng_tunable *t = tenant_cost_tunable(i);
+        bool flag = t != NULL && t->kind == TUNABLE_BOOL;
+        tenant_cost_specs[i] = (struct field_spec){
+            .path = TENANT_COSTS[i].name,
+            .kind = flag ? FIELD_BOOL : FIELD_INT,
+            .offset = flag ? offsetof(struct tenant_costs_request, flags) + i * sizeof(bool)
+                           : offsetof(struct tenant_costs_request, numbers) + i * sizeof(int64_t),
+            .min = t ? t->min : 0,
+            .max = t ? t->max : -1, /* unknown name: nothing is in range */
+            .default_value = flag ? "false" : "-1",
+        };
+    }
+}
 
 static enum MHD_Result reply_tenant_costs(struct http_request *req, unsigned status)
 {
@@ -58,25 +106,21 @@ static enum MHD_Result reply_tenant_costs(struct http_request *req, unsigned sta
         st = policy_current(req, &policy);
     if (st != DB_OK)
         return http_reply_db_error(req, st);
-    const struct eng_policy *d = &policy; /* what a field the tenant did not set falls back to */
-    json_t *custom = json_array();
-    const struct { const char *name; int value; } FIELDS[] = {
-        { "landed_cost_percent", s.landed_cost_percent }, { "outbound_postage_percent", s.outbound_postage_percent },
-        { "return_postage_percent", s.return_postage_percent }, { "handling_percent", s.handling_percent },
-        { "resale_percent", s.resale_percent }, { "return_insurance", s.return_insurance },
-    };
-    for (size_t i = 0; i < sizeof(FIELDS) / sizeof(FIELDS[0]); i++)
-        if (FIELDS[i].value >= 0)
-            json_array_append_new(custom, json_string(FIELDS[i].name));
-    return http_reply_json(req, status, json_pack(
-        "{s:i, s:i, s:i, s:i, s:i, s:b, s:o, s:i}",
-        "landed_cost_percent", s.landed_cost_percent >= 0 ? s.landed_cost_percent : d->landed_cost_percent,
-        "outbound_postage_percent", s.outbound_postage_percent >= 0 ? s.outbound_postage_percent : d->outbound_postage_percent,
-        "return_postage_percent", s.return_postage_percent >= 0 ? s.return_postage_percent : d->return_postage_percent,
-        "handling_percent", s.handling_percent >= 0 ? s.handling_percent : d->handling_percent,
-        "resale_percent", s.resale_percent >= 0 ? s.resale_percent : d->resale_percent,
-        "return_insurance", s.return_insurance >= 0 ? s.return_insurance : d->return_insurance,
-        "custom", custom, "policy_version", d->version));
+    /* A field the tenant did not set shows the current policy version's. */
+    json_t *body = json_object(), *custom = json_array();
+    for (size_t i = 0; body != NULL && custom != NULL && i < TENANT_COST_COUNT; i++) {
+        const struct eng_tunable *t = tenant_cost_tunable(i);
+        int64_t value = tenant_cost_value(&s, i) >= 0 ? tenant_cost_value(&s, i) : eng_tunable_get(&policy, t);
+        json_object_set_new(body, t->name, t->kind == TUNABLE_BOOL ? json_boolean(value) : json_integer(value));
+        if (tenant_cost_value(&s, i) >= 0)
+            json_array_append_new(custom, json_string(t->name));
+    }
+    if (body == NULL || custom == NULL || json_object_set_new(body, "custom", custom) != 0
+        || json_object_set_new(body, "policy_version", json_integer(policy.version)) != 0) {
+        json_decref(body);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    }
+    return http_reply_json(req, status, body);
 }
 
 enum MHD_Result handle_tenant_costs_get(struct http_request *req)
@@ -86,20 +130,21 @@ enum MHD_Result handle_tenant_costs_get(struct http_request *req)
 
 enum MHD_Result handle_tenant_costs_put(struct http_request *req)
 {
+    pthread_once(&tenant_cost_specs_once, build_tenant_cost_specs);
     struct tenant_costs_request in;
     json_t *errors = json_array();
-    if (!validate_json(req->json, TENANT_COST_FIELDS, sizeof(TENANT_COST_FIELDS) / sizeof(TENANT_COST_FIELDS[0]),
-                       &in, errors))
+    if (!validate_json(req->json, tenant_cost_specs, TENANT_COST_COUNT, &in, errors))
         return http_reply_invalid(req, errors);
     json_decref(errors);
     struct db_cost_settings s;
     memset(&s, 0, sizeof(s));
-    s.landed_cost_percent = (int)in.landed;
-    s.outbound_postage_percent = (int)in.outbound;
-    s.return_postage_percent = (int)in.returns;
-    s.handling_percent = (int)in.handling;
-    s.resale_percent = (int)in.resale;
-    s.return_insurance = json_is_boolean(json_object_get(req->json, "return_insurance")) ? in.insurance : -1;
+    for (size_t i = 0; i < TENANT_COST_COUNT; i++) {
+        bool flag = tenant_cost_specs[i].kind == FIELD_BOOL;
+        /* a flag is three-valued: true, false, or not set */
+        *tenant_cost_field(&s, i) = flag ? (json_is_boolean(json_object_get(req->json, TENANT_COSTS[i].name))
+                                                ? (int)in.flags[i] : -1)
+                                         : (int)in.numbers[i];
+    }
     enum db_status st = db_tenant_costs_put(req->db, req->tenant.id, &s);
     if (st != DB_OK)
         return http_reply_db_error(req, st);

@@ -54,36 +54,6 @@ static void default_int(struct field_spec *spec, int64_t value)
     spec->default_value = defaults[i];
 }
 
-static int64_t tunable_value(const struct eng_policy *p, const struct eng_tunable *t)
-{
-    const char *at = (const char *)p + t->offset;
-    switch (t->kind) {
-    case TUNABLE_BOOL:
-        return *(const bool *)(const void *)at;
-    case TUNABLE_MONEY:
-        return *(const int64_t *)(const void *)at;
-    case TUNABLE_INT:
-        break;
-    }
-    return *(const int *)(const void *)at;
-}
-
-static void set_tunable(struct eng_policy *p, const struct eng_tunable *t, int64_t value)
-{
-    char *at = (char *)p + t->offset;
-    switch (t->kind) {
-    case TUNABLE_BOOL:
-        *(bool *)(void *)at = value != 0;
-        return;
-    case TUNABLE_MONEY:
-        *(int64_t *)(void *)at = value;
-        return;
-    case TUNABLE_INT:
-        *(int *)(void *)at = (int)value; /* the table's range fits an int */
-        return;
-    }
-}
-
 #define AT(member) offsetof(struct policy_values, member)
 
 static void build_specs(void)
@@ -99,9 +69,9 @@ static void build_specs(void)
         s->min = t->min;
         s->max = t->max;
         if (t->kind == TUNABLE_BOOL)
-            s->default_value = tunable_value(d, t) ? "true" : "false";
+            s->default_value = eng_tunable_get(d, t) ? "true" : "false";
         else
-            default_int(s, tunable_value(d, t));
+            default_int(s, eng_tunable_get(d, t));
     }
     add_spec(FIELD_OBJECT, 0, "categories", NULL, NULL);
     for (int c = 0; c < CAT_COUNT; c++) {
@@ -157,7 +127,7 @@ bool policy_from_json(const json_t *doc, struct eng_policy *out, const char **no
     struct policy_values v;
     memset(&v, 0, sizeof(v));
     for (int i = 0; i < ENG_TUNABLE_COUNT; i++)
-        v.tunables[i] = tunable_value(out, &ENG_TUNABLES[i]);
+        v.tunables[i] = eng_tunable_get(out, &ENG_TUNABLES[i]);
     for (int c = 0; c < CAT_COUNT; c++) {
         v.goodwill[c] = out->categories[c].goodwill_percent;
         v.allowed[c] = out->categories[c].allowed_actions;
@@ -167,7 +137,7 @@ bool policy_from_json(const json_t *doc, struct eng_policy *out, const char **no
         v.limits[i] = out->auto_approve_limit[i];
     bool valid = validate_json(doc, specs, n_specs, &v, errors);
     for (int i = 0; i < ENG_TUNABLE_COUNT; i++)
-        set_tunable(out, &ENG_TUNABLES[i], v.tunables[i]);
+        eng_tunable_set(out, &ENG_TUNABLES[i], v.tunables[i]);
     for (int c = 0; c < CAT_COUNT; c++) {
         out->categories[c].goodwill_percent = (int)v.goodwill[c];
         out->categories[c].allowed_actions = v.allowed[c];
@@ -190,7 +160,7 @@ json_t *policy_to_json(const struct eng_policy *p)
     }
     for (int i = 0; ok && i < ENG_TUNABLE_COUNT; i++) {
         const struct eng_tunable *t = &ENG_TUNABLES[i];
-        int64_t value = tunable_value(p, t);
+        int64_t value = eng_tunable_get(p, t);
         ok = json_object_set_new(groups[t->group], t->name,
                                  t->kind == TUNABLE_BOOL ? json_boolean(value) : json_integer(value)) == 0;
     }
