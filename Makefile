@@ -107,8 +107,7 @@ FUZZ_DIR       := $(BUILD)/fuzz
 FUZZ_SECONDS   ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
 FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
-# (clang, unlike gcc, flags vsnprintf(fmt, ap) in a helper; gcc's builds check formats.)
-CFLAGS_FUZZ    := $(CFLAGS_COMMON) -Wno-format-nonliteral -Iservice/engine -O1 -g -fno-omit-frame-pointer \
+CFLAGS_FUZZ    := $(CFLAGS_COMMON) -Iservice/engine -O1 -g -fno-omit-frame-pointer \
                   -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIB_OBJ   := $(call objects,$(FUZZ_DIR),$(LIB_SRC)) $(FUZZ_DIR)/obj/gen/embedded.o
 .SECONDARY: $(FUZZ_LIB_OBJ) $(patsubst %,$(FUZZ_DIR)/obj/tests/fuzz/%.o,$(FUZZ_HARNESSES))

@@ -9,12 +9,14 @@
 #   fuzz_router       "METHOD /path" for every route, and the odd paths
 #                     tests/check_http.c sends
 #   fuzz_reply        a few byte strings (its input is not text)
+#   fuzz_policy       documents and patches like those tests/check_policy.c
+#                     sends (first byte 1: a patch over version 1)
 # Usage: scripts/fuzz-seeds.sh OUT
 set -eu
 out=${1:?usage: scripts/fuzz-seeds.sh OUT}
 root=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$out"
-mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply"
+mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply" "$out/fuzz_policy"
 
 # ---- fuzz_case_intake ----
 # A * in the table stands for every value; the first is enough for a seed.
@@ -91,3 +93,26 @@ printf '\000\000\000\000\000\000\000\000' > "$out/fuzz_reply/zeros"
 printf '\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020' > "$out/fuzz_reply/counting"
 printf '\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377' > "$out/fuzz_reply/ones"
 printf '\005\003Jane\022113-1234567-1234567\044\002\003\017\200\000\001' > "$out/fuzz_reply/jane"
+
+# ---- fuzz_policy: a mode byte, then a document or a patch ----
+i=0
+while IFS= read -r line; do
+    i=$((i + 1))
+    printf '\001%s' "$line" > "$out/fuzz_policy/patch-$i"
+    printf '\000%s' "$line" > "$out/fuzz_policy/doc-$i"
+done <<'LINES'
+{}
+{"note":"tighter goodwill"}
+{"remedies":{"goodwill_min_percent":25,"goodwill_max_percent":30,"minor_flaw_percent":25}}
+{"remedies":{"goodwill_min_percent":35}}
+{"categories":{"minor_defect":{"goodwill_percent":45}}}
+{"categories":{"changed_mind":{"tier_ceiling":"courtesy"}}}
+{"categories":{"usage_question":{"allowed_actions":["full_refund"]}}}
+{"categories":{"defective":{"allowed_actions":[]}}}
+{"categories":{"defective":{"allowed_actions":["replacement","bribe"]}}}
+{"auto_approve_limit":{"USD":5000,"EUR":4000}}
+{"compensation_budget_percent":8}
+{"abuse":{"abuse_medium_score":12,"abuse_high_score":6}}
+{"deadlines":{"respond_hours":24,"a_to_z_hours":72}}
+{"costs":{"landed_cost_percent":35,"return_insurance":true}}
+LINES

@@ -461,6 +461,10 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *connection, char *u
     return strlen(uri);
 }
 
+/* fmt is libmicrohttpd's own printf format: say so, so that compilers
+ * check the call (clang refuses a non-literal format otherwise). */
+static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
