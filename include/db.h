@@ -153,6 +153,7 @@ struct db_cost_settings {
     char sku_currency[4];          /* "" when the SKU has no settings */
     int64_t unit_cost, outbound_postage, return_postage, handling;
     int sku_resale_percent;
+    int sku_compensation_budget_percent; /* overrides the policy's costs.compensation_budget_percent */
     /* The tenant's current policy, which the settings refine (borrowed;
      * NULL: version 1, the defaults). Set by the caller, not the database. */
     const struct eng_policy *policy;

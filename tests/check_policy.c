@@ -392,6 +392,13 @@ static void call(const char *auth, const char *method, const char *path, const c
     th_request(srv.port, method, path, headers, body, body ? strlen(body) : 0, r);
 }
 
+static long long num_at(const json_t *root, const char *group, const char *name)
+{
+    const json_t *v = json_object_get(json_object_get(root, group), name);
+    ck_assert_msg(json_is_integer(v), "no integer %s.%s", group, name);
+    return json_integer_value(v);
+}
+
 static void expect_etag(const struct th_response *r, const char *etag)
 {
     char value[64];
@@ -637,6 +644,32 @@ START_TEST(cases_follow_the_current_version_per_tenant)
 END_TEST
 
 
+/* The policy's compensation budget, and a SKU's own in its cost settings. */
+START_TEST(sku_overrides_the_compensation_budget)
+{
+    struct th_response r;
+    call(auth_header, "GET", "/v1/policy", NULL, NULL, NULL, &r);
+    ck_assert_int_eq(num_at(r.json, "costs", "compensation_budget_percent"), 5);
+    th_response_free(&r);
+    call(auth_header, "PUT", "/v1/skus/MUG-9/costs", NULL, "application/json",
+         "{\"currency\":\"USD\",\"compensation_budget_percent\":12}", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "compensation_budget_percent")), 12);
+    th_response_free(&r);
+    call(auth_header, "GET", "/v1/skus/MUG-9/costs", NULL, NULL, NULL, &r);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "compensation_budget_percent")), 12);
+    th_response_free(&r);
+    call(auth_header, "PUT", "/v1/skus/MUG-8/costs", NULL, "application/json", "{\"currency\":\"USD\"}", &r);
+    ck_assert(json_is_null(json_object_get(r.json, "compensation_budget_percent"))); /* the policy's */
+    th_response_free(&r);
+    call(auth_header, "PUT", "/v1/skus/MUG-9/costs", NULL, "application/json",
+         "{\"currency\":\"USD\",\"compensation_budget_percent\":101}", &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert(names_field(json_object_get(r.json, "errors"), "compensation_budget_percent"));
+    th_response_free(&r);
+}
+END_TEST
+
 /* ---- simulation ---- */
 
 static json_t *simulate(const char *auth, const char *body, long expect_status)
@@ -854,6 +887,7 @@ Suite *policy_suite(void)
     tcase_add_test(api, read_edit_and_version_the_policy);
     tcase_add_test(api, concurrent_puts_with_one_if_match_one_wins);
     tcase_add_test(api, cases_follow_the_current_version_per_tenant);
+    tcase_add_test(api, sku_overrides_the_compensation_budget);
     tcase_add_test(api, simulation_changes_exactly_what_the_candidate_changes);
     tcase_add_test(api, replay_under_the_deciding_version_reproduces_every_case);
     suite_add_tcase(s, api);

@@ -46,6 +46,7 @@ void db_cost_settings_from_result(const PGresult *res, struct db_cost_settings *
     AMOUNT(return_postage);
     AMOUNT(handling);
     PERCENT(sku_resale_percent);
+    PERCENT(sku_compensation_budget_percent);
 #undef PERCENT
 #undef AMOUNT
 }
@@ -91,14 +92,15 @@ enum db_status db_tenant_costs_put(struct db *db, int64_t tenant_id, const struc
 
 enum db_status db_sku_costs_put(struct db *db, int64_t tenant_id, const char *sku, const struct db_cost_settings *in)
 {
-    char tenant[24], a[24], b[24], c[24], d[24], e[24];
+    char tenant[24], a[24], b[24], c[24], d[24], e[24], f[24];
     snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
     const char *const params[] = {
         tenant, sku, in->sku_currency, text_or_null(in->unit_cost, a), text_or_null(in->outbound_postage, b),
         text_or_null(in->return_postage, c), text_or_null(in->handling, d), text_or_null(in->sku_resale_percent, e),
+        text_or_null(in->sku_compensation_budget_percent, f),
     };
     enum db_status status;
-    PGresult *res = db_exec(db, STMT_SKU_COSTS_UPSERT, 8, params, &status);
+    PGresult *res = db_exec(db, STMT_SKU_COSTS_UPSERT, 9, params, &status);
     PQclear(res);
     return status;
 }

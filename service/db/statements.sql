@@ -154,7 +154,7 @@ DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => gr
 SELECT t.landed_cost_percent, t.outbound_postage_percent, t.return_postage_percent, t.handling_percent,
        t.resale_percent, t.return_insurance,
        s.currency AS sku_currency, s.unit_cost, s.outbound_postage, s.return_postage, s.handling,
-       s.resale_percent AS sku_resale_percent
+       s.resale_percent AS sku_resale_percent, s.compensation_budget_percent AS sku_compensation_budget_percent
 FROM (VALUES (1)) AS one (x)
 LEFT JOIN tenant_costs t ON t.tenant_id = $1
 LEFT JOIN sku_costs s ON s.tenant_id = $1 AND s.sku = $2;
@@ -174,12 +174,13 @@ ON CONFLICT (tenant_id) DO UPDATE SET
 
 -- name: sku_costs_upsert
 INSERT INTO sku_costs (tenant_id, sku, currency, unit_cost, outbound_postage, return_postage, handling,
-                       resale_percent)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                       resale_percent, compensation_budget_percent)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (tenant_id, sku) DO UPDATE SET
     currency = EXCLUDED.currency, unit_cost = EXCLUDED.unit_cost,
     outbound_postage = EXCLUDED.outbound_postage, return_postage = EXCLUDED.return_postage,
-    handling = EXCLUDED.handling, resale_percent = EXCLUDED.resale_percent, updated_at = now();
+    handling = EXCLUDED.handling, resale_percent = EXCLUDED.resale_percent,
+    compensation_budget_percent = EXCLUDED.compensation_budget_percent, updated_at = now();
 
 -- name: api_key_touch
 -- "Last used", written at most once a minute per key however often it is

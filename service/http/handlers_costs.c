@@ -155,7 +155,7 @@ enum MHD_Result handle_tenant_costs_put(struct http_request *req)
 
 struct sku_costs_request {
     const struct eng_currency *currency;
-    int64_t unit_cost, outbound, returns, handling, resale;
+    int64_t unit_cost, outbound, returns, handling, resale, budget;
 };
 
 #define SC_AT(member) offsetof(struct sku_costs_request, member)
@@ -166,6 +166,8 @@ static const struct field_spec SKU_COST_FIELDS[] = {
     { "return_postage", FIELD_INT, false, SC_AT(returns), 0, 100000000000LL, NULL, 0, "-1" },
     { "handling", FIELD_INT, false, SC_AT(handling), 0, 100000000000LL, NULL, 0, "-1" },
     { "resale_percent", FIELD_INT, false, SC_AT(resale), 0, 100, NULL, 0, "-1" },
+    /* overrides the policy's costs.compensation_budget_percent; same range */
+    { "compensation_budget_percent", FIELD_INT, false, SC_AT(budget), 0, 100, NULL, 0, "-1" },
 };
 
 static enum MHD_Result reply_sku_costs(struct http_request *req)
@@ -177,12 +179,14 @@ static enum MHD_Result reply_sku_costs(struct http_request *req)
         return http_reply_db_error(req, st);
     if (s.sku_currency[0] == '\0')
         return http_reply_problem(req, PROBLEM_NOT_FOUND, "no cost settings for this SKU");
-    return http_reply_json(req, 200, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "sku", sku,
+    return http_reply_json(req, 200, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "sku", sku,
                                                "currency", s.sku_currency, "unit_cost", int_or_null(s.unit_cost),
                                                "outbound_postage", int_or_null(s.outbound_postage),
                                                "return_postage", int_or_null(s.return_postage),
                                                "handling", int_or_null(s.handling),
-                                               "resale_percent", int_or_null(s.sku_resale_percent)));
+                                               "resale_percent", int_or_null(s.sku_resale_percent),
+                                               "compensation_budget_percent",
+                                               int_or_null(s.sku_compensation_budget_percent)));
 }
 
 enum MHD_Result handle_sku_costs_get(struct http_request *req)
@@ -213,6 +217,7 @@ enum MHD_Result handle_sku_costs_put(struct http_request *req)
     s.return_postage = in.returns;
     s.handling = in.handling;
     s.sku_resale_percent = (int)in.resale;
+    s.sku_compensation_budget_percent = (int)in.budget;
     enum db_status st = db_sku_costs_put(req->db, req->tenant.id, req->path_args[0], &s);
     if (st != DB_OK)
         return http_reply_db_error(req, st);
