@@ -117,6 +117,26 @@ START_TEST(dotted_key_is_never_a_known_field)
 }
 END_TEST
 
+/* Found by fuzz_policy: a long unknown key was reported under a path cut
+ * at 160 bytes, inside a UTF-8 sequence; jansson refused that field name,
+ * so the body was refused with no error to show (a 500 over HTTP). */
+START_TEST(long_unknown_key_is_named_whole)
+{
+    char key[400];
+    memset(key, 's', 200);
+    strcpy(key + 200, "\xE3\x83\x95\xE3\x82\xA3\xE3\x83\xBC"); /* フィー */
+    json_t *body = json_pack("{s:{s:s}, s:s}", "order", "sku", "A", key, "x");
+    ck_assert_ptr_nonnull(body);
+    json_t *errors = json_array();
+    struct probe p;
+    ck_assert(!validate_json(body, PROBE_SPECS, 2, &p, errors));
+    ck_assert_int_eq(json_array_size(errors), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(errors, 0), "field")), key);
+    json_decref(errors);
+    json_decref(body);
+}
+END_TEST
+
 START_TEST(validation_without_an_error_array_fails_closed)
 {
     json_t *body = json_loads("{\"order\":{\"sku\":\"A\"}}", 0, NULL);
@@ -289,6 +309,7 @@ Suite *input_suite(void)
     tcase_add_test(units, log_escape_keeps_every_byte_visible);
     tcase_add_test(units, dotted_key_is_never_a_known_field);
     tcase_add_test(units, validation_without_an_error_array_fails_closed);
+    tcase_add_test(units, long_unknown_key_is_named_whole);
     suite_add_tcase(s, units);
     TCase *http = tcase_create("http");
     tcase_add_checked_fixture(http, setup, teardown);

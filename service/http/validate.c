@@ -2,6 +2,7 @@
 #include "validate.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -129,17 +130,24 @@ static const json_t *lookup_path(const json_t *root, const char *path)
 
 /* Fields of `object` at `prefix` that no spec names. A key is one path
  * segment: one holding a dot ("order.sku" at the top) would otherwise
- * pass for the nested field it spells, so it can never be known; nor can
- * a path too long for the buffer, which would compare cut short. */
+ * pass for the nested field it spells, so it can never be known. */
 static void reject_unknown(const json_t *object, const char *prefix, const struct field_spec *specs,
                            size_t n_specs, struct problems *found)
 {
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)(uintptr_t)object, key, value) {
-        char path[160];
-        int len = snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "", key);
-        bool one_segment = strchr(key, '.') == NULL && len > 0 && (size_t)len < sizeof(path);
+        /* Whole, never cut: a path cut inside a UTF-8 sequence could not
+         * be reported (jansson refuses it), and the body would be refused
+         * with no field named. */
+        size_t size = strlen(prefix) + 1 + strlen(key) + 1;
+        char *path = malloc(size); /* freed below */
+        if (path == NULL) {
+            problem(found, prefix[0] ? prefix : "(body)", "could not be checked (out of memory)");
+            continue;
+        }
+        snprintf(path, size, "%s%s%s", prefix, prefix[0] ? "." : "", key);
+        bool one_segment = strchr(key, '.') == NULL;
         const struct field_spec *known = NULL;
         for (size_t i = 0; one_segment && i < n_specs && known == NULL; i++)
             if (strcmp(specs[i].path, path) == 0)
@@ -148,6 +156,7 @@ static void reject_unknown(const json_t *object, const char *prefix, const struc
             problem(found, path, "is not a known field");
         else if (known->kind == FIELD_OBJECT && json_is_object(value))
             reject_unknown(value, path, specs, n_specs, found);
+        free(path);
     }
 }
 
