@@ -9,11 +9,6 @@
 #include "engine.h"
 #include "log.h"
 
-static void int_text(int64_t v, char out[24])
-{
-    snprintf(out, 24, "%lld", (long long)v);
-}
-
 static void bytea_text(const uint8_t *data, size_t n, char *out)
 {
     out[0] = '\\';
@@ -27,21 +22,9 @@ static char *copy_value(const PGresult *res, int row, int col)
     return strdup(PQgetvalue(res, row, col));
 }
 
-/* A column of a statement's result by name: statements.sql and this file
- * disagreeing is a bug that every test would hit, so it stops the program. */
-static int column(const PGresult *res, const char *name)
-{
-    int at = PQfnumber(res, name);
-    if (at < 0) {
-        log_msg(LOG_ERROR, "a statement's result has no column '%s' (statements.sql)", name);
-        abort();
-    }
-    return at;
-}
-
 static const char *value(const PGresult *res, const char *name)
 {
-    return PQgetvalue(res, 0, column(res, name));
+    return PQgetvalue(res, 0, db_column(res, name));
 }
 
 /* The idempotency keys' primary key (migrations/0002_cases.sql): the one
@@ -90,7 +73,7 @@ enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *bu
                                 const char *currency, struct eng_history *out)
 {
     char tenant[24];
-    int_text(tenant_id, tenant);
+    db_int_text(tenant_id, tenant);
     const char *const params[] = { tenant, buyer_id, category, currency };
     enum db_status status;
     PGresult *res = db_exec(db, STMT_BUYER_HISTORY, 4, params, &status);
@@ -118,7 +101,7 @@ static enum key_claim key_claim_read(const PGresult *res, const uint8_t request_
     *status = DB_OK;
     if (strcmp(value(res, "claimed"), "t") != 0)
         return KEY_IN_FLIGHT;
-    if (PQgetisnull(res, 0, column(res, "request_hash")))
+    if (PQgetisnull(res, 0, db_column(res, "request_hash")))
         return KEY_NEW;
     char expected[2 + 64 + 1];
     bytea_text(request_hash, 32, expected);
@@ -205,14 +188,14 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     struct create_ctx *ctx = cls;
     struct db_case_new *c = ctx->c;
     char tenant[24];
-    int_text(c->tenant_id, tenant);
+    db_int_text(c->tenant_id, tenant);
     c->result = CASE_CREATED;
     const char *const key[] = { tenant, c->idempotency_key };
     const char *const buyer[] = { tenant, c->buyer_id };
     const char *const history_params[] = { tenant, c->buyer_id, c->category, c->currency };
     const char *const cost_params[] = { tenant, c->sku };
     char cached_version[24];
-    int_text(c->policy_cached_version, cached_version);
+    db_int_text(c->policy_cached_version, cached_version);
     const char *const policy_params[] = { tenant, cached_version };
     struct db_call calls[5];
     int n = 0, claim = -1;
@@ -240,7 +223,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         c->policy_version = atoi(value(policy, "version"));
         free(c->policy_document);
         c->policy_document = NULL;
-        if (!PQgetisnull(policy, 0, column(policy, "document"))
+        if (!PQgetisnull(policy, 0, db_column(policy, "document"))
             && (c->policy_document = strdup(value(policy, "document"))) == NULL)
             status = DB_ERROR;
     }
@@ -254,11 +237,11 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         return DB_ERROR;
 
     char refund[24], order_value[24], remedy_cost[24], full_return[24], hash[2 + 64 + 1], policy_version[24];
-    int_text(c->policy_version, policy_version);
-    int_text(c->refund_amount, refund);
-    int_text(c->order_value, order_value);
-    int_text(c->remedy_cost, remedy_cost);
-    int_text(c->full_return_cost, full_return);
+    db_int_text(c->policy_version, policy_version);
+    db_int_text(c->refund_amount, refund);
+    db_int_text(c->order_value, order_value);
+    db_int_text(c->remedy_cost, remedy_cost);
+    db_int_text(c->full_return_cost, full_return);
     bytea_text(c->request_hash, 32, hash);
     const char *const params[] = {
         tenant, c->case_id, c->buyer_id, c->order_id, c->sku, c->channel, c->category, c->responsibility,
@@ -284,7 +267,7 @@ enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_f
     /* The commit may or may not have happened: ask a fresh connection. A
      * 2xx goes out only for a case that is really recorded. */
     char tenant[24];
-    int_text(c->tenant_id, tenant);
+    db_int_text(c->tenant_id, tenant);
     const char *const buyer[] = { tenant, c->buyer_id };
     const char *const key[] = { tenant, c->case_id };
     bool landed;
@@ -304,7 +287,7 @@ static enum db_status fetch_texts(struct db *db, enum db_stmt stmt, int64_t tena
     for (int i = 0; i < n; i++)
         out[i] = NULL;
     char tenant[24];
-    int_text(tenant_id, tenant);
+    db_int_text(tenant_id, tenant);
     const char *const params[] = { tenant, id };
     enum db_status status;
     PGresult *res = db_exec(db, stmt, 2, params, &status);
@@ -410,8 +393,8 @@ static enum db_status outcome_in_transaction(struct db *db, void *cls)
         return DB_ERROR;
 
     char revision[24], final_refund[24], hash[2 + 64 + 1];
-    int_text(o->revision, revision);
-    int_text(o->final_refund, final_refund);
+    db_int_text(o->revision, revision);
+    db_int_text(o->final_refund, final_refund);
     bytea_text(o->request_hash, 32, hash);
     const char *const params[] = {
         ctx->tenant, ctx->case_id, revision, o->outcome_id, o->status, o->final_refund >= 0 ? final_refund : NULL,
@@ -431,7 +414,7 @@ enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *
     if (!crypto_uuid_valid(case_id))
         return DB_NOT_FOUND;
     char tenant[24];
-    int_text(tenant_id, tenant);
+    db_int_text(tenant_id, tenant);
     struct outcome_ctx ctx = { tenant, case_id, o, render, cls };
     enum db_status status = db_run_transaction(db, "READ COMMITTED", outcome_in_transaction, &ctx);
     if (status == DB_SETTLED)
@@ -457,7 +440,7 @@ enum db_status db_buyer_summary(struct db *db, int64_t tenant_id, const char *bu
 enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *deleted)
 {
     char seconds[24];
-    int_text(older_than_s, seconds);
+    db_int_text(older_than_s, seconds);
     const char *const params[] = { seconds };
     enum db_status status;
     PGresult *res = db_exec(db, STMT_IDEMPOTENCY_PURGE, 1, params, &status);

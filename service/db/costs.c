@@ -5,20 +5,10 @@
 
 #include "db_internal.h"
 
-/* cost_settings' columns, by name (statements.sql names them after the
- * fields); an unknown name is a bug that stops the program. */
-static int column(const PGresult *res, const char *name)
-{
-    int at = PQfnumber(res, name);
-    if (at < 0) {
-        fprintf(stderr, "redress: cost_settings has no column '%s' (statements.sql)\n", name);
-        abort();
-    }
-    return at;
-}
-
-static bool unset(const PGresult *res, const char *name) { return PQgetisnull(res, 0, column(res, name)); }
-static const char *text(const PGresult *res, const char *name) { return PQgetvalue(res, 0, column(res, name)); }
+/* cost_settings' columns are read by name (statements.sql names them after
+ * the fields). */
+static bool unset(const PGresult *res, const char *name) { return PQgetisnull(res, 0, db_column(res, name)); }
+static const char *text(const PGresult *res, const char *name) { return PQgetvalue(res, 0, db_column(res, name)); }
 
 static int int_or_unset(const PGresult *res, const char *name)
 {
@@ -54,7 +44,7 @@ void db_cost_settings_from_result(const PGresult *res, struct db_cost_settings *
 enum db_status db_cost_settings_get(struct db *db, int64_t tenant_id, const char *sku, struct db_cost_settings *out)
 {
     char tenant[24];
-    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    db_int_text(tenant_id, tenant);
     const char *const params[] = { tenant, sku };
     enum db_status status;
     PGresult *res = db_exec(db, STMT_COST_SETTINGS, 2, params, &status);
@@ -70,14 +60,14 @@ static const char *text_or_null(int64_t v, char buf[24])
 {
     if (v < 0)
         return NULL;
-    snprintf(buf, 24, "%lld", (long long)v);
+    db_int_text(v, buf);
     return buf;
 }
 
 enum db_status db_tenant_costs_put(struct db *db, int64_t tenant_id, const struct db_cost_settings *in)
 {
     char tenant[24], a[24], b[24], c[24], d[24], e[24];
-    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    db_int_text(tenant_id, tenant);
     const char *const params[] = {
         tenant, text_or_null(in->landed_cost_percent, a), text_or_null(in->outbound_postage_percent, b),
         text_or_null(in->return_postage_percent, c), text_or_null(in->handling_percent, d),
@@ -93,7 +83,7 @@ enum db_status db_tenant_costs_put(struct db *db, int64_t tenant_id, const struc
 enum db_status db_sku_costs_put(struct db *db, int64_t tenant_id, const char *sku, const struct db_cost_settings *in)
 {
     char tenant[24], a[24], b[24], c[24], d[24], e[24], f[24];
-    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    db_int_text(tenant_id, tenant);
     const char *const params[] = {
         tenant, sku, in->sku_currency, text_or_null(in->unit_cost, a), text_or_null(in->outbound_postage, b),
         text_or_null(in->return_postage, c), text_or_null(in->handling, d), text_or_null(in->sku_resale_percent, e),

@@ -342,6 +342,21 @@ static enum db_status log_failure(struct db *db, const char *what, const PGresul
     return status;
 }
 
+int db_column(const PGresult *res, const char *name)
+{
+    int at = PQfnumber(res, name);
+    if (at < 0) {
+        log_msg(LOG_ERROR, "a statement's result has no column '%s' (statements.sql)", name);
+        abort();
+    }
+    return at;
+}
+
+void db_int_text(int64_t v, char out[24])
+{
+    snprintf(out, 24, "%lld", (long long)v);
+}
+
 static bool result_ok(const PGresult *res)
 {
     ExecStatusType st = PQresultStatus(res);

@@ -109,4 +109,12 @@ enum db_status db_classify(struct db *db, const PGresult *res);
 /** Open a connection with the service's settings (timeouts, name). */
 PGconn *db_connect_raw(const char *conninfo, char *err, size_t err_size);
 
+/** A result's column by name. A name the statement does not give means
+ * statements.sql and its reader disagree: a bug every test would hit, so
+ * it is logged and stops the program. */
+int db_column(const PGresult *res, const char *name);
+
+/** v as decimal text, for a statement's parameter. */
+void db_int_text(int64_t v, char out[24]);
+
 #endif

@@ -7,15 +7,10 @@
 #include "db_internal.h"
 #include "log.h"
 
-/* The text of a column of row 0 by name; "" for NULL. A missing column
- * is a statement out of step with this code: logged, and read as "". */
+/* The text of a column of a row by name; "" for NULL. */
 static const char *column(const PGresult *res, int row, const char *name)
 {
-    int col = PQfnumber(res, name);
-    if (col < 0) {
-        log_msg(LOG_ERROR, "a result has no column '%s'", name);
-        return "";
-    }
+    int col = db_column(res, name);
     return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
 }
 
@@ -46,7 +41,7 @@ enum db_status db_api_key_insert(struct db *db, int64_t tenant_id, const char *p
                                  const uint8_t digest[32])
 {
     char tenant[24], digest_text[2 + 64 + 1] = "\\x";
-    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    db_int_text(tenant_id, tenant);
     crypto_hex(digest, 32, digest_text + 2);
     const char *const params[] = { prefix, tenant, digest_text };
     enum db_status status;
