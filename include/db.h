@@ -198,20 +198,43 @@ enum db_status db_policy_insert(struct db *db, int64_t tenant_id, int if_match, 
 enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int limit,
                               struct db_policy_version **out, int *count);
 
+/* What a decision used beyond its request, stored beside it as
+ * decision_inputs (migration 0007) and read back as columns, by name: the
+ * buyer's history (struct eng_history) and the seller's cost settings
+ * (the numbers of struct db_cost_settings, plus sku_currency). */
+#define DB_REPLAY_HISTORY(X) \
+    X(cases_90d) X(cases_365d) X(same_category_90d) X(refunded_90d) X(refunded_amount_365d) X(spent_365d) \
+    X(not_received_365d) X(abuse_confirmed)
+#define DB_REPLAY_INPUT_NUMBERS(X) \
+    X(landed_cost_percent) X(outbound_postage_percent) X(return_postage_percent) X(handling_percent) \
+    X(resale_percent) X(return_insurance) X(sku_resale_percent) X(unit_cost) X(outbound_postage) \
+    X(return_postage) X(handling)
+#define DB_REPLAY_ONE(name) +1
+enum {
+    DB_REPLAY_HISTORY_COUNT = 0 DB_REPLAY_HISTORY(DB_REPLAY_ONE),
+    DB_REPLAY_INPUT_COUNT = 0 DB_REPLAY_INPUT_NUMBERS(DB_REPLAY_ONE),
+};
+
 /** One recorded case as the simulator replays it (db/policies.c). Strings
- * are borrowed from the page being read: valid during the callback only. */
+ * are borrowed from the page being read: valid until the page's replay
+ * callback returns. */
 struct db_replay_row {
     const char *case_id;
     const char *request;          /* the request as recorded (JSON) */
-    const char *inputs;           /* decision_inputs (JSON), NULL for cases recorded before them */
-    const char *history;          /* the buyer's history the decision weighed (JSON) */
+    bool has_inputs;              /* false for cases recorded before decision_inputs */
+    /* in DB_REPLAY_HISTORY order: decimal integers as stored, NULL when absent */
+    const char *history[DB_REPLAY_HISTORY_COUNT];
+    /* in DB_REPLAY_INPUT_NUMBERS order, likewise; sku_currency NULL when absent */
+    const char *inputs[DB_REPLAY_INPUT_COUNT];
+    const char *sku_currency;
     const char *tier, *primary_action, *currency, *category, *sku;
     int policy_version;
     int64_t decided_at;           /* Unix seconds: the decision's "now" */
     int64_t remedy_cost, full_return_cost;
 };
-/** Return 0 to go on, -1 to stop (the replay then returns DB_ERROR). */
-typedef int (*db_replay_fn)(const struct db_replay_row *row, void *cls);
+/** A page of rows; return 0 to go on, -1 to stop (the replay then returns
+ * DB_ERROR). */
+typedef int (*db_replay_page_fn)(const struct db_replay_row *rows, int n, void *cls);
 
 /** Which cases: created in [from, to) (RFC 3339), and when not NULL, of
  * this category, SKU and channel. */
@@ -219,11 +242,14 @@ struct db_replay_filter {
     const char *from, *to, *category, *sku, *channel;
 };
 
-/** Every matching case of the tenant, oldest first, to fn, read in pages
- * of page_size: memory stays flat whatever the window. Between calls of
- * fn for different pages the connection is free for fn's own statements. */
+/** Every matching case of the tenant, oldest first, read in pages of
+ * page_size (keyset order on cases_tenant_time_idx): memory stays flat
+ * whatever the window. For each page, prepare runs first with the
+ * connection free for its own statements; then the next page is asked for
+ * and replay runs while the server reads it (replay must not use the
+ * connection). */
 enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db_replay_filter *filter,
-                               int page_size, db_replay_fn fn, void *cls);
+                               int page_size, db_replay_page_fn prepare, db_replay_page_fn replay, void *cls);
 
 /* ---- Cases (db/cases.c) ---- */
 

@@ -186,47 +186,138 @@ enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int 
     return DB_OK;
 }
 
+/* The replay page's columns, by name, looked up once per page. */
+struct replay_columns {
+    int case_id, position, request, has_inputs, sku_currency, tier, primary_action, currency, category, sku;
+    int policy_version, decided_at, remedy_cost, full_return_cost;
+    int history[DB_REPLAY_HISTORY_COUNT], inputs[DB_REPLAY_INPUT_COUNT];
+};
+
+static void replay_columns_find(const PGresult *res, struct replay_columns *at)
+{
+#define FIND(member) at->member = column(res, #member);
+    FIND(case_id) FIND(position) FIND(request) FIND(has_inputs) FIND(tier) FIND(primary_action) FIND(currency)
+    FIND(category) FIND(sku) FIND(policy_version) FIND(decided_at) FIND(remedy_cost) FIND(full_return_cost)
+#undef FIND
+    at->sku_currency = column(res, "input_sku_currency");
+    int i = 0;
+#define HISTORY(name) at->history[i++] = column(res, "history_" #name);
+    DB_REPLAY_HISTORY(HISTORY)
+#undef HISTORY
+    i = 0;
+#define INPUT(name) at->inputs[i++] = column(res, "input_" #name);
+    DB_REPLAY_INPUT_NUMBERS(INPUT)
+#undef INPUT
+}
+
+static const char *value_or_null(const PGresult *res, int row, int at)
+{
+    return PQgetisnull(res, row, at) ? NULL : PQgetvalue(res, row, at);
+}
+
+/* Ask for the page after (position, after_id) without waiting for it. */
+static enum db_status replay_page_send(struct db *db, const char *const params[9])
+{
+    if (PQsendQueryPrepared(db->conn, db_stmt_name(STMT_CASES_REPLAY_PAGE), 9, params, NULL, NULL, 0) == 1)
+        return DB_OK;
+    log_msg(LOG_WARN, "statement %s could not be sent: %s", db_stmt_name(STMT_CASES_REPLAY_PAGE),
+            PQerrorMessage(db->conn));
+    return db_classify(db, NULL);
+}
+
+/* The answer to replay_page_send: the page (caller PQclear()s it), or NULL
+ * with *status. Reads until libpq has nothing more, so the connection is
+ * free afterwards either way. */
+static PGresult *replay_page_receive(struct db *db, enum db_status *status)
+{
+    PGresult *page = NULL, *res;
+    *status = DB_OK;
+    while ((res = PQgetResult(db->conn)) != NULL) {
+        if (page == NULL && *status == DB_OK && PQresultStatus(res) == PGRES_TUPLES_OK) {
+            page = res;
+            continue;
+        }
+        if (*status == DB_OK) {
+            *status = db_classify(db, res);
+            if (*status == DB_ERROR)
+                log_msg(LOG_ERROR, "statement %s failed: %s", db_stmt_name(STMT_CASES_REPLAY_PAGE),
+                        PQresultErrorMessage(res));
+        }
+        PQclear(res);
+    }
+    if (page == NULL && *status == DB_OK)
+        *status = db_classify(db, NULL); /* no answer at all: the connection went */
+    if (*status != DB_OK) {
+        PQclear(page);
+        return NULL;
+    }
+    return page;
+}
+
 enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db_replay_filter *filter,
-                               int page_size, db_replay_fn fn, void *cls)
+                               int page_size, db_replay_page_fn prepare, db_replay_page_fn replay, void *cls)
 {
     char tenant[24], limit[24], position[64] = "-infinity", after_id[40] = "00000000-0000-0000-0000-000000000000";
     int_text(tenant_id, tenant);
     int_text(page_size, limit);
-    for (;;) {
-        const char *const params[] = { tenant, filter->from, filter->to, position, after_id,
-                                       filter->category, filter->sku, filter->channel, limit };
-        enum db_status status;
-        PGresult *res = db_exec(db, STMT_CASES_REPLAY_PAGE, 9, params, &status);
-        if (res == NULL)
-            return status;
+    const char *const params[] = { tenant, filter->from, filter->to, position, after_id,
+                                   filter->category, filter->sku, filter->channel, limit };
+    _Static_assert(sizeof(params) / sizeof(params[0]) == 9, "the statement's nine parameters");
+    struct db_replay_row *rows = calloc((size_t)page_size, sizeof(*rows));
+    enum db_status status = rows == NULL ? DB_ERROR : db_flush_begin(db);
+    if (status == DB_OK)
+        status = replay_page_send(db, params);
+    PGresult *res = status == DB_OK ? replay_page_receive(db, &status) : NULL;
+    while (res != NULL) {
         int n = PQntuples(res);
-        int stopped = 0;
-        for (int i = 0; i < n && stopped == 0; i++) {
-            struct db_replay_row row = {
-                .case_id = text(res, i, "case_id"),
-                .request = text(res, i, "request"),
-                .inputs = is_null(res, i, "inputs") ? NULL : text(res, i, "inputs"),
-                .history = text(res, i, "history"),
-                .tier = text(res, i, "tier"),
-                .primary_action = text(res, i, "primary_action"),
-                .currency = text(res, i, "currency"),
-                .category = text(res, i, "category"),
-                .sku = text(res, i, "sku"),
-                .policy_version = atoi(text(res, i, "policy_version")),
-                .decided_at = strtoll(text(res, i, "decided_at"), NULL, 10),
-                .remedy_cost = strtoll(text(res, i, "remedy_cost"), NULL, 10),
-                .full_return_cost = strtoll(text(res, i, "full_return_cost"), NULL, 10),
-            };
-            stopped = fn(&row, cls);
+        struct replay_columns at;
+        replay_columns_find(res, &at); /* an empty page describes its columns too */
+        for (int i = 0; i < n && i < page_size; i++) {
+            struct db_replay_row *row = &rows[i];
+            row->case_id = PQgetvalue(res, i, at.case_id);
+            row->request = PQgetvalue(res, i, at.request);
+            row->has_inputs = PQgetvalue(res, i, at.has_inputs)[0] == 't';
+            for (int k = 0; k < DB_REPLAY_HISTORY_COUNT; k++)
+                row->history[k] = value_or_null(res, i, at.history[k]);
+            for (int k = 0; k < DB_REPLAY_INPUT_COUNT; k++)
+                row->inputs[k] = value_or_null(res, i, at.inputs[k]);
+            row->sku_currency = value_or_null(res, i, at.sku_currency);
+            row->tier = PQgetvalue(res, i, at.tier);
+            row->primary_action = PQgetvalue(res, i, at.primary_action);
+            row->currency = PQgetvalue(res, i, at.currency);
+            row->category = PQgetvalue(res, i, at.category);
+            row->sku = PQgetvalue(res, i, at.sku);
+            row->policy_version = atoi(PQgetvalue(res, i, at.policy_version));
+            row->decided_at = strtoll(PQgetvalue(res, i, at.decided_at), NULL, 10);
+            row->remedy_cost = strtoll(PQgetvalue(res, i, at.remedy_cost), NULL, 10);
+            row->full_return_cost = strtoll(PQgetvalue(res, i, at.full_return_cost), NULL, 10);
         }
-        if (n > 0) {
-            snprintf(position, sizeof(position), "%s", text(res, n - 1, "position"));
-            snprintf(after_id, sizeof(after_id), "%s", text(res, n - 1, "case_id"));
+        if (n > 0 && prepare(rows, n, cls) != 0)
+            status = DB_ERROR;
+        /* A full page may have a successor: ask for it now, so that the
+         * server reads it while this one is replayed. */
+        bool more = status == DB_OK && n == page_size;
+        if (more) {
+            snprintf(position, sizeof(position), "%s", PQgetvalue(res, n - 1, at.position));
+            snprintf(after_id, sizeof(after_id), "%s", PQgetvalue(res, n - 1, at.case_id));
+            status = replay_page_send(db, params);
+            more = status == DB_OK;
         }
+        if (status == DB_OK && n > 0 && replay(rows, n, cls) != 0)
+            status = DB_ERROR;
         PQclear(res);
-        if (stopped != 0)
-            return DB_ERROR;
-        if (n < page_size)
-            return DB_OK;
+        res = NULL;
+        if (more) {
+            enum db_status received;
+            res = replay_page_receive(db, &received); /* also when the replay failed: the connection must be free */
+            if (status == DB_OK)
+                status = received;
+            if (status != DB_OK) {
+                PQclear(res);
+                res = NULL;
+            }
+        }
     }
+    free(rows);
+    return status;
 }

@@ -254,13 +254,35 @@ SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS c
 -- name: cases_replay_page
 -- A page of the tenant's cases in [$2, $3), after ($4, $5) in time order, at
 -- most $9, optionally of one category ($6), SKU ($7) or channel ($8): what
--- the simulator replays and what the decision said.
+-- the simulator replays and what the decision said. What the decision used
+-- comes as columns (include/db.h, DB_REPLAY_HISTORY and
+-- DB_REPLAY_INPUT_NUMBERS): the replay parses only the request.
 SELECT case_id::text AS case_id, created_at::text AS position, extract(epoch FROM created_at)::bigint AS decided_at,
-       request::text AS request, decision_inputs::text AS inputs,
-       coalesce(decision_inputs -> 'history', decision -> 'abuse' -> 'history')::text AS history,
+       request::text AS request, decision_inputs IS NOT NULL AS has_inputs,
+       h ->> 'cases_90d' AS history_cases_90d,
+       h ->> 'cases_365d' AS history_cases_365d,
+       h ->> 'same_category_90d' AS history_same_category_90d,
+       h ->> 'refunded_90d' AS history_refunded_90d,
+       h ->> 'refunded_amount_365d' AS history_refunded_amount_365d,
+       h ->> 'spent_365d' AS history_spent_365d,
+       h ->> 'not_received_365d' AS history_not_received_365d,
+       h ->> 'abuse_confirmed' AS history_abuse_confirmed,
+       decision_inputs ->> 'landed_cost_percent' AS input_landed_cost_percent,
+       decision_inputs ->> 'outbound_postage_percent' AS input_outbound_postage_percent,
+       decision_inputs ->> 'return_postage_percent' AS input_return_postage_percent,
+       decision_inputs ->> 'handling_percent' AS input_handling_percent,
+       decision_inputs ->> 'resale_percent' AS input_resale_percent,
+       decision_inputs ->> 'return_insurance' AS input_return_insurance,
+       decision_inputs ->> 'sku_resale_percent' AS input_sku_resale_percent,
+       decision_inputs ->> 'unit_cost' AS input_unit_cost,
+       decision_inputs ->> 'outbound_postage' AS input_outbound_postage,
+       decision_inputs ->> 'return_postage' AS input_return_postage,
+       decision_inputs ->> 'handling' AS input_handling,
+       CASE jsonb_typeof(decision_inputs -> 'sku_currency') WHEN 'string' THEN decision_inputs ->> 'sku_currency' END
+         AS input_sku_currency,
        policy_version, tier, primary_action,
        remedy_cost, full_return_cost, currency, category, sku
-FROM cases
+FROM cases CROSS JOIN LATERAL (SELECT coalesce(decision_inputs -> 'history', decision -> 'abuse' -> 'history') AS h) AS history
 WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz
   AND (created_at, case_id) > ($4::timestamptz, $5::uuid)
   AND ($6::text IS NULL OR category = $6) AND ($7::text IS NULL OR sku = $7) AND ($8::text IS NULL OR channel = $8)

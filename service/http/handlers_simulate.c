@@ -3,6 +3,8 @@
  * under a candidate, with what the decision used at the time (the request,
  * the buyer's history, the seller's cost settings, the decision time).
  * Changes nothing. Cases are read in pages; only totals are kept. */
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,55 +17,66 @@
 
 /* ---- what a decision used, stored beside it ---- */
 
-/* The fields of db_cost_settings, by name (-1 or "": not set). */
-#define INPUT_INTS(X) \
-    X(landed_cost_percent) X(outbound_postage_percent) X(return_postage_percent) X(handling_percent) \
-    X(resale_percent) X(return_insurance) X(sku_resale_percent)
-#define INPUT_AMOUNTS(X) X(unit_cost) X(outbound_postage) X(return_postage) X(handling)
-
 char *policy_inputs_to_json(const struct db_cost_settings *s, const struct eng_history *h)
 {
-    json_t *doc = json_object();
-    bool ok = doc != NULL;
+    json_t *doc = json_object(), *history = json_object();
+    bool ok = doc != NULL && history != NULL;
     /* the history as the decision's abuse.history shows it; the replay
      * reads it from here, without opening the (larger) decision */
-    ok = ok && json_object_set_new(doc, "history",
-                                   json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "cases_90d", (json_int_t)h->cases_90d,
-                                             "cases_365d", (json_int_t)h->cases_365d, "same_category_90d",
-                                             (json_int_t)h->same_category_90d, "refunded_90d", (json_int_t)h->refunded_90d,
-                                             "refunded_amount_365d", (json_int_t)h->refunded_amount_365d, "spent_365d",
-                                             (json_int_t)h->spent_365d, "not_received_365d",
-                                             (json_int_t)h->not_received_365d, "abuse_confirmed",
-                                             (json_int_t)h->abuse_confirmed)) == 0;
+#define PUT_HISTORY(field) ok = ok && json_object_set_new(history, #field, json_integer((json_int_t)h->field)) == 0;
+    DB_REPLAY_HISTORY(PUT_HISTORY)
+#undef PUT_HISTORY
+    ok = ok && json_object_set(doc, "history", history) == 0;
 #define PUT(field) ok = ok && json_object_set_new(doc, #field, json_integer(s->field)) == 0;
-    INPUT_INTS(PUT)
-    INPUT_AMOUNTS(PUT)
+    DB_REPLAY_INPUT_NUMBERS(PUT)
 #undef PUT
     ok = ok && json_object_set_new(doc, "sku_currency", json_string(s->sku_currency)) == 0;
     char *text = ok ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(history);
     json_decref(doc);
     return text;
 }
 
-int policy_inputs_from_json(const char *text, struct db_cost_settings *out)
+/* A stored integer column: decimal digits, whole, no more. */
+static bool stored_integer(const char *text, int64_t *out)
+{
+    if (text == NULL || text[0] == '\0')
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* The history the decision weighed; -1 when part of it is missing. */
+static int stored_history(const struct db_replay_row *row, struct eng_history *h)
+{
+    int i = 0;
+    bool ok = true;
+#define GET(field) ok = ok && stored_integer(row->history[i++], &h->field);
+    DB_REPLAY_HISTORY(GET)
+#undef GET
+    return ok ? 0 : -1;
+}
+
+/* The cost settings the decision used; -1 when they were not stored whole. */
+static int stored_inputs(const struct db_replay_row *row, struct db_cost_settings *out)
 {
     memset(out, 0, sizeof(*out));
-    json_t *doc = json_loads(text, 0, NULL);
-    bool ok = json_is_object(doc);
-#define GET(field)                                                     \
-    {                                                                  \
-        json_t *v = json_object_get(doc, #field);                      \
-        ok = ok && json_is_integer(v);                                 \
-        out->field = ok ? (__typeof__(out->field))json_integer_value(v) : -1; \
-    }
-    INPUT_INTS(GET)
-    INPUT_AMOUNTS(GET)
+    int i = 0;
+    bool ok = row->has_inputs;
+    int64_t v = -1;
+#define GET(field)                                                  \
+    ok = ok && stored_integer(row->inputs[i++], &v);                \
+    out->field = ok ? (__typeof__(out->field))v : -1;
+    DB_REPLAY_INPUT_NUMBERS(GET)
 #undef GET
-    const char *currency = json_string_value(json_object_get(doc, "sku_currency"));
-    ok = ok && currency != NULL && strlen(currency) < sizeof(out->sku_currency);
+    ok = ok && row->sku_currency != NULL && strlen(row->sku_currency) < sizeof(out->sku_currency);
     if (ok)
-        snprintf(out->sku_currency, sizeof(out->sku_currency), "%s", currency);
-    json_decref(doc);
+        snprintf(out->sku_currency, sizeof(out->sku_currency), "%s", row->sku_currency);
     return ok ? 0 : -1;
 }
 
@@ -77,14 +90,44 @@ struct side {
     bool seen[ENG_CURRENCY_COUNT];
 };
 
-enum { MAX_VERSIONS = 64, MAX_EXAMPLES = 20, TOP_CHANGES = 10, TOP_SKUS = 20, REPLAY_PAGE = 500 };
+enum { MAX_EXAMPLES = 20, TOP_CHANGES = 10, TOP_SKUS = 20, REPLAY_PAGE = 200, REPLAY_THREADS = 2 };
 
-/* One simulation; owned by the handler's stack frame, its json_t and
- * decisions freed at the end. */
+/* What the aggregation needs of one decision. */
+struct outcome {
+    enum eng_tier tier;
+    enum eng_action primary;
+    int64_t cost, refund_amount, full_return_cost;
+    bool manual_review;
+};
+
+/* One row of a page, replayed (by any worker). */
+struct replayed {
+    bool failed;        /* logged by the worker */
+    bool without_inputs;
+    int currency;
+    struct outcome was, would;
+};
+
+/* One worker's share of a page, and its scratch decisions (large). */
+struct replay_worker {
+    struct simulation *sim;
+    const struct db_replay_row *rows;
+    int first, end;
+    struct eng_decision was, would;
+};
+
+/* A version of the tenant's policy, parsed once per simulation. */
+struct cached_version {
+    int version;
+    struct eng_policy policy;
+};
+
+/* One simulation; owned by the handler, its json_t, versions and scratch
+ * freed at the end. */
 struct simulation {
     struct http_request *req;
     struct eng_policy candidate;
-    struct { int version; struct eng_policy policy; } versions[MAX_VERSIONS];
+    struct cached_version **versions; /* each malloc'd: pointers into them stay valid */
     int n_versions;
     struct side before, after;
     long cases, changed, fidelity_mismatches, without_inputs;
@@ -92,38 +135,47 @@ struct simulation {
     json_t *by_category;   /* "category\ncurrency" → delta */
     json_t *by_sku;        /* "sku\ncurrency" → delta */
     json_t *examples;      /* up to MAX_EXAMPLES changed cases */
-    struct eng_decision *was, *would; /* heap: large */
+    /* the page being replayed: each row's deciding policy (set by
+     * prepare_page, read by the workers) and its result */
+    const struct eng_policy *page_policy[REPLAY_PAGE];
+    struct replayed page[REPLAY_PAGE];
+    struct replay_worker workers[REPLAY_THREADS];
 };
 
-/* The policy a case was decided with; -1 when it cannot be had. */
-static int version_policy(struct simulation *sim, int version, struct eng_policy *out)
+/* The policy a case was decided with, parsed once; NULL when it cannot be
+ * had. Uses the connection: only between pages. */
+static const struct eng_policy *version_policy(struct simulation *sim, int version)
 {
     for (int i = 0; i < sim->n_versions; i++)
-        if (sim->versions[i].version == version) {
-            *out = sim->versions[i].policy;
-            return 0;
-        }
+        if (sim->versions[i]->version == version)
+            return &sim->versions[i]->policy;
     struct db_policy_version v;
     if (db_policy_get(sim->req->db, sim->req->tenant.id, version, &v) != DB_OK)
-        return -1;
-    *out = *eng_policy_default();
-    int rc = 0;
-    if (v.document != NULL) {
-        json_t *doc = json_loads(v.document, 0, NULL), *errors = json_array();
-        const char *note;
-        rc = doc != NULL && errors != NULL && policy_from_json(doc, out, &note, errors) ? 0 : -1;
-        json_decref(doc);
-        json_decref(errors);
+        return NULL;
+    struct cached_version *cached = malloc(sizeof(*cached));
+    struct cached_version **grown = realloc(sim->versions, (size_t)(sim->n_versions + 1) * sizeof(*grown));
+    bool ok = cached != NULL && grown != NULL;
+    if (grown != NULL)
+        sim->versions = grown;
+    if (ok) {
+        cached->version = version;
+        cached->policy = *eng_policy_default();
+        if (v.document != NULL) {
+            json_t *doc = json_loads(v.document, 0, NULL), *errors = json_array();
+            const char *note;
+            ok = doc != NULL && errors != NULL && policy_from_json(doc, &cached->policy, &note, errors);
+            json_decref(doc);
+            json_decref(errors);
+        }
     }
     db_policy_version_cleanup(&v);
-    if (rc != 0)
-        return -1;
-    out->version = version;
-    if (sim->n_versions < MAX_VERSIONS) {
-        sim->versions[sim->n_versions].version = version;
-        sim->versions[sim->n_versions++].policy = *out;
+    if (!ok) {
+        free(cached);
+        return NULL;
     }
-    return 0;
+    cached->policy.version = version;
+    sim->versions[sim->n_versions++] = cached;
+    return &cached->policy;
 }
 
 static bool has_action(const struct eng_remedy *r, enum eng_action type)
@@ -134,15 +186,15 @@ static bool has_action(const struct eng_remedy *r, enum eng_action type)
     return false;
 }
 
-static void count(struct side *s, const struct eng_decision *d, int currency)
+static void count(struct side *s, const struct outcome *d, int currency)
 {
     s->by_tier[d->tier]++;
-    s->by_action[d->remedy.primary]++;
+    s->by_action[d->primary]++;
     s->firm += d->tier == TIER_FIRM;
-    s->manual_review += has_action(&d->remedy, ACT_MANUAL_REVIEW);
+    s->manual_review += d->manual_review;
     s->seen[currency] = true;
-    s->remedy_cost[currency] += d->remedy.cost;
-    s->savings[currency] += d->full_return.cost - d->remedy.cost;
+    s->remedy_cost[currency] += d->cost;
+    s->savings[currency] += d->full_return_cost - d->cost;
 }
 
 static void add_to(json_t *map, const char *a, const char *b, int64_t amount)
@@ -153,80 +205,117 @@ static void add_to(json_t *map, const char *a, const char *b, int64_t amount)
     json_object_set_new(map, key, json_integer((v ? json_integer_value(v) : 0) + amount));
 }
 
-static json_t *brief(const struct eng_decision *d)
+static json_t *brief(const struct outcome *d)
 {
     return json_pack("{s:s, s:s, s:I, s:I}", "tier", ENG_TIER_NAMES[d->tier], "primary",
-                     ENG_ACTION_NAMES[d->remedy.primary], "refund_amount", (json_int_t)d->remedy.refund_amount,
-                     "cost", (json_int_t)d->remedy.cost);
+                     ENG_ACTION_NAMES[d->primary], "refund_amount", (json_int_t)d->refund_amount,
+                     "cost", (json_int_t)d->cost);
 }
 
-/* Decide c under policy with the stored settings. */
+/* Decide c under policy with the stored settings; what counts of it to out. */
 static int decide_under(const struct eng_case *request_case, const struct db_cost_settings *stored,
                         const struct eng_policy *policy, const struct eng_history *history, int64_t now,
-                        struct eng_decision *d)
+                        struct eng_decision *d, struct outcome *out)
 {
     struct db_cost_settings settings = *stored;
     settings.policy = policy;
     struct eng_case c = *request_case;
     struct eng_policy effective;
     costs_apply(&settings, &c, &effective);
-    return eng_decide_remedy(&c, &effective, history, now, d);
+    if (eng_decide_remedy(&c, &effective, history, now, d) != 0)
+        return -1;
+    *out = (struct outcome){
+        .tier = d->tier,
+        .primary = d->remedy.primary,
+        .cost = d->remedy.cost,
+        .refund_amount = d->remedy.refund_amount,
+        .full_return_cost = d->full_return.cost,
+        .manual_review = has_action(&d->remedy, ACT_MANUAL_REVIEW),
+    };
+    return 0;
 }
 
-static int replay_one(const struct db_replay_row *row, void *cls)
+/* Replay one recorded case twice into *out. Pure but for the log: runs
+ * on any worker thread, touching only its row, its result and its scratch. */
+static void replay_row(struct replay_worker *w, const struct db_replay_row *row, const struct eng_policy *was_policy,
+                       struct replayed *out)
 {
-    struct simulation *sim = cls;
+    struct simulation *sim = w->sim;
+    memset(out, 0, sizeof(*out));
+    out->failed = true;
     json_t *request = json_loads(row->request, 0, NULL), *errors = json_array();
-    json_t *hist = json_loads(row->history, 0, NULL);
     struct eng_case c;
     struct eng_history h;
     memset(&h, 0, sizeof(h));
-    int rc = -1;
-    if (request == NULL || errors == NULL || hist == NULL || !case_from_json(request, &c, errors)
-        || json_unpack(hist, "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "cases_90d", &h.cases_90d, "cases_365d",
-                       &h.cases_365d, "same_category_90d", &h.same_category_90d, "refunded_90d", &h.refunded_90d,
-                       "refunded_amount_365d", &h.refunded_amount_365d, "spent_365d", &h.spent_365d,
-                       "not_received_365d", &h.not_received_365d, "abuse_confirmed", &h.abuse_confirmed) != 0) {
+    if (request == NULL || errors == NULL || !case_from_json(request, &c, errors) || stored_history(row, &h) != 0) {
         log_msg(LOG_ERROR, "request %s: recorded case %s does not read", sim->req->request_id, row->case_id);
         goto out;
     }
     struct db_cost_settings stored;
-    if (row->inputs == NULL || policy_inputs_from_json(row->inputs, &stored) != 0) {
+    if (stored_inputs(row, &stored) != 0) {
         /* Recorded before its inputs were: the settings are unknown, so
          * replay it as if none were set, and say how many. */
         memset(&stored, 0xff, sizeof(stored)); /* every number -1: not set */
         stored.sku_currency[0] = '\0';
         stored.policy = NULL;
-        sim->without_inputs++;
+        out->without_inputs = true;
     }
-    struct eng_policy was_policy;
-    if (version_policy(sim, row->policy_version, &was_policy) != 0) {
-        log_msg(LOG_ERROR, "request %s: policy version %d of case %s could not be read", sim->req->request_id,
-                row->policy_version, row->case_id);
-        goto out;
-    }
-    if (decide_under(&c, &stored, &was_policy, &h, row->decided_at, sim->was) != 0
-        || decide_under(&c, &stored, &sim->candidate, &h, row->decided_at, sim->would) != 0) {
+    if (decide_under(&c, &stored, was_policy, &h, row->decided_at, &w->was, &out->was) != 0
+        || decide_under(&c, &stored, &sim->candidate, &h, row->decided_at, &w->would, &out->would) != 0) {
         log_msg(LOG_ERROR, "request %s: the engine refused recorded case %s", sim->req->request_id, row->case_id);
         goto out;
     }
-    const struct eng_decision *was = sim->was, *would = sim->would;
-    int currency = eng_currency_index(c.order.currency);
+    out->currency = eng_currency_index(c.order.currency);
+    out->failed = false;
+out:
+    json_decref(request);
+    json_decref(errors);
+}
+
+static void *replay_share(void *cls)
+{
+    struct replay_worker *w = cls;
+    for (int i = w->first; i < w->end; i++)
+        replay_row(w, &w->rows[i], w->sim->page_policy[i], &w->sim->page[i]);
+    return NULL;
+}
+
+/* Before a page is replayed (the connection is free): the version each
+ * row was decided with. */
+static int prepare_page(const struct db_replay_row *rows, int n, void *cls)
+{
+    struct simulation *sim = cls;
+    for (int i = 0; i < n; i++) {
+        sim->page_policy[i] = version_policy(sim, rows[i].policy_version);
+        if (sim->page_policy[i] == NULL) {
+            log_msg(LOG_ERROR, "request %s: policy version %d of case %s could not be read", sim->req->request_id,
+                    rows[i].policy_version, rows[i].case_id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Add one replayed row to the totals, in the cases' order. */
+static void tally(struct simulation *sim, const struct db_replay_row *row, const struct replayed *r)
+{
+    const struct outcome *was = &r->was, *would = &r->would;
     sim->cases++;
+    sim->without_inputs += r->without_inputs;
     if (strcmp(ENG_TIER_NAMES[was->tier], row->tier) != 0
-        || strcmp(ENG_ACTION_NAMES[was->remedy.primary], row->primary_action) != 0
-        || was->remedy.cost != row->remedy_cost || was->full_return.cost != row->full_return_cost)
+        || strcmp(ENG_ACTION_NAMES[was->primary], row->primary_action) != 0 || was->cost != row->remedy_cost
+        || was->full_return_cost != row->full_return_cost)
         sim->fidelity_mismatches++;
-    count(&sim->before, was, currency);
-    count(&sim->after, would, currency);
-    if (was->tier != would->tier || was->remedy.primary != would->remedy.primary
-        || was->remedy.cost != would->remedy.cost || was->remedy.refund_amount != would->remedy.refund_amount) {
+    count(&sim->before, was, r->currency);
+    count(&sim->after, would, r->currency);
+    if (was->tier != would->tier || was->primary != would->primary || was->cost != would->cost
+        || was->refund_amount != would->refund_amount) {
         sim->changed++;
         char from[64], to[64];
-        snprintf(from, sizeof(from), "%s/%s", ENG_TIER_NAMES[was->tier], ENG_ACTION_NAMES[was->remedy.primary]);
-        snprintf(to, sizeof(to), "%s/%s", ENG_TIER_NAMES[would->tier], ENG_ACTION_NAMES[would->remedy.primary]);
+        snprintf(from, sizeof(from), "%s/%s", ENG_TIER_NAMES[was->tier], ENG_ACTION_NAMES[was->primary]);
+        snprintf(to, sizeof(to), "%s/%s", ENG_TIER_NAMES[would->tier], ENG_ACTION_NAMES[would->primary]);
         add_to(sim->changes, from, to, 1);
-        int64_t delta = would->remedy.cost - was->remedy.cost;
+        int64_t delta = would->cost - was->cost;
         add_to(sim->by_category, row->category, row->currency, delta);
         add_to(sim->by_sku, row->sku, row->currency, delta);
         if (json_array_size(sim->examples) < MAX_EXAMPLES)
@@ -234,12 +323,38 @@ static int replay_one(const struct db_replay_row *row, void *cls)
                                                            "currency", row->currency, "before", brief(was),
                                                            "after", brief(would)));
     }
-    rc = 0;
-out:
-    json_decref(request);
-    json_decref(errors);
-    json_decref(hist);
-    return rc;
+}
+
+/* A page (while the database reads the next): the rows split in equal
+ * shares over REPLAY_THREADS workers, this thread taking the last; then
+ * the totals, in order, so the result is the one a single thread gives. */
+static int replay_page(const struct db_replay_row *rows, int n, void *cls)
+{
+    struct simulation *sim = cls;
+    pthread_t threads[REPLAY_THREADS];
+    bool started[REPLAY_THREADS] = { false };
+    for (int t = 0; t < REPLAY_THREADS; t++) {
+        struct replay_worker *w = &sim->workers[t];
+        w->sim = sim;
+        w->rows = rows;
+        w->first = (int)((int64_t)n * t / REPLAY_THREADS);
+        w->end = (int)((int64_t)n * (t + 1) / REPLAY_THREADS);
+        /* a worker that cannot be started leaves its share to this thread */
+        if (t < REPLAY_THREADS - 1 && w->first < w->end)
+            started[t] = pthread_create(&threads[t], NULL, replay_share, w) == 0;
+    }
+    for (int t = 0; t < REPLAY_THREADS; t++)
+        if (!started[t])
+            replay_share(&sim->workers[t]);
+    for (int t = 0; t < REPLAY_THREADS; t++)
+        if (started[t])
+            pthread_join(threads[t], NULL);
+    for (int i = 0; i < n; i++) {
+        if (sim->page[i].failed)
+            return -1;
+        tally(sim, &rows[i], &sim->page[i]);
+    }
+    return 0;
 }
 
 static json_t *side_to_json(const struct side *s)
@@ -320,10 +435,13 @@ static bool read_candidate(struct simulation *sim, const json_t *policy, json_t 
 {
     if (json_is_integer(policy)) {
         json_int_t version = json_integer_value(policy);
-        if (version < 1 || version > 1000000000 || version_policy(sim, (int)version, &sim->candidate) != 0) {
+        const struct eng_policy *known =
+            version < 1 || version > 1000000000 ? NULL : version_policy(sim, (int)version);
+        if (known == NULL) {
             validate_error(errors, "policy", "is not a version of this tenant's policy");
             return false;
         }
+        sim->candidate = *known;
         return true;
     }
     if (!json_is_object(policy)) {
@@ -393,13 +511,11 @@ enum MHD_Result handle_policy_simulate(struct http_request *req)
     sim->by_category = json_object();
     sim->by_sku = json_object();
     sim->examples = json_array();
-    sim->was = malloc(sizeof(*sim->was));
-    sim->would = malloc(sizeof(*sim->would));
-    if (!sim->changes || !sim->by_category || !sim->by_sku || !sim->examples || !sim->was || !sim->would) {
+    if (!sim->changes || !sim->by_category || !sim->by_sku || !sim->examples) {
         result = http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
         goto out;
     }
-    enum db_status status = db_cases_replay(req->db, req->tenant.id, &f, REPLAY_PAGE, replay_one, sim);
+    enum db_status status = db_cases_replay(req->db, req->tenant.id, &f, REPLAY_PAGE, prepare_page, replay_page, sim);
     if (status != DB_OK) {
         result = status == DB_ERROR ? http_reply_problem(req, PROBLEM_INTERNAL, "a recorded case could not be replayed")
                                     : http_reply_db_error(req, status);
@@ -421,8 +537,9 @@ out:
         json_decref(sim->by_category);
         json_decref(sim->by_sku);
         json_decref(sim->examples);
-        free(sim->was);
-        free(sim->would);
+        for (int i = 0; i < sim->n_versions; i++)
+            free(sim->versions[i]);
+        free(sim->versions);
     }
     free(sim);
     json_decref(rest);
