@@ -255,36 +255,45 @@ SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS c
 -- A page of the tenant's cases in [$2, $3), after ($4, $5) in time order, at
 -- most $9, optionally of one category ($6), SKU ($7) or channel ($8): what
 -- the simulator replays and what the decision said. What the decision used
--- comes as columns (include/db.h, DB_REPLAY_HISTORY and
--- DB_REPLAY_INPUT_NUMBERS): the replay parses only the request.
+-- comes as text columns (include/db.h, DB_REPLAY_HISTORY and
+-- DB_REPLAY_INPUT_NUMBERS), each document read once (jsonb_to_record; NULL
+-- columns when absent), so the replay parses only the request. Ordered by
+-- the table's columns (not the text case_id), so the index gives the order
+-- and no sort is needed.
 SELECT case_id::text AS case_id, created_at::text AS position, extract(epoch FROM created_at)::bigint AS decided_at,
        request::text AS request, decision_inputs IS NOT NULL AS has_inputs,
-       h ->> 'cases_90d' AS history_cases_90d,
-       h ->> 'cases_365d' AS history_cases_365d,
-       h ->> 'same_category_90d' AS history_same_category_90d,
-       h ->> 'refunded_90d' AS history_refunded_90d,
-       h ->> 'refunded_amount_365d' AS history_refunded_amount_365d,
-       h ->> 'spent_365d' AS history_spent_365d,
-       h ->> 'not_received_365d' AS history_not_received_365d,
-       h ->> 'abuse_confirmed' AS history_abuse_confirmed,
-       decision_inputs ->> 'landed_cost_percent' AS input_landed_cost_percent,
-       decision_inputs ->> 'outbound_postage_percent' AS input_outbound_postage_percent,
-       decision_inputs ->> 'return_postage_percent' AS input_return_postage_percent,
-       decision_inputs ->> 'handling_percent' AS input_handling_percent,
-       decision_inputs ->> 'resale_percent' AS input_resale_percent,
-       decision_inputs ->> 'return_insurance' AS input_return_insurance,
-       decision_inputs ->> 'sku_resale_percent' AS input_sku_resale_percent,
-       decision_inputs ->> 'unit_cost' AS input_unit_cost,
-       decision_inputs ->> 'outbound_postage' AS input_outbound_postage,
-       decision_inputs ->> 'return_postage' AS input_return_postage,
-       decision_inputs ->> 'handling' AS input_handling,
-       CASE jsonb_typeof(decision_inputs -> 'sku_currency') WHEN 'string' THEN decision_inputs ->> 'sku_currency' END
-         AS input_sku_currency,
+       h.cases_90d AS history_cases_90d,
+       h.cases_365d AS history_cases_365d,
+       h.same_category_90d AS history_same_category_90d,
+       h.refunded_90d AS history_refunded_90d,
+       h.refunded_amount_365d AS history_refunded_amount_365d,
+       h.spent_365d AS history_spent_365d,
+       h.not_received_365d AS history_not_received_365d,
+       h.abuse_confirmed AS history_abuse_confirmed,
+       i.landed_cost_percent AS input_landed_cost_percent,
+       i.outbound_postage_percent AS input_outbound_postage_percent,
+       i.return_postage_percent AS input_return_postage_percent,
+       i.handling_percent AS input_handling_percent,
+       i.resale_percent AS input_resale_percent,
+       i.return_insurance AS input_return_insurance,
+       i.sku_resale_percent AS input_sku_resale_percent,
+       i.unit_cost AS input_unit_cost,
+       i.outbound_postage AS input_outbound_postage,
+       i.return_postage AS input_return_postage,
+       i.handling AS input_handling,
+       i.sku_currency AS input_sku_currency,
        policy_version, tier, primary_action,
        remedy_cost, full_return_cost, currency, category, sku
-FROM cases CROSS JOIN LATERAL (SELECT coalesce(decision_inputs -> 'history', decision -> 'abuse' -> 'history') AS h) AS history
+FROM cases
+LEFT JOIN LATERAL jsonb_to_record(coalesce(decision_inputs -> 'history', decision -> 'abuse' -> 'history'))
+    AS h(cases_90d text, cases_365d text, same_category_90d text, refunded_90d text, refunded_amount_365d text,
+         spent_365d text, not_received_365d text, abuse_confirmed text) ON true
+LEFT JOIN LATERAL jsonb_to_record(decision_inputs)
+    AS i(landed_cost_percent text, outbound_postage_percent text, return_postage_percent text,
+         handling_percent text, resale_percent text, return_insurance text, sku_resale_percent text,
+         unit_cost text, outbound_postage text, return_postage text, handling text, sku_currency text) ON true
 WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz
   AND (created_at, case_id) > ($4::timestamptz, $5::uuid)
   AND ($6::text IS NULL OR category = $6) AND ($7::text IS NULL OR sku = $7) AND ($8::text IS NULL OR channel = $8)
-ORDER BY created_at, case_id
+ORDER BY cases.created_at, cases.case_id
 LIMIT $9::integer;
