@@ -2,7 +2,9 @@
  * through the engine twice, under the version each was decided with and
  * under a candidate, with what the decision used at the time (the request,
  * the buyer's history, the seller's cost settings, the decision time).
- * Changes nothing. Cases are read in pages; only totals are kept. */
+ * Changes nothing. Cases are read in pages, the next one fetched while
+ * this one is replayed on REPLAY_THREADS threads; only totals are kept,
+ * tallied in the cases' order so the result never depends on the threads. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
