@@ -46,10 +46,8 @@ enum db_status policy_current(struct http_request *req, struct eng_policy *out);
 /* handlers_simulate.c */
 enum MHD_Result handle_policy_simulate(struct http_request *req);
 /** The cost settings and history a decision used, as the JSON stored
- * beside it (malloc'd, caller frees; NULL when out of memory) ... */
+ * beside it (malloc'd, caller frees; NULL when out of memory). */
 char *policy_inputs_to_json(const struct db_cost_settings *costs, const struct eng_history *history);
-/** ... and back (out->policy NULL). Returns 0, or -1 if it does not read. */
-int policy_inputs_from_json(const char *text, struct db_cost_settings *out);
 
 /* handlers_replies.c */
 enum MHD_Result handle_replies_check(struct http_request *req);
