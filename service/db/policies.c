@@ -6,25 +6,14 @@
 #include "db_internal.h"
 #include "log.h"
 
-/* A column by name: statements.sql and this file disagreeing is a bug. */
-static int column(const PGresult *res, const char *name)
-{
-    int at = PQfnumber(res, name);
-    if (at < 0) {
-        log_msg(LOG_ERROR, "a policy statement's result has no column '%s' (statements.sql)", name);
-        abort();
-    }
-    return at;
-}
-
 static const char *text(const PGresult *res, int row, const char *name)
 {
-    return PQgetvalue(res, row, column(res, name));
+    return PQgetvalue(res, row, db_column(res, name));
 }
 
 static bool is_null(const PGresult *res, int row, const char *name)
 {
-    return PQgetisnull(res, row, column(res, name));
+    return PQgetisnull(res, row, db_column(res, name));
 }
 
 /* A copy of a text column (caller frees), NULL for SQL NULL; *failed on
@@ -46,17 +35,12 @@ void db_policy_version_cleanup(struct db_policy_version *v)
     v->document = v->note = NULL;
 }
 
-static void int_text(int64_t v, char out[24])
-{
-    snprintf(out, 24, "%lld", (long long)v);
-}
-
 enum db_status db_policy_current(struct db *db, int64_t tenant_id, int cached_version, int *version,
                                  char **document)
 {
     char tenant[24], cached[24];
-    int_text(tenant_id, tenant);
-    int_text(cached_version, cached);
+    db_int_text(tenant_id, tenant);
+    db_int_text(cached_version, cached);
     const char *const params[] = { tenant, cached };
     *document = NULL;
     enum db_status status;
@@ -93,8 +77,8 @@ enum db_status db_policy_get(struct db *db, int64_t tenant_id, int version, stru
     if (version < 0)
         return DB_NOT_FOUND;
     char tenant[24], wanted[24];
-    int_text(tenant_id, tenant);
-    int_text(version, wanted);
+    db_int_text(tenant_id, tenant);
+    db_int_text(version, wanted);
     if (version == 1)
         return version_one(db, tenant, out);
     const char *const params[] = { tenant, wanted };
@@ -128,8 +112,8 @@ enum db_status db_policy_insert(struct db *db, int64_t tenant_id, int if_match, 
                                 const char *note, const char *created_by, struct db_policy_version *out)
 {
     char tenant[24], expected[24];
-    int_text(tenant_id, tenant);
-    int_text(if_match, expected);
+    db_int_text(tenant_id, tenant);
+    db_int_text(if_match, expected);
     const char *const params[] = { tenant, expected, document, note, created_by };
     enum db_status status;
     PGresult *res = db_exec(db, STMT_POLICY_INSERT, 5, params, &status);
@@ -156,9 +140,9 @@ enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int 
     *out = NULL;
     *count = 0;
     char tenant[24], below[24], most[24];
-    int_text(tenant_id, tenant);
-    int_text(before, below);
-    int_text(limit, most);
+    db_int_text(tenant_id, tenant);
+    db_int_text(before, below);
+    db_int_text(limit, most);
     const char *const params[] = { tenant, below, most };
     enum db_status status;
     PGresult *res = db_exec(db, STMT_POLICY_VERSIONS_LIST, 3, params, &status);
@@ -195,17 +179,17 @@ struct replay_columns {
 
 static void replay_columns_find(const PGresult *res, struct replay_columns *at)
 {
-#define FIND(member) at->member = column(res, #member);
+#define FIND(member) at->member = db_column(res, #member);
     FIND(case_id) FIND(position) FIND(request) FIND(has_inputs) FIND(tier) FIND(primary_action) FIND(currency)
     FIND(category) FIND(sku) FIND(policy_version) FIND(decided_at) FIND(remedy_cost) FIND(full_return_cost)
 #undef FIND
-    at->sku_currency = column(res, "input_sku_currency");
+    at->sku_currency = db_column(res, "input_sku_currency");
     int i = 0;
-#define HISTORY(name) at->history[i++] = column(res, "history_" #name);
+#define HISTORY(name) at->history[i++] = db_column(res, "history_" #name);
     DB_REPLAY_HISTORY(HISTORY)
 #undef HISTORY
     i = 0;
-#define INPUT(name) at->inputs[i++] = column(res, "input_" #name);
+#define INPUT(name) at->inputs[i++] = db_column(res, "input_" #name);
     DB_REPLAY_INPUT_NUMBERS(INPUT)
 #undef INPUT
 }
@@ -258,8 +242,8 @@ enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db
                                int page_size, db_replay_page_fn prepare, db_replay_page_fn replay, void *cls)
 {
     char tenant[24], limit[24], position[64] = "-infinity", after_id[40] = "00000000-0000-0000-0000-000000000000";
-    int_text(tenant_id, tenant);
-    int_text(page_size, limit);
+    db_int_text(tenant_id, tenant);
+    db_int_text(page_size, limit);
     const char *const params[] = { tenant, filter->from, filter->to, position, after_id,
                                    filter->category, filter->sku, filter->channel, limit };
     _Static_assert(sizeof(params) / sizeof(params[0]) == 9, "the statement's nine parameters");
