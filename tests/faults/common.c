@@ -391,6 +391,19 @@ static ssize_t read_some(int fd, char *buf, size_t size, double deadline)
     }
 }
 
+/* The body, copied out and NUL-terminated (out->body is then the
+ * caller's, freed by fault_response_free); false when out of memory. */
+static bool take_body(struct fault_response *out, const char *body, size_t len)
+{
+    out->body = malloc(len + 1);
+    if (out->body == NULL)
+        return false;
+    memcpy(out->body, body, len);
+    out->body[len] = '\0';
+    out->body_len = len;
+    return true;
+}
+
 int fault_read_response(int fd, struct fault_response *out, int timeout_ms)
 {
     memset(out, 0, sizeof(*out));
@@ -418,12 +431,8 @@ int fault_read_response(int fd, struct fault_response *out, int timeout_ms)
         if (head_end != NULL) {
             size_t body_at = (size_t)(head_end - buf) + 4;
             if (content_length >= 0 && len - body_at >= (size_t)content_length) {
-                out->body_len = (size_t)content_length;
-                out->body = malloc(out->body_len + 1);
-                if (out->body == NULL)
+                if (!take_body(out, buf + body_at, (size_t)content_length))
                     break;
-                memcpy(out->body, buf + body_at, out->body_len);
-                out->body[out->body_len] = '\0';
                 free(buf);
                 return 0;
             }
@@ -441,12 +450,8 @@ int fault_read_response(int fd, struct fault_response *out, int timeout_ms)
         if (n <= 0) {
             if (n == 0 && head_end != NULL && content_length < 0) { /* framed by the close */
                 size_t body_at = (size_t)(head_end - buf) + 4;
-                out->body_len = len - body_at;
-                out->body = malloc(out->body_len + 1);
-                if (out->body == NULL)
+                if (!take_body(out, buf + body_at, len - body_at))
                     break;
-                memcpy(out->body, buf + body_at, out->body_len);
-                out->body[out->body_len] = '\0';
                 free(buf);
                 return 0;
             }
