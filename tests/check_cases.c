@@ -11,14 +11,13 @@
 #include "pgproxy.h"
 
 static struct th_server srv;
-static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[APIKEY_LEN + 32];
+static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[TH_AUTH_HEADER_SIZE];
 
 static void setup(void)
 {
     const char *threads[] = { "REDRESS_THREADS=8", NULL };
     th_server_start(&srv, th_conninfo(), threads);
-    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
-    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
 
 static void teardown(void)
@@ -140,9 +139,8 @@ START_TEST(other_tenants_see_404)
     snprintf(outcome_path, sizeof(outcome_path), "%s/outcome", path);
     th_response_free(&r);
 
-    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
-    th_tenant_with_key(th_conninfo(), other_name, other_key);
-    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
     const char *headers[] = { other_auth, NULL };
     th_request(srv.port, "GET", path, headers, NULL, 0, &r);
     ck_assert_int_eq(r.status, 404);
@@ -553,9 +551,8 @@ START_TEST(seller_cost_settings_drive_the_costs)
     th_response_free(&r);
 
     /* another tenant sees none of it */
-    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
-    th_tenant_with_key(th_conninfo(), other_name, other_key);
-    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
     const char *theirs[] = { other_auth, NULL };
     th_request(srv.port, "GET", "/v1/skus/MUG-01/costs", theirs, NULL, 0, &r);
     ck_assert_int_eq(r.status, 404);
@@ -591,8 +588,7 @@ static void lost_reply_setup(void)
     pgproxy_conninfo(proxy, th_conninfo(), conninfo, sizeof(conninfo));
     const char *threads[] = { "REDRESS_THREADS=1", NULL };
     th_server_start(&srv, conninfo, threads);
-    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
-    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
 
 static void lost_reply_teardown(void)

@@ -27,7 +27,7 @@ static char dir[128];
 static struct instance a, b;
 static pid_t nginx_pid;
 static unsigned proxy_port;
-static char auth_header[APIKEY_LEN + 32];
+static char auth_header[TH_AUTH_HEADER_SIZE];
 
 static void start_instance(struct instance *inst, const char *name)
 {
@@ -155,8 +155,7 @@ static void setup(void)
     start_instance(&b, "b");
     start_nginx();
     char name[64], key[APIKEY_LEN + 1];
-    th_tenant_with_key(th_conninfo(), name, key);
-    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", key);
+    th_tenant_with_auth(th_conninfo(), name, key, auth_header);
 }
 
 static void stop(pid_t pid)

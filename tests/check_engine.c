@@ -968,14 +968,13 @@ END_TEST
 /* ---- the guard over HTTP ---- */
 
 static struct th_server guard_srv;
-static char guard_auth[APIKEY_LEN + 32];
+static char guard_auth[TH_AUTH_HEADER_SIZE];
 
 static void guard_http_setup(void)
 {
     char name[64], key[APIKEY_LEN + 1];
     th_server_start(&guard_srv, th_conninfo(), NULL);
-    th_tenant_with_key(th_conninfo(), name, key);
-    snprintf(guard_auth, sizeof(guard_auth), "Authorization: Bearer %s", key);
+    th_tenant_with_auth(th_conninfo(), name, key, guard_auth);
 }
 
 static void guard_http_teardown(void)

@@ -19,13 +19,12 @@
 static struct th_server srv;
 static char tenant_name[64];
 static char api_key[APIKEY_LEN + 1];
-static char auth_header[APIKEY_LEN + 32];
+static char auth_header[TH_AUTH_HEADER_SIZE];
 
 static void setup(void)
 {
     th_server_start(&srv, th_conninfo(), NULL);
-    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
-    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
 
 static void teardown(void)
@@ -123,7 +122,7 @@ START_TEST(missing_or_bad_key_is_401)
     th_response_free(&r);
 
     /* well-formed but unknown: a key with one secret character changed */
-    char forged[APIKEY_LEN + 32];
+    char forged[TH_AUTH_HEADER_SIZE];
     snprintf(forged, sizeof(forged), "Authorization: Bearer %s", api_key);
     size_t last = strlen(forged) - 1;
     forged[last] = forged[last] == '0' ? '1' : '0';

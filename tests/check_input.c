@@ -17,13 +17,12 @@
 static struct th_server srv;
 static char tenant_name[64];
 static char api_key[APIKEY_LEN + 1];
-static char auth_header[APIKEY_LEN + 32];
+static char auth_header[TH_AUTH_HEADER_SIZE];
 
 static void setup(void)
 {
     th_server_start(&srv, th_conninfo(), NULL);
-    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
-    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
 
 static void teardown(void)
@@ -273,9 +272,8 @@ START_TEST(other_tenants_ids_look_exactly_missing)
     snprintf(theirs, sizeof(theirs), "/v1/cases/%s", json_string_value(json_object_get(r.json, "case_id")));
     th_response_free(&r);
 
-    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
-    th_tenant_with_key(th_conninfo(), other_name, other_key);
-    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
     const char *headers[] = { other_auth, "X-Request-Id: same-id", "Content-Type: application/json", NULL };
     char outcome_theirs[200];
     snprintf(outcome_theirs, sizeof(outcome_theirs), "%s/outcome", theirs);

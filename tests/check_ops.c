@@ -218,9 +218,8 @@ START_TEST(serve_starts_before_its_database_and_becomes_ready)
     ck_assert_msg(th_wait_for_status(serve.port, "/readyz", 200, 60), "never ready (log: %s)", serve.log_path);
     ck_assert(log_contains(&serve, "the database is out of reach"));
 
-    char tenant[64], key[APIKEY_LEN + 1], auth[APIKEY_LEN + 32];
-    th_tenant_with_key(conninfo, tenant, key);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+    char tenant[64], key[APIKEY_LEN + 1], auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(conninfo, tenant, key, auth);
     const char *headers[] = { auth, "Content-Type: application/json", "Idempotency-Key: late-db-1", NULL };
     static const char BODY[] =
         "{\"order\":{\"order_id\":\"113-1234567-1234567\",\"sku\":\"S\",\"currency\":\"EUR\",\"item_price\":2599},"
@@ -291,7 +290,7 @@ static void cli_tenant_with_key(char tenant[64], char key[APIKEY_LEN + 1], char 
 
 static long me_status(unsigned port, const char *key)
 {
-    char auth[APIKEY_LEN + 32];
+    char auth[TH_AUTH_HEADER_SIZE];
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
     const char *headers[] = { auth, NULL };
     struct th_response r;
@@ -502,7 +501,7 @@ START_TEST(runaway_tenant_gets_429_while_others_are_served)
     char name_a[64], key_a[APIKEY_LEN + 1], name_b[64], key_b[APIKEY_LEN + 1];
     th_tenant_with_key(th_conninfo(), name_a, key_a);
     th_tenant_with_key(th_conninfo(), name_b, key_b);
-    char auth_a[APIKEY_LEN + 32], auth_b[APIKEY_LEN + 32], value[64];
+    char auth_a[TH_AUTH_HEADER_SIZE], auth_b[TH_AUTH_HEADER_SIZE], value[64];
     snprintf(auth_a, sizeof(auth_a), "Authorization: Bearer %s", key_a);
     snprintf(auth_b, sizeof(auth_b), "Authorization: Bearer %s", key_b);
     const char *headers_a[] = { auth_a, NULL }, *headers_b[] = { auth_b, NULL };

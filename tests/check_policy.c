@@ -360,14 +360,13 @@ END_TEST
 /* ---- over HTTP ---- */
 
 static struct th_server srv;
-static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[APIKEY_LEN + 32];
+static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[TH_AUTH_HEADER_SIZE];
 
 static void http_setup(void)
 {
     const char *threads[] = { "REDRESS_THREADS=8", NULL };
     th_server_start(&srv, th_conninfo(), threads);
-    th_tenant_with_key(th_conninfo(), tenant_name, api_key);
-    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", api_key);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
 
 static void http_teardown(void)
@@ -601,9 +600,8 @@ static long recorded_versions(const char *tenant, int version)
 
 START_TEST(cases_follow_the_current_version_per_tenant)
 {
-    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
-    th_tenant_with_key(th_conninfo(), other_name, other_key);
-    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
     long refund, version;
     /* several requests so that more than one worker has version 1 cached */
     for (int i = 0; i < 4; i++) {
@@ -714,9 +712,8 @@ static void seed(const char *auth, const char *category, const char *sku, const 
  * change exactly those cases, by exactly 5 % of the price each. */
 START_TEST(simulation_changes_exactly_what_the_candidate_changes)
 {
-    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[APIKEY_LEN + 32];
-    th_tenant_with_key(th_conninfo(), other_name, other_key);
-    snprintf(other_auth, sizeof(other_auth), "Authorization: Bearer %s", other_key);
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
     seed(auth_header, "minor_defect", "MUG-01", "amazon", 7, "m");
     seed(auth_header, "minor_defect", "MUG-02", "shopify", 3, "s");
     seed(auth_header, "wrong_item", "MUG-01", "amazon", 4, "w");

@@ -206,6 +206,13 @@ void th_tenant_with_key(const char *conninfo, char name_out[64], char key_out[AP
     db_close(db);
 }
 
+void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1],
+                         char auth_out[TH_AUTH_HEADER_SIZE])
+{
+    th_tenant_with_key(conninfo, name_out, key_out);
+    snprintf(auth_out, TH_AUTH_HEADER_SIZE, "Authorization: Bearer %s", key_out);
+}
+
 static void pg_ctl(const char *action)
 {
     const char *ctl = getenv("REDRESS_TEST_PG_CTL");

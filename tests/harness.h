@@ -55,6 +55,11 @@ void th_response_free(struct th_response *r);
 /** A new tenant with a fresh API key (in the run's database). */
 void th_tenant_with_key(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1]);
 
+/** The same, and the key's "Authorization: Bearer ..." header line. */
+enum { TH_AUTH_HEADER_SIZE = APIKEY_LEN + 32 };
+void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1],
+                         char auth_out[TH_AUTH_HEADER_SIZE]);
+
 /** Stop / start this run's PostgreSQL (scripts/test.sh provides the tool). */
 void th_postgres_stop(void);
 void th_postgres_start(void);
