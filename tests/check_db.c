@@ -263,13 +263,8 @@ static int run_cli(const char *args, char *out, size_t out_size)
     const char *binary = getenv("REDRESS_TEST_BINARY");
     ck_assert_msg(binary != NULL, "REDRESS_TEST_BINARY is unset: run with 'make test'");
     char command[1024];
-    snprintf(command, sizeof(command), "%s %s 2>&1", binary, args);
-    FILE *p = popen(command, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t n = fread(out, 1, out_size - 1, p);
-    out[n] = '\0';
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    snprintf(command, sizeof(command), "%s %s", binary, args);
+    return th_shell(command, out, out_size);
 }
 
 START_TEST(cli_help_and_bad_config)

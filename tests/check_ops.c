@@ -21,18 +21,6 @@
 
 /* Run a shell command; its output (stdout and stderr) goes to out. Returns
  * the exit status. */
-static int shell(const char *command, char *out, size_t out_size)
-{
-    char full[2048];
-    snprintf(full, sizeof(full), "%s 2>&1", command);
-    FILE *pipe = popen(full, "r");
-    ck_assert_ptr_nonnull(pipe);
-    size_t len = fread(out, 1, out_size - 1, pipe);
-    out[len] = '\0';
-    int status = pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 /* The redress binary with REDRESS_DATABASE_URL=conninfo and args. */
 static int redress(const char *conninfo, const char *args, char *out, size_t out_size)
 {
@@ -41,7 +29,7 @@ static int redress(const char *conninfo, const char *args, char *out, size_t out
     char command[1024];
     snprintf(command, sizeof(command), "REDRESS_DATABASE_URL='%s' REDRESS_LOG_LEVEL=warn %s %s", conninfo,
              binary, args);
-    return shell(command, out, out_size);
+    return th_shell(command, out, out_size);
 }
 
 /* ---- defect 11: the local cluster from a checkout postgres cannot reach ---- */
@@ -55,10 +43,10 @@ START_TEST(local_cluster_starts_from_a_private_checkout)
     ck_assert_int_eq(chmod(dir, 0700), 0); /* like root's home: others cannot traverse it */
     snprintf(command, sizeof(command), "mkdir -p %s/checkout/scripts && cp %s/scripts/local-db.sh %s/scripts/pg.sh"
              " %s/checkout/scripts/", dir, root, root, dir);
-    ck_assert_int_eq(shell(command, out, sizeof(out)), 0);
+    ck_assert_int_eq(th_shell(command, out, sizeof(out)), 0);
 
     snprintf(command, sizeof(command), "%s/checkout/scripts/local-db.sh start", dir);
-    int started = shell(command, out, sizeof(out));
+    int started = th_shell(command, out, sizeof(out));
     ck_assert_msg(started == 0, "local-db.sh start failed: %s", out);
 
     /* .local/env points at the cluster, which answers as the redress role */
@@ -80,14 +68,14 @@ START_TEST(local_cluster_starts_from_a_private_checkout)
 
     snprintf(command, sizeof(command), "%s/checkout/scripts/local-db.sh dir", dir);
     char cluster[512];
-    ck_assert_int_eq(shell(command, cluster, sizeof(cluster)), 0);
+    ck_assert_int_eq(th_shell(command, cluster, sizeof(cluster)), 0);
     cluster[strcspn(cluster, "\n")] = '\0';
     snprintf(command, sizeof(command), "%s/checkout/scripts/local-db.sh stop", dir);
-    int stopped = shell(command, out, sizeof(out));
+    int stopped = th_shell(command, out, sizeof(out));
     snprintf(command, sizeof(command), "%s/checkout/scripts/local-db.sh status", dir);
-    int status_after = shell(command, out, sizeof(out));
+    int status_after = th_shell(command, out, sizeof(out));
     snprintf(command, sizeof(command), "rm -rf '%s' %s", cluster, dir);
-    ck_assert_int_eq(shell(command, out, sizeof(out)), 0);
+    ck_assert_int_eq(th_shell(command, out, sizeof(out)), 0);
 
     ck_assert_msg(connected && as_redress, "the local cluster (%s) did not answer as 'redress'", conninfo);
     ck_assert_int_eq(stopped, 0);
@@ -256,7 +244,7 @@ START_TEST(serve_stops_on_a_migration_error_rather_than_retrying)
     PQfinish(conn);
     snprintf(command, sizeof(command), "REDRESS_DATABASE_URL='%s' REDRESS_PORT=0 timeout -s KILL 60 %s serve",
              conninfo, getenv("REDRESS_TEST_BINARY"));
-    ck_assert_int_eq(shell(command, out, sizeof(out)), 1);
+    ck_assert_int_eq(th_shell(command, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "9999_from_the_future.sql") != NULL, "the log should name the migration: %s", out);
 }
 END_TEST

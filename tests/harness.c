@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,6 +212,18 @@ void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[A
 {
     th_tenant_with_key(conninfo, name_out, key_out);
     snprintf(auth_out, TH_AUTH_HEADER_SIZE, "Authorization: Bearer %s", key_out);
+}
+
+int th_shell(const char *command, char *out, size_t out_size)
+{
+    char full[2048];
+    snprintf(full, sizeof(full), "%s 2>&1", command);
+    FILE *pipe = popen(full, "r");
+    ck_assert_ptr_nonnull(pipe);
+    size_t len = fread(out, 1, out_size - 1, pipe);
+    out[len] = '\0';
+    int status = pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 static void pg_ctl(const char *action)

@@ -60,6 +60,10 @@ enum { TH_AUTH_HEADER_SIZE = APIKEY_LEN + 32 };
 void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1],
                          char auth_out[TH_AUTH_HEADER_SIZE]);
 
+/** Run a shell command; out gets its stdout and stderr (cut to fit).
+ * Returns its exit status (128 when it did not exit). */
+int th_shell(const char *command, char *out, size_t out_size);
+
 /** Stop / start this run's PostgreSQL (scripts/test.sh provides the tool). */
 void th_postgres_stop(void);
 void th_postgres_start(void);
