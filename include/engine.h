@@ -429,4 +429,44 @@ void eng_guard_check(enum eng_channel channel, const char *text, struct eng_guar
 void eng_guard_check_case(enum eng_channel channel, const char *text, const char *const *own_ids, size_t n_own_ids,
                           struct eng_guard_result *out);
 
+
+/* ---- account health (health.c) ---- */
+
+/* Amazon's seller metrics, described once: the reports and the decisions
+ * (the order defect rate's status) read this table. X(id, "name",
+ * window_days, target in basis points of a fraction, higher_is_better).
+ * Targets are strict: ODR must stay below 1 %, so exactly 1 % is bad; the
+ * valid tracking rate must stay above 95 %, so exactly 95 % is bad. The
+ * contact response time is the share of cases first answered after 24 h. */
+#define ENG_HEALTH_METRICS(X)                                                          \
+    X(HEALTH_ORDER_DEFECT_RATE, "order_defect_rate", 60, 100, false)                   \
+    X(HEALTH_LATE_SHIPMENT_RATE_10D, "late_shipment_rate_10d", 10, 400, false)         \
+    X(HEALTH_LATE_SHIPMENT_RATE_30D, "late_shipment_rate_30d", 30, 400, false)         \
+    X(HEALTH_PRE_FULFILLMENT_CANCEL_RATE, "pre_fulfillment_cancel_rate", 7, 250, false) \
+    X(HEALTH_VALID_TRACKING_RATE, "valid_tracking_rate", 30, 9500, true)               \
+    X(HEALTH_CONTACT_RESPONSE_LATE, "contact_response_time", 30, 1000, false)
+
+#define ENG_HEALTH_ENUM(id, name, days, target_bp, higher) id,
+enum eng_health_metric { ENG_HEALTH_METRICS(ENG_HEALTH_ENUM) HEALTH_METRIC_COUNT };
+#undef ENG_HEALTH_ENUM
+
+struct eng_health_metric_info {
+    const char *name;
+    int window_days;
+    int target_bp;           /* the target as a fraction, in basis points (1 % = 100) */
+    bool higher_is_better;
+};
+extern const struct eng_health_metric_info ENG_HEALTH_METRIC_INFO[HEALTH_METRIC_COUNT];
+
+/* good: clear of the target by more than 20 % of it; at_risk: within 20 %
+ * of the target (inclusive) but still meeting it; bad: missing it. For a
+ * higher-is-better target the shortfall from 100 % is what is compared. */
+enum eng_health_status { HEALTH_GOOD, HEALTH_AT_RISK, HEALTH_BAD, HEALTH_STATUS_COUNT };
+extern const char *const ENG_HEALTH_STATUS_NAMES[HEALTH_STATUS_COUNT];
+
+/** The status of numerator ÷ denominator against a metric's target, in
+ * exact integer arithmetic (no rounding at the thresholds). A zero
+ * denominator is good: nothing happened that could miss the target. */
+enum eng_health_status eng_health_status(enum eng_health_metric metric, int64_t numerator, int64_t denominator);
+
 #endif
