@@ -36,6 +36,9 @@ enum db_stmt {
     STMT_POLICY_VERSIONS_LIST,
     STMT_TENANT_CREATED_AT,
     STMT_CASES_REPLAY_PAGE,
+    /* imports (db/imports.c) */
+    /* reports (db/reports.c) */
+    /* case rollups and decision inputs (db/cases.c) */
     STMT_COUNT
 };
 

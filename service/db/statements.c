@@ -34,6 +34,9 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_POLICY_VERSIONS_LIST] = "policy_versions_list",
     [STMT_TENANT_CREATED_AT] = "tenant_created_at",
     [STMT_CASES_REPLAY_PAGE] = "cases_replay_page",
+    /* imports (db/imports.c) */
+    /* reports (db/reports.c) */
+    /* case rollups and decision inputs (db/cases.c) */
 };
 
 /* Written once by db_statements_load() before any thread connects. */
