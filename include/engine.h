@@ -469,4 +469,12 @@ extern const char *const ENG_HEALTH_STATUS_NAMES[HEALTH_STATUS_COUNT];
  * denominator is good: nothing happened that could miss the target. */
 enum eng_health_status eng_health_status(enum eng_health_metric metric, int64_t numerator, int64_t denominator);
 
+
+/* ---- compensation budget (health.c) ---- */
+
+/** Whether compensation ÷ revenue is strictly above budget_percent %, in
+ * exact integer arithmetic. Unknown (revenue <= 0: no sales imported for
+ * the window) is never over: a budget needs revenue to be a share of. */
+bool eng_budget_over(int64_t compensation, int64_t revenue, int budget_percent);
+
 #endif

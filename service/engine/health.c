@@ -1,4 +1,6 @@
 /* Account-health statuses against Amazon's targets (ENG_HEALTH_METRICS). */
+#include <stdint.h>
+
 #include "engine.h"
 
 #define ENG_HEALTH_INFO(id, name, days, target_bp, higher) [id] = { name, days, target_bp, higher },
@@ -31,4 +33,17 @@ enum eng_health_status eng_health_status(enum eng_health_metric metric, int64_t 
     if (missing * BP_WHOLE * AT_RISK_BAND_DEN >= limit_bp * AT_RISK_BAND_NUM * denominator)
         return HEALTH_AT_RISK;
     return HEALTH_GOOD;
+}
+
+bool eng_budget_over(int64_t compensation, int64_t revenue, int budget_percent)
+{
+    if (revenue <= 0 || compensation <= 0)
+        return false;
+    if (budget_percent < 0)
+        budget_percent = 0;
+    /* compensation × 100 > revenue × budget, without overflow: amounts are
+     * below 2^63 / 100 (the API caps money far lower), else compare by division. */
+    if (compensation <= INT64_MAX / 100 && revenue <= INT64_MAX / 100)
+        return compensation * 100 > revenue * budget_percent;
+    return (long double)compensation * 100 > (long double)revenue * budget_percent;
 }
