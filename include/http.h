@@ -31,11 +31,13 @@ enum http_problem {
     PROBLEM_UNAUTHORIZED,        /* 401 */
     PROBLEM_NOT_FOUND,           /* 404 */
     PROBLEM_METHOD_NOT_ALLOWED,  /* 405 */
+    PROBLEM_NOT_ACCEPTABLE,      /* 406: Accept admits no representation we have */
     PROBLEM_IDEMPOTENCY_IN_FLIGHT, /* 409 */
     PROBLEM_PAYLOAD_TOO_LARGE,   /* 413 */
     PROBLEM_UNSUPPORTED_MEDIA_TYPE, /* 415 */
     PROBLEM_PRECONDITION_FAILED, /* 412: If-Match is not the current version */
     PROBLEM_IDEMPOTENCY_MISMATCH, /* 422 */
+    PROBLEM_IMPORT_REFUSED,      /* 422: a file that cannot be imported as a whole, with errors[] */
     PROBLEM_PRECONDITION_REQUIRED, /* 428: If-Match is missing */
     PROBLEM_RATE_LIMITED,        /* 429, with Retry-After and RateLimit-* */
     PROBLEM_INTERNAL,            /* 500 */
@@ -120,6 +122,10 @@ enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, cons
 enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_t *body);
 /** Reply with problem+json; detail may be NULL. */
 enum MHD_Result http_reply_problem(struct http_request *req, enum http_problem problem, const char *detail);
+/** A problem with more members (errors[], ids ...) merged into its body;
+ * takes ownership of members (may be NULL). */
+enum MHD_Result http_reply_problem_with(struct http_request *req, enum http_problem problem, const char *detail,
+                                        json_t *members);
 /** 400 validation problem; takes ownership of errors ([{field, message}]). */
 enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors);
 /** Map a database failure to its problem (503 for outages, 500 otherwise). */

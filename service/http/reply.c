@@ -19,6 +19,7 @@ static const struct problem_info PROBLEMS[PROBLEM_COUNT] = {
     [PROBLEM_UNAUTHORIZED] = { 401, "unauthorized", "A valid API key is required" },
     [PROBLEM_NOT_FOUND] = { 404, "not-found", "Not found" },
     [PROBLEM_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed", "Method not allowed" },
+    [PROBLEM_NOT_ACCEPTABLE] = { 406, "not-acceptable", "No representation matches the Accept header" },
     [PROBLEM_IDEMPOTENCY_IN_FLIGHT] = { 409, "idempotency-in-flight",
                                         "A request with this Idempotency-Key is still running" },
     [PROBLEM_PAYLOAD_TOO_LARGE] = { 413, "payload-too-large", "The request body is too large" },
@@ -30,6 +31,7 @@ static const struct problem_info PROBLEMS[PROBLEM_COUNT] = {
                                         "This change needs If-Match with the current version" },
     [PROBLEM_IDEMPOTENCY_MISMATCH] = { 422, "idempotency-mismatch",
                                        "This Idempotency-Key was used with a different request" },
+    [PROBLEM_IMPORT_REFUSED] = { 422, "import-refused", "The file cannot be imported" },
     [PROBLEM_RATE_LIMITED] = { 429, "rate-limited", "Too many requests for this tenant" },
     [PROBLEM_INTERNAL] = { 500, "internal", "Internal error" },
     [PROBLEM_DB_UNAVAILABLE] = { 503, "database-unavailable", "The database is unavailable" },
@@ -102,7 +104,7 @@ enum MHD_Result http_reply_json(struct http_request *req, unsigned status, json_
 }
 
 static enum MHD_Result reply_problem_with(struct http_request *req, enum http_problem problem,
-                                          const char *detail, json_t *errors)
+                                          const char *detail, json_t *errors, json_t *members)
 {
     const struct problem_info *info = &PROBLEMS[problem];
     char type[96];
@@ -114,6 +116,9 @@ static enum MHD_Result reply_problem_with(struct http_request *req, enum http_pr
     if (body != NULL && errors != NULL)
         json_object_set(body, "errors", errors);
     json_decref(errors);
+    if (body != NULL && members != NULL)
+        json_object_update_missing(body, members); /* type, title, status and detail stay ours */
+    json_decref(members);
     if (info->status == 401)
         http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"redress\"");
     if (info->status == 503)
@@ -123,7 +128,13 @@ static enum MHD_Result reply_problem_with(struct http_request *req, enum http_pr
 
 enum MHD_Result http_reply_problem(struct http_request *req, enum http_problem problem, const char *detail)
 {
-    return reply_problem_with(req, problem, detail, NULL);
+    return reply_problem_with(req, problem, detail, NULL, NULL);
+}
+
+enum MHD_Result http_reply_problem_with(struct http_request *req, enum http_problem problem, const char *detail,
+                                        json_t *members)
+{
+    return reply_problem_with(req, problem, detail, NULL, members);
 }
 
 enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors)
@@ -140,7 +151,7 @@ enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors)
                  json_string_value(json_object_get(first, "message")));
     else
         snprintf(detail, sizeof(detail), "%zu fields are invalid; see errors", n);
-    return reply_problem_with(req, PROBLEM_VALIDATION, detail, errors);
+    return reply_problem_with(req, PROBLEM_VALIDATION, detail, errors, NULL);
 }
 
 enum MHD_Result http_reply_db_error(struct http_request *req, enum db_status status)
