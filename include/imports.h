@@ -123,6 +123,15 @@ const struct imp_rejection *imp_parser_error(const struct imp_parser *parser);
 /** Data rows read so far (records + rejections). */
 int64_t imp_parser_rows(const struct imp_parser *parser);
 
+/** A time as the reports and event lines write it, in Unix seconds (UTC):
+ * RFC 3339 ("2024-01-15T10:23:45+00:00", "...Z", fractions dropped), the
+ * same with a space for the T and the zone as an offset, "UTC", "GMT" or a
+ * US/European abbreviation ("PST", "CEST"), or no zone (read as UTC); a
+ * date alone ("2024-01-15", or "14-Aug-2024" as the seller-fulfilled
+ * returns report prints it) is its midnight UTC. False for anything else or
+ * an impossible date ("2024-02-30"). */
+bool imp_parse_time(const char *text, int64_t *unix_seconds);
+
 /** One of the 15 case categories ("defective") for an Amazon return
  * reason, with or without its "CR-" prefix, case-insensitive; "other"
  * for anything else, empty included. */
