@@ -8,7 +8,7 @@
 FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc libc6-dev make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev \
+      gcc libc6-dev make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./

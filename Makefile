@@ -5,9 +5,9 @@ CC      ?= gcc
 BUILD   := build
 GEN     := $(BUILD)/gen
 
-PKGS      := libmicrohttpd jansson libpq libcrypto
+PKGS      := libmicrohttpd jansson libpq libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto -lz)
 TEST_LIBS  := $(shell pkg-config --libs check libcurl 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lcurl)
 
 WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
@@ -88,6 +88,13 @@ bench-engine: deps
 .PHONY: bench-simulate
 bench-simulate: deps build
 	@BENCH_BINARY=$(BUILD)/redress scripts/bench-simulate.sh
+
+# Imports, reports and POST /v1/cases at 5,000,000 order lines and
+# 1,000,000 cases (about 15 minutes; scripts/bench-reports.sh says how).
+.PHONY: bench-reports
+bench-reports: deps
+	@$(MAKE) --no-print-directory $(BUILD)/redress
+	@BENCH_BINARY=$(BUILD)/redress scripts/bench-reports.sh
 
 # The service under wrk against pgbench running the same statements.
 bench: deps

@@ -25,6 +25,7 @@ struct config {
     unsigned rate_limit_burst;
     unsigned request_head_timeout_s;
     unsigned connection_limit_per_address;
+    unsigned import_max_mib;         /* largest import file, as sent and decoded */
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

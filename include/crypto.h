@@ -23,4 +23,12 @@ int crypto_uuid_v4(char out[CRYPTO_UUID_STRLEN + 1]);
 /** True if text is a UUID in canonical 8-4-4-4-12 hex form. */
 bool crypto_uuid_valid(const char *text);
 
+/* SHA-256 of a stream, fed in pieces: begin (NULL when out of memory),
+ * update any number of times, then end (which frees it) or free. */
+struct crypto_sha256_stream;
+struct crypto_sha256_stream *crypto_sha256_begin(void);
+int crypto_sha256_update(struct crypto_sha256_stream *s, const void *data, size_t n);
+int crypto_sha256_end(struct crypto_sha256_stream *s, uint8_t out[CRYPTO_SHA256_LEN]);
+void crypto_sha256_free(struct crypto_sha256_stream *s);
+
 #endif

@@ -54,6 +54,17 @@ struct http_header {
 struct http_route;
 struct http_server;
 
+/* A ROUTE_STREAM_BODY route's consumer of the body: the handler sets it on
+ * its first call and gets each piece as it arrives, never the whole. */
+struct http_body_stream {
+    /* Take the next piece; return 0, or -1 to refuse it and the rest (they
+     * are read and dropped; the handler's last call says why). */
+    int (*piece)(void *cls, const char *data, size_t len);
+    /* Called once when the request ends, however it ended (may be NULL). */
+    void (*release)(void *cls);
+    void *cls;                                    /* owned through release */
+};
+
 /** One request from first header to completion. Created and freed by the
  * server (server.c); handlers borrow it. */
 struct http_request {
@@ -66,6 +77,9 @@ struct http_request {
     char request_id[HTTP_REQUEST_ID_MAX + 1];
     char client_addr[INET6_ADDRSTRLEN];
     struct buf body;                              /* capped at HTTP_BODY_LIMIT */
+    struct http_body_stream body_stream;          /* ROUTE_STREAM_BODY only */
+    bool body_done;                               /* ROUTE_STREAM_BODY: the whole body was handed over */
+    bool body_refused;                            /* ROUTE_STREAM_BODY: piece() said -1 */
     json_t *json;                                 /* parsed body object, owned */
     bool authenticated;
     struct db_tenant tenant;
@@ -86,6 +100,11 @@ enum http_route_flags {
     ROUTE_JSON_BODY = 2,  /* needs a JSON object body; sets req->json */
     ROUTE_DATABASE = 4,   /* needs this thread's connection; sets req->db */
     ROUTE_MERGE_PATCH = 8, /* with ROUTE_JSON_BODY: the body is application/merge-patch+json */
+    /* The body streams to the handler, exempt from HTTP_BODY_LIMIT: the
+     * handler runs once when the headers are in (body_done false: check
+     * them, reply to refuse, or set body_stream) and once after the body
+     * (body_done true: reply). */
+    ROUTE_STREAM_BODY = 16,
 };
 
 struct http_route {

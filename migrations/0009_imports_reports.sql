@@ -180,3 +180,62 @@ CREATE TABLE response_daily (
 -- A case's order: whether it is the first case of its order and SKU, and
 -- the join from orders to cases.
 CREATE INDEX cases_order_idx ON cases (tenant_id, order_id, sku);
+
+-- Where an import's rows wait, within its own transaction, until they are
+-- merged (never visible to anyone else: the transaction deletes them before
+-- it commits, and a failed one leaves nothing). Unlogged: no WAL for rows
+-- that never outlive a transaction. import_days: the days an import touched,
+-- whose rollups it recomputes.
+CREATE UNLOGGED TABLE import_stage_order_lines (
+    import_id        uuid NOT NULL,
+    line             bigint NOT NULL,
+    order_id         text NOT NULL,
+    sku              text NOT NULL,
+    purchased_at     timestamptz NOT NULL,
+    last_updated_at  timestamptz NOT NULL,
+    order_status     text NOT NULL,
+    item_status      text NOT NULL,
+    fulfillment      text NOT NULL,
+    sales_channel    text NOT NULL,
+    asin             text NOT NULL,
+    quantity         integer NOT NULL,
+    currency         char(3),
+    item_price       bigint,
+    ship_country     text NOT NULL,
+    cancelled        boolean NOT NULL
+);
+CREATE INDEX import_stage_order_lines_idx ON import_stage_order_lines (import_id);
+CREATE UNLOGGED TABLE import_stage_returns (
+    import_id        uuid NOT NULL,
+    line             bigint NOT NULL,
+    source           text NOT NULL,
+    return_key       text NOT NULL,
+    order_id         text NOT NULL,
+    sku              text NOT NULL,
+    asin             text NOT NULL,
+    returned_at      timestamptz NOT NULL,
+    quantity         integer NOT NULL,
+    reason           text NOT NULL,
+    category         text NOT NULL,
+    status           text NOT NULL,
+    disposition      text NOT NULL,
+    currency         char(3),
+    refunded_amount  bigint,
+    a_to_z_claim     boolean NOT NULL
+);
+CREATE INDEX import_stage_returns_idx ON import_stage_returns (import_id);
+CREATE UNLOGGED TABLE import_stage_events (
+    import_id   uuid NOT NULL,
+    line        bigint NOT NULL,
+    type        text NOT NULL,
+    order_id    text NOT NULL,
+    at          timestamptz NOT NULL,
+    status      text NOT NULL,
+    counts      boolean NOT NULL
+);
+CREATE INDEX import_stage_events_idx ON import_stage_events (import_id);
+CREATE UNLOGGED TABLE import_days (
+    import_id   uuid NOT NULL,
+    day         date NOT NULL,
+    PRIMARY KEY (import_id, day)
+);

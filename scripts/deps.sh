@@ -3,7 +3,7 @@
 # any is missing. Idempotent; needs root only when something is missing.
 set -eu
 PACKAGES="gcc make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev check \
-libcurl4-openssl-dev postgresql wrk nginx-light docker-compose clang libclang-rt-14-dev"
+libcurl4-openssl-dev zlib1g-dev postgresql wrk nginx-light docker-compose clang libclang-rt-14-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -180,6 +180,15 @@ struct db *db_open(const char *conninfo, char *err, size_t err_size)
     return db;
 }
 
+struct db *db_open_own(char *err, size_t err_size)
+{
+    if (global_conninfo == NULL) {
+        snprintf(err, err_size, "db_global_init was not called");
+        return NULL;
+    }
+    return db_open(global_conninfo, err, err_size);
+}
+
 static long elapsed_ms(const struct timespec *since)
 {
     struct timespec now;

@@ -19,6 +19,7 @@
 #include "apikey.h"
 #include "connections.h"
 #include "engine.h"
+#include "handlers.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -42,6 +43,8 @@ static double elapsed_ms(const struct timespec *since)
 
 static void request_free(struct http_request *req)
 {
+    if (req->body_stream.release != NULL)
+        req->body_stream.release(req->body_stream.cls);
     free(req->path);
     for (int i = 0; i < HTTP_MAX_PATH_ARGS; i++)
         free(req->path_args[i]);
@@ -219,6 +222,15 @@ static enum MHD_Result begin_request(struct http_request *req)
         if (length != NULL && strtoull(length, NULL, 10) > HTTP_BODY_LIMIT)
             return http_reply_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, "the body may be at most 65536 bytes");
     }
+    if (req->route->flags & ROUTE_STREAM_BODY) {
+        enum MHD_Result result = req->route->handler(req);
+        if (result == MHD_YES && !req->responded && req->body_stream.piece == NULL) {
+            log_msg(LOG_ERROR, "request %s: handler for %s %s neither replied nor took the body",
+                    req->request_id, req->method, req->route->pattern);
+            return http_reply_problem(req, PROBLEM_INTERNAL, NULL);
+        }
+        return result;
+    }
     return MHD_YES;
 }
 
@@ -242,6 +254,7 @@ static enum MHD_Result finish_request(struct http_request *req)
         if (!json_is_object(req->json))
             return http_reply_problem(req, PROBLEM_MALFORMED_JSON, "the body must be a JSON object");
     }
+    req->body_done = true;
     if ((req->route->flags & ROUTE_DATABASE) && req->db == NULL) {
         enum db_status why;
         req->db = db_thread_connection(&why);
@@ -413,6 +426,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0; /* an early error was queued: drop the body */
         return MHD_YES;
     }
+    if (*upload_data_size > 0 && (req->route->flags & ROUTE_STREAM_BODY)) {
+        if (!req->body_refused && req->body_stream.piece(req->body_stream.cls, upload_data, *upload_data_size) != 0)
+            req->body_refused = true; /* the rest is read and dropped */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (*upload_data_size > 0) {
         buf_append(&req->body, upload_data, *upload_data_size); /* overflow is sticky */
         *upload_data_size = 0;
@@ -504,6 +523,7 @@ struct http_server *http_server_start(const struct config *cfg)
     snprintf(server->trusted_proxies, sizeof(server->trusted_proxies), "%s", cfg->trusted_proxies);
     atomic_store(&key_cache_ttl_ms, cfg->api_key_cache_s * 1000u);
     ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
+    imports_configure(cfg->import_max_mib);
     raise_file_limit((rlim_t)cfg->connection_limit + CONNECTION_LIMIT_HEADROOM + OTHER_FILES);
     struct http_connection_limits limits = {
         .total = cfg->connection_limit,

@@ -56,6 +56,8 @@ static const struct config_spec CONFIG_SPECS[] = {
             " connection is closed)" },
     { "REDRESS_CONNECTION_LIMIT_PER_ADDRESS", CFG_UINT, FIELD(connection_limit_per_address), 1, 100000,
       "64", "most connections from one client address; REDRESS_TRUSTED_PROXIES are exempt" },
+    { "REDRESS_IMPORT_MAX_MIB", CFG_UINT, FIELD(import_max_mib), 1, 65536,
+      "512", "largest file POST /v1/imports/{kind} takes, in MiB, as sent and once decompressed" },
 };
 
 static int parse_bool(const char *text, bool *out)

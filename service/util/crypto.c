@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -75,4 +76,43 @@ bool crypto_uuid_valid(const char *text)
         }
     }
     return true;
+}
+
+/* An EVP digest context, under our own name so that callers need no OpenSSL header. */
+struct crypto_sha256_stream {
+    EVP_MD_CTX *ctx;
+};
+
+struct crypto_sha256_stream *crypto_sha256_begin(void)
+{
+    struct crypto_sha256_stream *s = malloc(sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->ctx = EVP_MD_CTX_new();
+    if (s->ctx == NULL || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1) {
+        crypto_sha256_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int crypto_sha256_update(struct crypto_sha256_stream *s, const void *data, size_t n)
+{
+    return EVP_DigestUpdate(s->ctx, data, n) == 1 ? 0 : -1;
+}
+
+int crypto_sha256_end(struct crypto_sha256_stream *s, uint8_t out[CRYPTO_SHA256_LEN])
+{
+    unsigned int len = 0;
+    int ok = EVP_DigestFinal_ex(s->ctx, out, &len) == 1 && len == CRYPTO_SHA256_LEN;
+    crypto_sha256_free(s);
+    return ok ? 0 : -1;
+}
+
+void crypto_sha256_free(struct crypto_sha256_stream *s)
+{
+    if (s == NULL)
+        return;
+    EVP_MD_CTX_free(s->ctx);
+    free(s);
 }
