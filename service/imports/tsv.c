@@ -221,12 +221,9 @@ static int end_row(struct imp_parser *p, const struct imp_sink *sink)
     p->in_row = false;
     if (!buf_append(&p->text, "", 1))
         return fail(p, p->row_line, "out of memory");
-    bool blank = !p->row_quoted;
-    for (int i = 0; blank && i < p->field_count; i++) {
-        size_t len = field_length(p, i);
-        trim(p->text.data + p->field_start[i], &len);
-        blank = len == 0;
-    }
+    bool blank = !p->row_quoted;   /* every byte a tab or a space (fields end in NULs) */
+    for (size_t i = 0; blank && i < p->text.len; i++)
+        blank = p->text.data[i] == '\0' || is_blank(p->text.data[i]);
     if (blank)
         return 0;   /* an empty line (or only tabs and spaces) */
     if (p->spec->tabular && !p->have_header)
