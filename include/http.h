@@ -80,6 +80,8 @@ struct http_request {
     struct http_body_stream body_stream;          /* ROUTE_STREAM_BODY only */
     bool body_done;                               /* ROUTE_STREAM_BODY: the whole body was handed over */
     bool body_refused;                            /* ROUTE_STREAM_BODY: piece() said -1 */
+    bool deferred;                                /* http_defer's work is running or ran */
+    bool deferred_done;                           /* ... and has ended: the handler replies */
     json_t *json;                                 /* parsed body object, owned */
     bool authenticated;
     struct db_tenant tenant;
@@ -172,6 +174,15 @@ void http_client_address(const char *peer, const char *forwarded_for, const char
 const char *http_query(struct http_request *req, const char *name);
 
 /* ---- server.c ---- */
+
+/** Run work(cls) on a thread of its own while this request's connection
+ * waits, suspended: for long work (an import's merge) that must not hold
+ * up the other connections this worker thread serves. The handler returns
+ * MHD_YES without replying; once work has ended it is called again, with
+ * req->deferred_done true, and replies. work must not touch req or the
+ * thread's database connection. Returns false when that cannot be done
+ * (then do the work inline). */
+bool http_defer(struct http_request *req, void (*work)(void *cls), void *cls);
 
 struct http_server;
 

@@ -64,6 +64,10 @@ struct upload {
     enum upload_failure failure;
     enum db_status db_status;
     char failure_detail[256];
+    /* the end: what is recorded, and how the commit went */
+    struct db_import_summary summary;
+    char *rejected_text;             /* owned: rejected_rows as JSON text */
+    enum db_status commit_status;
 };
 
 static void upload_release(void *cls)
@@ -74,6 +78,7 @@ static void upload_release(void *cls)
     imp_parser_free(u->parser);
     db_import_free(u->db); /* rolls back an import the request did not finish */
     json_decref(u->rejected_rows);
+    free(u->rejected_text);
     free(u);
 }
 
@@ -225,6 +230,32 @@ static enum MHD_Result refuse(struct http_request *req, struct upload *u, struct
     return http_reply_problem_with(req, problem, detail, members);
 }
 
+/* The merge and commit: on a thread of their own (http_defer), since a
+ * large file takes seconds the worker's other connections should not wait. */
+static void commit_work(void *cls)
+{
+    struct upload *u = cls;
+    struct db_import *db = u->db;
+    u->db = NULL;
+    u->commit_status = db_import_commit(db, &u->summary);
+}
+
+static enum MHD_Result reply_committed(struct http_request *req, struct upload *u)
+{
+    const struct db_import_summary *s = &u->summary;
+    if (u->commit_status != DB_OK)
+        return http_reply_db_error(req, u->commit_status);
+    struct db_import_row row;
+    summary_row(u, s, "completed", NULL, &row);
+    char location[64];
+    snprintf(location, sizeof(location), "/v1/imports/%s", u->import_id);
+    http_add_header(req, MHD_HTTP_HEADER_LOCATION, location);
+    log_msg(LOG_INFO, "request %s: import %s (%s): %lld rows read, %lld inserted, %lld updated, %lld skipped, "
+            "%lld rejected", req->request_id, u->import_id, IMP_KIND_NAMES[u->kind], (long long)s->rows_read,
+            (long long)s->inserted, (long long)s->updated, (long long)s->skipped, (long long)s->rejected);
+    return http_reply_json(req, 201, import_row_json(&row, true));
+}
+
 static enum MHD_Result finish_upload(struct http_request *req, struct upload *u)
 {
     struct imp_sink sink = { sink_record, sink_reject, u };
@@ -233,29 +264,27 @@ static enum MHD_Result finish_upload(struct http_request *req, struct upload *u)
     if (u->failure == UPLOAD_OK && imp_parser_finish(u->parser, &sink) != 0 && u->failure == UPLOAD_OK)
         fail(u, UPLOAD_UNREADABLE, imp_parser_error(u->parser)->reason);
 
-    char *rejected_text = json_dumps(u->rejected_rows, JSON_COMPACT);
-    struct db_import_summary s = {
+    u->rejected_text = json_dumps(u->rejected_rows, JSON_COMPACT);
+    struct db_import_summary *s = &u->summary;
+    *s = (struct db_import_summary){
         .bytes = (int64_t)u->decoded_bytes,
         .rows_read = imp_parser_rows(u->parser),
         .rejected = u->rejected,
-        .rejected_rows = rejected_text != NULL ? rejected_text : "[]",
+        .rejected_rows = u->rejected_text != NULL ? u->rejected_text : "[]",
     };
     uint8_t digest[CRYPTO_SHA256_LEN];
     if (u->failure == UPLOAD_OK) {
         struct crypto_sha256_stream *sha = u->sha;
         u->sha = NULL;
         if (crypto_sha256_end(sha, digest) == 0)
-            crypto_hex(digest, sizeof(digest), s.content_sha256);
+            crypto_hex(digest, sizeof(digest), s->content_sha256);
     }
 
-    enum MHD_Result result;
     switch (u->failure) {
     case UPLOAD_TOO_LARGE:
-        result = refuse(req, u, &s, PROBLEM_PAYLOAD_TOO_LARGE, u->failure_detail, NULL);
-        break;
+        return refuse(req, u, s, PROBLEM_PAYLOAD_TOO_LARGE, u->failure_detail, NULL);
     case UPLOAD_BAD_ENCODING:
-        result = refuse(req, u, &s, PROBLEM_IMPORT_REFUSED, u->failure_detail, NULL);
-        break;
+        return refuse(req, u, s, PROBLEM_IMPORT_REFUSED, u->failure_detail, NULL);
     case UPLOAD_UNREADABLE: {
         const struct imp_rejection *why = imp_parser_error(u->parser);
         char detail[288];
@@ -263,46 +292,27 @@ static enum MHD_Result finish_upload(struct http_request *req, struct upload *u)
             snprintf(detail, sizeof(detail), "line %lld: %s", (long long)why->line, why->reason);
         else
             snprintf(detail, sizeof(detail), "%s", why->reason);
-        result = refuse(req, u, &s, PROBLEM_IMPORT_REFUSED, detail, json_pack("[o]", rejection_json(why)));
-        break;
+        return refuse(req, u, s, PROBLEM_IMPORT_REFUSED, detail, json_pack("[o]", rejection_json(why)));
     }
     case UPLOAD_DATABASE:
         db_import_free(u->db);
         u->db = NULL;
-        result = http_reply_db_error(req, u->db_status == DB_OK ? DB_ERROR : u->db_status);
-        break;
+        return http_reply_db_error(req, u->db_status == DB_OK ? DB_ERROR : u->db_status);
     case UPLOAD_NO_MEMORY:
-        result = http_reply_problem(req, PROBLEM_INTERNAL, u->failure_detail);
-        break;
+        return http_reply_problem(req, PROBLEM_INTERNAL, u->failure_detail);
     case UPLOAD_OK:
-    default:
-        if (u->abort_on_reject && u->rejected > 0) {
-            char detail[128];
-            snprintf(detail, sizeof(detail), "%lld rows were rejected and on_error=abort: nothing was imported",
-                     (long long)u->rejected);
-            result = refuse(req, u, &s, PROBLEM_IMPORT_REFUSED, detail, json_incref(u->rejected_rows));
-            break;
-        }
-        struct db_import *db = u->db;
-        u->db = NULL;
-        enum db_status status = db_import_commit(db, &s);
-        if (status != DB_OK) {
-            result = http_reply_db_error(req, status);
-            break;
-        }
-        struct db_import_row row;
-        summary_row(u, &s, "completed", NULL, &row);
-        char location[64];
-        snprintf(location, sizeof(location), "/v1/imports/%s", u->import_id);
-        http_add_header(req, MHD_HTTP_HEADER_LOCATION, location);
-        log_msg(LOG_INFO, "request %s: import %s (%s): %lld rows read, %lld inserted, %lld updated, %lld skipped, "
-                "%lld rejected", req->request_id, u->import_id, IMP_KIND_NAMES[u->kind], (long long)s.rows_read,
-                (long long)s.inserted, (long long)s.updated, (long long)s.skipped, (long long)s.rejected);
-        result = http_reply_json(req, 201, import_row_json(&row, true));
         break;
     }
-    free(rejected_text);
-    return result;
+    if (u->abort_on_reject && u->rejected > 0) {
+        char detail[128];
+        snprintf(detail, sizeof(detail), "%lld rows were rejected and on_error=abort: nothing was imported",
+                 (long long)u->rejected);
+        return refuse(req, u, s, PROBLEM_IMPORT_REFUSED, detail, json_incref(u->rejected_rows));
+    }
+    if (http_defer(req, commit_work, u))
+        return MHD_YES; /* called again when the commit has ended */
+    commit_work(u);
+    return reply_committed(req, u);
 }
 
 static bool media_type_in(const char *content_type, const char *const *types)
@@ -385,6 +395,8 @@ enum MHD_Result handle_imports_create(struct http_request *req)
 {
     if (!req->body_done)
         return begin_upload(req);
+    if (req->deferred_done)
+        return reply_committed(req, req->body_stream.cls);
     return finish_upload(req, req->body_stream.cls);
 }
 

@@ -8,6 +8,7 @@
  * first call: shutdown (503) and ambiguous headers (400). Limits on
  * connections and the request-head deadline live in connections.c. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     unsigned port;
     atomic_int in_flight;
+    atomic_int deferred;      /* http_defer work still running: stopping waits for it */
     struct http_connections *connections; /* owned */
     char trusted_proxies[sizeof(((struct config *)0)->trusted_proxies)];
 };
@@ -263,7 +265,7 @@ static enum MHD_Result finish_request(struct http_request *req)
     }
     enum MHD_Result result = req->route->handler(req);
     db_after_request(req->db);
-    if (result == MHD_YES && !req->responded) {
+    if (result == MHD_YES && !req->responded && !req->deferred) {
         log_msg(LOG_ERROR, "handler for %s %s queued no response", req->method, req->route->pattern);
         return http_reply_problem(req, PROBLEM_INTERNAL, NULL);
     }
@@ -426,6 +428,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         *upload_data_size = 0; /* an early error was queued: drop the body */
         return MHD_YES;
     }
+    if (req->deferred) {
+        /* Resumed once the deferred work ended (MHD calls again then). */
+        if (!req->deferred_done)
+            return MHD_YES;
+        return req->route->handler(req);
+    }
     if (*upload_data_size > 0 && (req->route->flags & ROUTE_STREAM_BODY)) {
         if (!req->body_refused && req->body_stream.piece(req->body_stream.cls, upload_data, *upload_data_size) != 0)
             req->body_refused = true; /* the rest is read and dropped */
@@ -438,6 +446,54 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
         return MHD_YES;
     }
     return finish_request(req);
+}
+
+struct deferred_job {
+    struct http_request *req;
+    void (*work)(void *cls);
+    void *cls;
+};
+
+static void *deferred_run(void *arg)
+{
+    struct deferred_job job = *(struct deferred_job *)arg;
+    free(arg);
+    job.work(job.cls);
+    struct http_server *server = job.req->server;
+    struct MHD_Connection *connection = job.req->connection;
+    job.req->deferred_done = true;
+    /* MHD calls access_handler again for this request, on its own thread;
+     * the flag is published by the resume's wake-up (ITC). */
+    atomic_thread_fence(memory_order_release);
+    MHD_resume_connection(connection);
+    atomic_fetch_sub(&server->deferred, 1);
+    return NULL;
+}
+
+bool http_defer(struct http_request *req, void (*work)(void *cls), void *cls)
+{
+    if (req->server == NULL || req->deferred)
+        return false;
+    struct deferred_job *job = malloc(sizeof(*job));
+    if (job == NULL)
+        return false;
+    *job = (struct deferred_job){ req, work, cls };
+    req->deferred = true;
+    atomic_fetch_add(&req->server->deferred, 1);
+    MHD_suspend_connection(req->connection);
+    pthread_attr_t attr;
+    pthread_t thread;
+    bool started = pthread_attr_init(&attr) == 0
+                   && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0
+                   && pthread_create(&thread, &attr, deferred_run, job) == 0;
+    pthread_attr_destroy(&attr);
+    if (!started) {
+        MHD_resume_connection(req->connection);
+        atomic_fetch_sub(&req->server->deferred, 1);
+        req->deferred = false;
+        free(job);
+    }
+    return started;
 }
 
 static void request_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
@@ -539,7 +595,8 @@ struct http_server *http_server_start(const struct config *cfg)
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG
+                     | MHD_ALLOW_SUSPEND_RESUME;
     if (strchr(cfg->listen_addr, ':') != NULL) {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)&addr;
         a6->sin6_family = AF_INET6;
@@ -606,6 +663,15 @@ void http_server_stop(struct http_server *server, unsigned grace_s)
     while ((atomic_load(&server->in_flight) > 0 || http_connections_open(server->connections) > 0)
            && elapsed_ms(&since) < grace_s * 1000.0) {
         struct timespec pause = { 0, 5 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    /* Deferred work (an import committing) is never cut off: MHD must not
+     * stop with a connection suspended, and a commit is better finished. */
+    if (atomic_load(&server->deferred) > 0)
+        log_msg(LOG_WARN, "waiting for %d deferred requests (imports committing) to finish",
+                atomic_load(&server->deferred));
+    while (atomic_load(&server->deferred) > 0) {
+        struct timespec pause = { 0, 20 * 1000000L };
         nanosleep(&pause, NULL);
     }
     if (atomic_load(&server->in_flight) > 0)
