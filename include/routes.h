@@ -24,7 +24,10 @@
     X("PATCH", "/v1/policy", handle_policy_patch, ROUTE_AUTH | ROUTE_JSON_BODY | ROUTE_MERGE_PATCH) \
     X("GET", "/v1/policy/versions", handle_policy_versions, ROUTE_AUTH)                           \
     X("GET", "/v1/policy/versions/{}", handle_policy_version_get, ROUTE_AUTH)                     \
-    X("POST", "/v1/policy/simulate", handle_policy_simulate, ROUTE_AUTH | ROUTE_JSON_BODY)
+    X("POST", "/v1/policy/simulate", handle_policy_simulate, ROUTE_AUTH | ROUTE_JSON_BODY) \
+    X("GET", "/v1/reports/summary", handle_report_summary, ROUTE_AUTH)                           \
+    X("GET", "/v1/reports/skus", handle_report_skus, ROUTE_AUTH)                                 \
+    X("GET", "/v1/reports/health", handle_report_health, ROUTE_AUTH)
 
 #define HTTP_ROUTE_PLUS_ONE(method, pattern, handler, flags) +1
 enum { HTTP_ROUTE_COUNT = 0 HTTP_ROUTES(HTTP_ROUTE_PLUS_ONE) };

@@ -291,6 +291,7 @@ int main(void)
     srunner_add_suite(runner, input_suite());
     srunner_add_suite(runner, ops_suite());
     srunner_add_suite(runner, policy_suite());
+    srunner_add_suite(runner, reports_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

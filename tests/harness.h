@@ -20,6 +20,7 @@ Suite *deploy_suite(void);
 Suite *input_suite(void);
 Suite *ops_suite(void);
 Suite *policy_suite(void);
+Suite *reports_suite(void);      /* check_reports.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */

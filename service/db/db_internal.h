@@ -38,6 +38,11 @@ enum db_stmt {
     STMT_CASES_REPLAY_PAGE,
     /* imports (db/imports.c) */
     /* reports (db/reports.c) */
+    STMT_REPORT_CASE_SUMMARY,
+    STMT_REPORT_OUTCOME_SUMMARY,
+    STMT_REPORT_SKUS,
+    STMT_REPORT_HEALTH_DAYS,
+    STMT_REPORT_RESPONSE_DAYS,
     /* case rollups and decision inputs (db/cases.c) */
     STMT_COUNT
 };

@@ -36,6 +36,11 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_CASES_REPLAY_PAGE] = "cases_replay_page",
     /* imports (db/imports.c) */
     /* reports (db/reports.c) */
+    [STMT_REPORT_CASE_SUMMARY] = "report_case_summary",
+    [STMT_REPORT_OUTCOME_SUMMARY] = "report_outcome_summary",
+    [STMT_REPORT_SKUS] = "report_skus",
+    [STMT_REPORT_HEALTH_DAYS] = "report_health_days",
+    [STMT_REPORT_RESPONSE_DAYS] = "report_response_days",
     /* case rollups and decision inputs (db/cases.c) */
 };
 

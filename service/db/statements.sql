@@ -297,3 +297,121 @@ WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::time
   AND ($6::text IS NULL OR category = $6) AND ($7::text IS NULL OR sku = $7) AND ($8::text IS NULL OR channel = $8)
 ORDER BY cases.created_at, cases.case_id
 LIMIT $9::integer;
+
+-- name: report_case_summary
+-- The window's cases ($2..$3, inclusive days) from the case_daily rollup:
+-- per currency, for each dimension (category, tier, responsibility,
+-- primary_action) and in total ('total', name ''), with each group's
+-- rank by compensation cost within its dimension and currency (the top
+-- reasons are the category rows ranked 1..10).
+SELECT d.dimension, d.name, d.currency, d.cases, d.compensation_cost, d.full_return_cost, d.refund_amount,
+       row_number() OVER (PARTITION BY d.dimension, d.currency
+                          ORDER BY d.compensation_cost DESC, d.cases DESC, d.name) AS cost_rank
+FROM (
+    SELECT CASE WHEN GROUPING(category) = 0 THEN 'category' WHEN GROUPING(tier) = 0 THEN 'tier'
+                WHEN GROUPING(responsibility) = 0 THEN 'responsibility'
+                WHEN GROUPING(primary_action) = 0 THEN 'primary_action' ELSE 'total' END AS dimension,
+           coalesce(category, tier, responsibility, primary_action, '') AS name, currency::text AS currency,
+           sum(cases)::bigint AS cases, sum(remedy_cost)::bigint AS compensation_cost,
+           sum(full_return_cost)::bigint AS full_return_cost, sum(refund_amount)::bigint AS refund_amount
+    FROM case_daily
+    WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+    GROUP BY GROUPING SETS ((currency, category), (currency, tier), (currency, responsibility),
+                            (currency, primary_action), (currency))
+) AS d
+ORDER BY d.dimension, d.name, d.currency;
+
+-- name: report_outcome_summary
+-- The standing outcomes of the window's cases (outcome_daily, by the
+-- case's day): counts by status, review outcome and whether the order was
+-- kept, and in total ('total').
+SELECT CASE WHEN GROUPING(status) = 0 THEN 'status' WHEN GROUPING(review_outcome) = 0 THEN 'review_outcome'
+            WHEN GROUPING(order_retained) = 0 THEN 'order_retained' ELSE 'total' END AS dimension,
+       coalesce(status, review_outcome, order_retained, '') AS name, sum(cases)::bigint AS cases
+FROM outcome_daily
+WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+GROUP BY GROUPING SETS ((status), (review_outcome), (order_retained), ())
+ORDER BY 1, 2;
+
+-- name: report_skus
+-- One page of the SKU report over the window ($2..$3): per SKU and
+-- currency, sales (sales_daily) beside cases (case_sku_daily); the SKU's
+-- returns (returns_daily, which has no currency) go to its row with the
+-- most revenue (then the most compensation, then the currency code).
+-- top_reason: the category with the most compensation among the row's
+-- cases, else (the returns' row) the most returned one. Sorted by $4
+-- (cost_rate | return_rate | cost | cases, descending, no value last),
+-- ties by SKU (byte order) and currency; $5 rows from offset $6. Rates are compared as
+-- float8 (a quotient of integers rounds the same for equal fractions).
+WITH sales AS (
+    SELECT sku, currency::text AS currency, max(nullif(asin, '')) AS asin,
+           sum(units_sold)::bigint AS units_sold, sum(revenue)::bigint AS revenue
+    FROM sales_daily
+    WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+    GROUP BY sku, currency
+), case_categories AS (
+    SELECT sku, currency::text AS currency, category, sum(cases)::bigint AS cases,
+           sum(orders_with_case)::bigint AS orders_with_case, sum(remedy_cost)::bigint AS cost
+    FROM case_sku_daily
+    WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+    GROUP BY sku, currency, category
+), case_rows AS (
+    SELECT sku, currency, sum(cases)::bigint AS cases, sum(orders_with_case)::bigint AS orders_with_case,
+           sum(cost)::bigint AS cost, (array_agg(category ORDER BY cost DESC, cases DESC, category))[1] AS top_reason
+    FROM case_categories
+    GROUP BY sku, currency
+), return_categories AS (
+    SELECT sku, category, sum(units_returned)::bigint AS units
+    FROM returns_daily
+    WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+    GROUP BY sku, category
+), return_rows AS (
+    SELECT sku, sum(units)::bigint AS units_returned,
+           (array_agg(category ORDER BY units DESC, category))[1] AS top_reason
+    FROM return_categories
+    GROUP BY sku
+), money_rows AS (
+    SELECT coalesce(s.sku, c.sku) AS sku, coalesce(s.currency, c.currency) AS currency, s.asin,
+           coalesce(s.units_sold, 0) AS units_sold, coalesce(s.revenue, 0) AS revenue,
+           coalesce(c.cases, 0) AS cases, coalesce(c.orders_with_case, 0) AS orders_with_case,
+           coalesce(c.cost, 0) AS cost, c.top_reason,
+           row_number() OVER (PARTITION BY coalesce(s.sku, c.sku)
+                              ORDER BY coalesce(s.revenue, 0) DESC, coalesce(c.cost, 0) DESC,
+                                       coalesce(s.currency, c.currency)) AS money_rank
+    FROM sales s FULL JOIN case_rows c ON c.sku = s.sku AND c.currency = s.currency
+), report AS (
+    SELECT coalesce(m.sku, r.sku) AS sku, m.currency,
+           coalesce(m.asin, max(m.asin) OVER (PARTITION BY m.sku)) AS asin,
+           coalesce(m.units_sold, 0) AS units_sold, coalesce(m.revenue, 0) AS revenue,
+           coalesce(m.orders_with_case, 0) AS orders_with_case, coalesce(m.cases, 0) AS cases,
+           coalesce(r.units_returned, 0) AS units_returned, coalesce(m.cost, 0) AS compensation_cost,
+           coalesce(m.top_reason, r.top_reason) AS top_reason
+    FROM (SELECT *, CASE WHEN money_rank = 1 THEN sku END AS returns_sku FROM money_rows) AS m
+    FULL JOIN return_rows r ON r.sku = m.returns_sku
+)
+SELECT report.*, k.compensation_budget_percent AS sku_budget_percent, count(*) OVER () AS total_rows
+FROM report
+LEFT JOIN sku_costs k ON k.tenant_id = $1 AND k.sku = report.sku
+ORDER BY CASE WHEN $4::text = 'cost_rate' THEN compensation_cost::float8 / nullif(revenue, 0) END DESC NULLS LAST,
+         CASE WHEN $4::text = 'return_rate' THEN units_returned::float8 / nullif(units_sold, 0) END DESC NULLS LAST,
+         CASE WHEN $4::text = 'cost' THEN compensation_cost END DESC,
+         CASE WHEN $4::text = 'cases' THEN cases END DESC,
+         report.sku COLLATE "C", report.currency NULLS FIRST
+LIMIT $5::integer OFFSET $6::integer;
+
+-- name: report_health_days
+-- Orders and their defects per day (counted from $2) and channel, from $2
+-- to $3 (health_daily): the account-health report sums each metric's
+-- windows from these in C.
+SELECT day - $2::date AS day_index, fulfillment, orders, cancelled_orders, defect_orders, negative_feedback_orders,
+       a_to_z_orders, chargeback_orders, late_shipment_orders, seller_cancelled_orders, valid_tracking_orders
+FROM health_daily
+WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+ORDER BY day, fulfillment;
+
+-- name: report_response_days
+-- Cases and how fast they were first answered, per day from $2 to $3.
+SELECT day - $2::date AS day_index, cases, answered, answered_within_24h
+FROM response_daily
+WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+ORDER BY day;
