@@ -11,12 +11,15 @@
 #   fuzz_reply        a few byte strings (its input is not text)
 #   fuzz_policy       documents and patches like those tests/check_policy.c
 #                     sends (first byte 1: a patch over version 1)
+#   fuzz_import       every file of tests/data/imports behind its kind byte
+#                     (0 all orders, 1 FBA returns, 2 FBM returns, 3 events)
+#                     and a split-seed byte
 # Usage: scripts/fuzz-seeds.sh OUT
 set -eu
 out=${1:?usage: scripts/fuzz-seeds.sh OUT}
 root=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$out"
-mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply" "$out/fuzz_policy"
+mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply" "$out/fuzz_policy" "$out/fuzz_import"
 
 # ---- fuzz_case_intake ----
 # A * in the table stands for every value; the first is enough for a seed.
@@ -116,3 +119,15 @@ done <<'LINES'
 {"deadlines":{"respond_hours":24,"a_to_z_hours":72}}
 {"costs":{"landed_cost_percent":35,"return_insurance":true}}
 LINES
+
+# ---- fuzz_import: a kind byte, a split-seed byte, then the file ----
+for file in "$root"/tests/data/imports/*; do
+    case $(basename "$file") in
+    all-orders-*) kind='\000' ;;
+    fba-returns*) kind='\001' ;;
+    fbm-returns*) kind='\002' ;;
+    events*) kind='\003' ;;
+    *) continue ;;
+    esac
+    { printf "$kind\007"; cat "$file"; } > "$out/fuzz_import/$(basename "$file")"
+done
