@@ -27,9 +27,12 @@ CREATE TABLE imports (
 CREATE INDEX imports_tenant_time_idx ON imports (tenant_id, started_at DESC, import_id);
 
 -- Amazon "All Orders" lines, keyed by order and SKU (one line per SKU in an
--- order). No buyer address beyond the country is kept.
+-- order). No buyer address beyond the country is kept. The bulk tables
+-- (order_lines, returns, account_events) have no foreign key to tenants:
+-- only an authenticated tenant's import writes them, and the check would
+-- cost a lookup per row of a million-line file.
 CREATE TABLE order_lines (
-    tenant_id        bigint NOT NULL REFERENCES tenants (id),
+    tenant_id        bigint NOT NULL,
     order_id         text NOT NULL,
     sku              text NOT NULL,
     purchased_at     timestamptz NOT NULL,
@@ -51,7 +54,7 @@ CREATE INDEX order_lines_time_idx ON order_lines (tenant_id, purchased_at);
 
 -- Returns from the FBA and the seller-fulfilled returns reports.
 CREATE TABLE returns (
-    tenant_id        bigint NOT NULL REFERENCES tenants (id),
+    tenant_id        bigint NOT NULL,
     source           text NOT NULL CHECK (source IN ('fba', 'fbm')),
     return_key       text NOT NULL,                 -- what identifies the return within its report
     order_id         text NOT NULL,
@@ -75,7 +78,7 @@ CREATE INDEX returns_time_idx ON returns (tenant_id, returned_at);
 -- `counts`: whether it counts against its metric (a denied A-to-z claim or
 -- a shipment whose tracking was not valid does not).
 CREATE TABLE account_events (
-    tenant_id   bigint NOT NULL REFERENCES tenants (id),
+    tenant_id   bigint NOT NULL,
     type        text NOT NULL,
     order_id    text NOT NULL,
     at          timestamptz NOT NULL,

@@ -19,11 +19,19 @@ _Static_assert(COPY_LINE_MAX > 16 * (2 * IMP_TEXT_MAX + 8), "a staged line with 
 /* An import runs for as long as its upload: its statements may take far
  * longer than a request's 10 s, and it may wait for another import of the
  * same tenant to finish merging. */
-static const char IMPORT_SESSION_SQL[] = "SET statement_timeout = '30min'; SET lock_timeout = '10min'";
+static const char IMPORT_SESSION_SQL[] =
+    "SET statement_timeout = '30min'; SET lock_timeout = '10min'; SET work_mem = '64MB'; SET jit = off";
+
+/* After this many rows change, the tables' statistics are taken again
+ * inside the transaction: planned on the sizes from before a large import,
+ * the rollups' joins would scan the table once per day instead of a range. */
+enum { ANALYZE_MIN_ROWS = 10000 };
 
 /* What each kind stages, where, and how it merges: described once. */
 struct kind_stage {
     const char *copy_sql;          /* COPY ... FROM STDIN (COPY cannot be prepared) */
+    const char *analyze_staged;    /* ANALYZE of the staging table, and ... */
+    const char *analyze_merged;    /* ... of what the merge wrote (neither can be prepared) */
     enum db_stmt merge;
     enum db_stmt rollups[4];       /* clear, recompute, clear, recompute ... */
     int n_rollups;
@@ -34,6 +42,8 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
         "COPY import_stage_order_lines (import_id, line, order_id, sku, purchased_at, last_updated_at, "
         "order_status, item_status, fulfillment, sales_channel, asin, quantity, currency, item_price, "
         "ship_country, cancelled) FROM STDIN",
+        "ANALYZE import_stage_order_lines",
+        "ANALYZE order_lines, import_days",
         STMT_IMPORT_MERGE_ORDER_LINES,
         { STMT_IMPORT_SALES_CLEAR, STMT_IMPORT_SALES_ROLLUP, STMT_IMPORT_HEALTH_CLEAR, STMT_IMPORT_HEALTH_ROLLUP },
         4,
@@ -41,6 +51,8 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
     [IMP_AMAZON_FBA_RETURNS] = {
         "COPY import_stage_returns (import_id, line, source, return_key, order_id, sku, asin, returned_at, "
         "quantity, reason, category, status, disposition, currency, refunded_amount, a_to_z_claim) FROM STDIN",
+        "ANALYZE import_stage_returns",
+        "ANALYZE returns, import_days",
         STMT_IMPORT_MERGE_RETURNS,
         { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP },
         2,
@@ -48,12 +60,16 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
     [IMP_AMAZON_FBM_RETURNS] = {
         "COPY import_stage_returns (import_id, line, source, return_key, order_id, sku, asin, returned_at, "
         "quantity, reason, category, status, disposition, currency, refunded_amount, a_to_z_claim) FROM STDIN",
+        "ANALYZE import_stage_returns",
+        "ANALYZE returns, import_days",
         STMT_IMPORT_MERGE_RETURNS,
         { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP },
         2,
     },
     [IMP_EVENTS] = {
         "COPY import_stage_events (import_id, line, type, order_id, at, status, counts) FROM STDIN",
+        "ANALYZE import_stage_events",
+        "ANALYZE account_events, import_days",
         STMT_IMPORT_MERGE_EVENTS,
         { STMT_IMPORT_HEALTH_CLEAR, STMT_IMPORT_HEALTH_ROLLUP },
         2,
@@ -341,35 +357,54 @@ static enum db_status record_import(struct db_import *imp, struct db_import_summ
     return status;
 }
 
-/* The merge's pipeline: the tenant's lock, the merge, the rollups, the
- * staging rows cleared. */
+static void clear_calls(struct db_call *calls, int n)
+{
+    for (int i = 0; i < n; i++)
+        PQclear(calls[i].result);
+}
+
+/* The tenant's lock and the merge; then the rollups of the days it touched
+ * and the staging rows cleared. Two round trips, with the statistics taken
+ * again before each when the import is large. */
 static enum db_status merge(struct db_import *imp, struct db_import_summary *s)
 {
     const struct kind_stage *stage = &KIND_STAGES[imp->kind];
+    int64_t valid = s->rows_read - s->rejected;
+    enum db_status status = DB_OK;
+    if (valid >= ANALYZE_MIN_ROWS)
+        status = exec_plain(imp, stage->analyze_staged, PGRES_COMMAND_OK);
+    if (status != DB_OK)
+        return status;
+
     const char *tenant_params[] = { imp->tenant };
     const char *pair[] = { imp->tenant, imp->import_id };
-    const char *import_params[] = { imp->import_id };
-    struct db_call calls[2 + 4 + 1];
-    _Static_assert(sizeof(calls) / sizeof(calls[0]) <= 8, "the merge must fit one pipeline (PIPELINE_MAX)");
-    int n = 0;
-    calls[n++] = (struct db_call){ .stmt = STMT_IMPORT_LOCK, .n_params = 1, .params = tenant_params };
-    int merge_at = n;
-    calls[n++] = (struct db_call){ .stmt = stage->merge, .n_params = 2, .params = pair };
-    for (int i = 0; i < stage->n_rollups; i++)
-        calls[n++] = (struct db_call){ .stmt = stage->rollups[i], .n_params = 2, .params = pair };
-    calls[n++] = (struct db_call){ .stmt = STMT_IMPORT_STAGE_CLEAR, .n_params = 1, .params = import_params };
-    enum db_status status = db_exec_many(imp->db, calls, n);
+    struct db_call calls[2] = {
+        { .stmt = STMT_IMPORT_LOCK, .n_params = 1, .params = tenant_params },
+        { .stmt = stage->merge, .n_params = 2, .params = pair },
+    };
+    status = db_exec_many(imp->db, calls, 2);
     if (status == DB_OK) {
-        PGresult *res = calls[merge_at].result;
+        PGresult *res = calls[1].result;
         s->inserted = strtoll(PQgetvalue(res, 0, db_column(res, "inserted")), NULL, 10);
         s->updated = strtoll(PQgetvalue(res, 0, db_column(res, "updated")), NULL, 10);
-        int64_t valid = s->rows_read - s->rejected;
         s->skipped = valid - s->inserted - s->updated;
         if (s->skipped < 0)
             s->skipped = 0;
     }
-    for (int i = 0; i < n; i++)
-        PQclear(calls[i].result);
+    clear_calls(calls, 2);
+    if (status == DB_OK && s->inserted + s->updated >= ANALYZE_MIN_ROWS)
+        status = exec_plain(imp, stage->analyze_merged, PGRES_COMMAND_OK);
+    if (status != DB_OK)
+        return status;
+
+    const char *import_params[] = { imp->import_id };
+    struct db_call rollups[(int)(sizeof(stage->rollups) / sizeof(stage->rollups[0])) + 1];
+    int n = 0;
+    for (int i = 0; i < stage->n_rollups; i++)
+        rollups[n++] = (struct db_call){ .stmt = stage->rollups[i], .n_params = 2, .params = pair };
+    rollups[n++] = (struct db_call){ .stmt = STMT_IMPORT_STAGE_CLEAR, .n_params = 1, .params = import_params };
+    status = db_exec_many(imp->db, rollups, n);
+    clear_calls(rollups, n);
     return status;
 }
 
