@@ -157,10 +157,26 @@ struct db_cost_settings {
     /* The tenant's current policy, which the settings refine (borrowed;
      * NULL: version 1, the defaults). Set by the caller, not the database. */
     const struct eng_policy *policy;
+    /* What the account's own data said (db_case_account_get, or the case's
+     * first round trip; replays read it from decision_inputs). A zeroed
+     * struct knows nothing, and no rule then uses it. */
+    struct db_account_inputs {
+        bool budget_known;          /* the SKU's sums were read ... */
+        int budget_window_days;     /* ... over this many days (the policy's costs.budget_window_days) */
+        int64_t sku_compensation;   /* case rollups' remedy_cost, in the case's currency */
+        int64_t sku_revenue;        /* sales rollups' revenue, same currency */
+        bool odr_known;             /* the order defect rate's counts were read */
+        int64_t odr_defect_orders, odr_orders; /* every channel, the metric's window */
+    } account;
 };
 
 /** Both for (tenant, sku); all unset when there are none. */
 enum db_status db_cost_settings_get(struct db *db, int64_t tenant_id, const char *sku, struct db_cost_settings *out);
+/** What the account's data says about a case of this SKU and currency
+ * (db/cases.c): the SKU's compensation and revenue over the current
+ * policy's budget window, the order defect rate's counts. */
+enum db_status db_case_account_get(struct db *db, int64_t tenant_id, const char *sku, const char *currency,
+                                   struct db_account_inputs *out);
 /** Replace the tenant-wide settings (the tenant-wide fields of in). */
 enum db_status db_tenant_costs_put(struct db *db, int64_t tenant_id, const struct db_cost_settings *in);
 /** Replace one SKU's settings (the sku fields of in). */
@@ -209,10 +225,17 @@ enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int 
     X(landed_cost_percent) X(outbound_postage_percent) X(return_postage_percent) X(handling_percent) \
     X(resale_percent) X(return_insurance) X(sku_resale_percent) X(unit_cost) X(outbound_postage) \
     X(return_postage) X(handling)
+/* ... and what the account's data said (struct db_account_inputs, and the
+ * SKU's own budget): absent from cases recorded before issue #10, which
+ * replay with these unknown; budget_* and odr_* only when they were read. */
+#define DB_REPLAY_ACCOUNT_NUMBERS(X) \
+    X(sku_compensation_budget_percent) X(budget_window_days) X(budget_compensation) X(budget_revenue) \
+    X(odr_defect_orders) X(odr_orders)
 #define DB_REPLAY_ONE(name) +1
 enum {
     DB_REPLAY_HISTORY_COUNT = 0 DB_REPLAY_HISTORY(DB_REPLAY_ONE),
     DB_REPLAY_INPUT_COUNT = 0 DB_REPLAY_INPUT_NUMBERS(DB_REPLAY_ONE),
+    DB_REPLAY_ACCOUNT_COUNT = 0 DB_REPLAY_ACCOUNT_NUMBERS(DB_REPLAY_ONE),
 };
 
 /** One recorded case as the simulator replays it (db/policies.c). Strings
@@ -226,6 +249,8 @@ struct db_replay_row {
     const char *history[DB_REPLAY_HISTORY_COUNT];
     /* in DB_REPLAY_INPUT_NUMBERS order, likewise; sku_currency NULL when absent */
     const char *inputs[DB_REPLAY_INPUT_COUNT];
+    /* in DB_REPLAY_ACCOUNT_NUMBERS order, likewise */
+    const char *account[DB_REPLAY_ACCOUNT_COUNT];
     const char *sku_currency;
     const char *tier, *primary_action, *currency, *category, *sku;
     int policy_version;

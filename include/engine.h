@@ -39,6 +39,9 @@ enum eng_language {
 
 enum eng_review_type { REVIEW_NONE, REVIEW_PRODUCT, REVIEW_SELLER_FEEDBACK, REVIEW_COUNT };
 
+/* An account-health metric against its target (health.c, below). */
+enum eng_health_status { HEALTH_GOOD, HEALTH_AT_RISK, HEALTH_BAD, HEALTH_STATUS_COUNT };
+
 /* Names as they appear in the API (contract enumerations), by value. */
 extern const char *const ENG_CHANNEL_NAMES[CHANNEL_COUNT];
 extern const char *const ENG_FULFILLMENT_NAMES[FULFILLMENT_COUNT];
@@ -123,6 +126,17 @@ struct eng_case {
         bool return_requested;
     } signals;
     struct eng_sku_costs sku_costs; /* from the seller's settings, not the request */
+    /* From the account's own data, not the request; `known` false (as in a
+     * zeroed struct) when it was not read: no rule then uses it. */
+    struct {
+        bool known;
+        int64_t compensation, revenue; /* the SKU's, in the case's currency, over the budget window */
+        int sku_percent;               /* the SKU's own budget; < 0: the policy's */
+    } budget;
+    struct {
+        bool known;                    /* orders were imported for the window */
+        enum eng_health_status order_defect_rate;
+    } account_health;
 };
 
 /** What the store knows of this buyer with this tenant, before this case. */
@@ -179,6 +193,8 @@ enum eng_tunable_kind { TUNABLE_INT, TUNABLE_BOOL, TUNABLE_MONEY };
       "Item price from which the seller wants the item back (0: the currency's default).") \
     X(REMEDIES, INT, return_window_days, "return_window_days", 0, 3650, \
       "Days after delivery within which buyer-subjective returns are accepted.") \
+    X(REMEDIES, BOOL, favour_buyer_when_odr_at_risk, "favour_buyer_when_odr_at_risk", 0, 1, \
+      "With the order defect rate at_risk or bad, an A-to-z claim, a chargeback or threatened negative seller feedback gets the category's top remedy without dispute.") \
     X(COSTS, INT, landed_cost_percent, "landed_cost_percent", 0, 1000, \
       "Unit cost as a share of the price when neither the case nor the SKU says.") \
     X(COSTS, INT, outbound_postage_percent, "outbound_postage_percent", 0, 1000, \
@@ -198,7 +214,11 @@ enum eng_tunable_kind { TUNABLE_INT, TUNABLE_BOOL, TUNABLE_MONEY };
     X(COSTS, INT, insurance_repay_percent, "insurance_repay_percent", 0, 100, \
       "Share of a return's postage the insurance repays (seed 002: 70-90 %).") \
     X(COSTS, INT, compensation_budget_percent, "compensation_budget_percent", 0, 100, \
-      "Share of a SKU's revenue the seller accepts to spend on compensation (a SKU may override it); recorded for the reports, decisions do not use it yet.") \
+      "Share of a SKU's revenue the seller accepts to spend on compensation (a SKU may override it).") \
+    X(COSTS, BOOL, prefer_cheapest_over_budget, "prefer_cheapest_over_budget", 0, 1, \
+      "Over a SKU's budget, recommend the cheapest remedy that makes the buyer equally whole.") \
+    X(COSTS, INT, budget_window_days, "budget_window_days", 7, 365, \
+      "Days of compensation and revenue a SKU's budget is measured over (ending today).") \
     X(ABUSE, INT, abuse_same_category_points, "same_category_points", 0, 100, \
       "Points per earlier claim in the same category (90 days).") \
     X(ABUSE, INT, abuse_frequent_threshold, "frequent_threshold", 0, 1000, \
@@ -379,6 +399,22 @@ struct eng_decision {
     int64_t a_to_z_respond_by;            /* 0 when no A-to-z claim */
     int64_t chargeback_respond_by;        /* 0 when no chargeback */
     int policy_version;
+    /* The SKU's compensation against its budget, when its revenue is known
+     * (the response's `budget`); rule: what it changed, a static code or NULL. */
+    struct {
+        bool known;
+        int64_t compensation, revenue;
+        int percent;
+        bool over;
+        const char *rule;
+    } budget;
+    /* The order defect rate's status, when known (`account_health`); rule
+     * and trigger: static codes, or NULL when it changed nothing. */
+    struct {
+        bool known;
+        enum eng_health_status order_defect_rate;
+        const char *rule, *trigger;
+    } account_health;
 };
 
 /** Load and check the reply templates (embedded data): every language has
@@ -461,7 +497,6 @@ extern const struct eng_health_metric_info ENG_HEALTH_METRIC_INFO[HEALTH_METRIC_
 /* good: clear of the target by more than 20 % of it; at_risk: within 20 %
  * of the target (inclusive) but still meeting it; bad: missing it. For a
  * higher-is-better target the shortfall from 100 % is what is compared. */
-enum eng_health_status { HEALTH_GOOD, HEALTH_AT_RISK, HEALTH_BAD, HEALTH_STATUS_COUNT };
 extern const char *const ENG_HEALTH_STATUS_NAMES[HEALTH_STATUS_COUNT];
 
 /** The status of numerator ÷ denominator against a metric's target, in

@@ -84,6 +84,53 @@ enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *bu
     return DB_OK;
 }
 
+/* case_account's parameters: the tenant, the SKU and currency, version 1's
+ * budget window (for documents that do not name one), the order defect
+ * rate's window. The text buffers are the caller's. */
+struct account_params {
+    char tenant[24], window[24], odr_days[24];
+    const char *values[5];
+};
+
+static void account_params_init(struct account_params *p, int64_t tenant_id, const char *sku, const char *currency)
+{
+    db_int_text(tenant_id, p->tenant);
+    db_int_text(eng_policy_default()->budget_window_days, p->window);
+    db_int_text(ENG_HEALTH_METRIC_INFO[HEALTH_ORDER_DEFECT_RATE].window_days, p->odr_days);
+    p->values[0] = p->tenant;
+    p->values[1] = sku;
+    p->values[2] = currency;
+    p->values[3] = p->window;
+    p->values[4] = p->odr_days;
+}
+
+/* case_account's row, column by name. */
+static void account_from_result(const PGresult *res, struct db_account_inputs *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->budget_known = true;
+    out->budget_window_days = atoi(value(res, "window_days"));
+    out->sku_compensation = strtoll(value(res, "compensation"), NULL, 10);
+    out->sku_revenue = strtoll(value(res, "revenue"), NULL, 10);
+    out->odr_known = true;
+    out->odr_defect_orders = strtoll(value(res, "odr_defect_orders"), NULL, 10);
+    out->odr_orders = strtoll(value(res, "odr_orders"), NULL, 10);
+}
+
+enum db_status db_case_account_get(struct db *db, int64_t tenant_id, const char *sku, const char *currency,
+                                   struct db_account_inputs *out)
+{
+    struct account_params p;
+    account_params_init(&p, tenant_id, sku, currency);
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_CASE_ACCOUNT, 5, p.values, &status);
+    if (res == NULL)
+        return status;
+    account_from_result(res, out);
+    PQclear(res);
+    return DB_OK;
+}
+
 struct create_ctx {
     struct db_case_new *c;
     db_decide_fn decide;
@@ -180,8 +227,8 @@ static enum db_status landed_after_lost_commit(struct db **dbp, struct db_call l
 }
 
 /* Two round trips: [BEGIN, key claim, buyer lock, history, cost settings,
- * policy version], then the
- * insert with COMMIT. The history statement starts after the buyer lock is
+ * policy version, the account's budget and defect rate], then the insert
+ * (with its rollups) and COMMIT. The history statement starts after the buyer lock is
  * granted, so its snapshot holds every claim committed meanwhile. */
 static enum db_status create_in_transaction(struct db *db, void *cls)
 {
@@ -197,7 +244,9 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     char cached_version[24];
     db_int_text(c->policy_cached_version, cached_version);
     const char *const policy_params[] = { tenant, cached_version };
-    struct db_call calls[5];
+    struct account_params account;
+    account_params_init(&account, c->tenant_id, c->sku, c->currency);
+    struct db_call calls[6];
     int n = 0, claim = -1;
     if (c->idempotency_key != NULL) {
         claim = n;
@@ -210,6 +259,8 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     calls[n++] = (struct db_call){ STMT_COST_SETTINGS, 2, cost_params, NULL, DB_OK };
     int policy_call = n;
     calls[n++] = (struct db_call){ STMT_POLICY_CURRENT, 2, policy_params, NULL, DB_OK };
+    int account_call = n;
+    calls[n++] = (struct db_call){ STMT_CASE_ACCOUNT, 5, account.values, NULL, DB_OK };
     enum db_status status = db_exec_many(db, calls, n);
     struct eng_history history;
     struct db_cost_settings costs;
@@ -219,6 +270,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
             settled = key_settles(calls[claim].result, c, &status);
         history_from_result(calls[history_call].result, &history);
         db_cost_settings_from_result(calls[costs_call].result, &costs);
+        account_from_result(calls[account_call].result, &costs.account);
         const PGresult *policy = calls[policy_call].result;
         c->policy_version = atoi(value(policy, "version"));
         free(c->policy_document);

@@ -44,6 +44,7 @@ enum db_stmt {
     STMT_REPORT_HEALTH_DAYS,
     STMT_REPORT_RESPONSE_DAYS,
     /* case rollups and decision inputs (db/cases.c) */
+    STMT_CASE_ACCOUNT,
     STMT_COUNT
 };
 

@@ -174,7 +174,7 @@ enum db_status db_policy_list(struct db *db, int64_t tenant_id, int before, int 
 struct replay_columns {
     int case_id, position, request, has_inputs, sku_currency, tier, primary_action, currency, category, sku;
     int policy_version, decided_at, remedy_cost, full_return_cost;
-    int history[DB_REPLAY_HISTORY_COUNT], inputs[DB_REPLAY_INPUT_COUNT];
+    int history[DB_REPLAY_HISTORY_COUNT], inputs[DB_REPLAY_INPUT_COUNT], account[DB_REPLAY_ACCOUNT_COUNT];
 };
 
 static void replay_columns_find(const PGresult *res, struct replay_columns *at)
@@ -192,6 +192,10 @@ static void replay_columns_find(const PGresult *res, struct replay_columns *at)
 #define INPUT(name) at->inputs[i++] = db_column(res, "input_" #name);
     DB_REPLAY_INPUT_NUMBERS(INPUT)
 #undef INPUT
+    i = 0;
+#define ACCOUNT(name) at->account[i++] = db_column(res, "account_" #name);
+    DB_REPLAY_ACCOUNT_NUMBERS(ACCOUNT)
+#undef ACCOUNT
 }
 
 static const char *value_or_null(const PGresult *res, int row, int at)
@@ -265,6 +269,8 @@ enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db
                 row->history[k] = value_or_null(res, i, at.history[k]);
             for (int k = 0; k < DB_REPLAY_INPUT_COUNT; k++)
                 row->inputs[k] = value_or_null(res, i, at.inputs[k]);
+            for (int k = 0; k < DB_REPLAY_ACCOUNT_COUNT; k++)
+                row->account[k] = value_or_null(res, i, at.account[k]);
             row->sku_currency = value_or_null(res, i, at.sku_currency);
             row->tier = PQgetvalue(res, i, at.tier);
             row->primary_action = PQgetvalue(res, i, at.primary_action);

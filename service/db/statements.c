@@ -42,6 +42,7 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_REPORT_HEALTH_DAYS] = "report_health_days",
     [STMT_REPORT_RESPONSE_DAYS] = "report_response_days",
     /* case rollups and decision inputs (db/cases.c) */
+    [STMT_CASE_ACCOUNT] = "case_account",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

@@ -337,7 +337,8 @@ ORDER BY 1, 2;
 -- One page of the SKU report over the window ($2..$3): per SKU and
 -- currency, sales (sales_daily) beside cases (case_sku_daily); the SKU's
 -- returns (returns_daily, which has no currency) go to its row with the
--- most revenue (then the most compensation, then the currency code).
+-- most units sold (then the most cases, then the currency code: counts, so
+-- that no amounts of two currencies are compared).
 -- top_reason: the category with the most compensation among the row's
 -- cases, else (the returns' row) the most returned one. Sorted by $4
 -- (cost_rate | return_rate | cost | cases, descending, no value last),
@@ -376,7 +377,7 @@ WITH sales AS (
            coalesce(c.cases, 0) AS cases, coalesce(c.orders_with_case, 0) AS orders_with_case,
            coalesce(c.cost, 0) AS cost, c.top_reason,
            row_number() OVER (PARTITION BY coalesce(s.sku, c.sku)
-                              ORDER BY coalesce(s.revenue, 0) DESC, coalesce(c.cost, 0) DESC,
+                              ORDER BY coalesce(s.units_sold, 0) DESC, coalesce(c.cases, 0) DESC,
                                        coalesce(s.currency, c.currency)) AS money_rank
     FROM sales s FULL JOIN case_rows c ON c.sku = s.sku AND c.currency = s.currency
 ), report AS (

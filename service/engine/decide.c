@@ -4,7 +4,11 @@
  * equivalent is recommended, and general passes apply what cuts across
  * categories: a kept item never costs more than taking it back, medium
  * risk drops gestures and inspects before refunding, high risk goes to a
- * person (tier firm). */
+ * person (tier firm). Two rules read the account's own data (issue #10):
+ * with the order defect rate at risk, a case that can add a defect is
+ * resolved in the buyer's favour (favour_buyer); over the SKU's
+ * compensation budget, the cheapest remedy that makes the buyer equally
+ * whole is recommended (cheapest_over_budget). */
 #include <string.h>
 
 #include "engine_internal.h"
@@ -549,6 +553,125 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
         limit_to_ceiling(r, m, seller);
 }
 
+/* ---- the account's own data (issue #10) ---- */
+
+/* What makes this case a possible order defect: an A-to-z claim, a
+ * chargeback, or negative seller feedback (1-2 stars) it threatens. A
+ * product review is not part of the order defect rate, so it does not
+ * count here. NULL: none. */
+static const char *defect_trigger(const struct eng_case *c)
+{
+    if (c->signals.a_to_z_claim)
+        return "a_to_z_claim";
+    if (c->signals.chargeback)
+        return "chargeback";
+    if (c->signals.review_type == REVIEW_SELLER_FEEDBACK && c->signals.review_rating >= 1
+        && c->signals.review_rating <= 2)
+        return "negative_feedback";
+    return NULL;
+}
+
+/* The order defect rate is at_risk or bad and this case can add a defect,
+ * which costs the account more than the refund: the buyer is made whole
+ * without dispute. A rule already in the top tier keeps its own offer (a
+ * replacement or the money back, and more); any other becomes the top
+ * remedy the category allows, the item kept: a full refund or a
+ * replacement, whichever costs less, where the goods are at fault; the
+ * money back where the buyer's reasons are (a replacement is not what
+ * they asked for); before shipping, the order cancelled and refunded in
+ * full; where the seller allows none of these, the money back against the
+ * item at the seller's expense. Abuse never turns it into a refusal, and
+ * nothing is asked back to save cost (see decide).
+ * The category's allowed actions still bind; its tier ceiling does not:
+ * the switch is the seller's own. Returns false (the rule unchanged) when
+ * the category allows nothing of the kind. */
+static bool favour_buyer(struct rule *r, const struct money *m)
+{
+    if (r->tier == TIER_TOP)
+        return true;
+    struct rule top = *r;
+    top.n_equivalents = top.n_alternatives = 0;
+    top.overfull = false;
+    top.situation = NULL;
+    top.tier = TIER_TOP;
+    if (!m->c->order.shipped)
+        offer(&top, pkg(ACT_CANCEL_REFUND));
+    if (top.n_equivalents == 0) {
+        offer(&top, pkg(ACT_FULL_REFUND));
+        if (r->responsibility == RESP_SELLER || r->responsibility == RESP_CARRIER)
+            offer(&top, pkg(ACT_REPLACEMENT));
+    }
+    if (top.n_equivalents == 0)
+        offer(&top, pkg_return(ACT_RETURN_REFUND, true));
+    if (top.n_equivalents == 0)
+        return false;
+    *r = top;
+    return true;
+}
+
+/* Remedies that make the buyer whole for the problem (goods that work, or
+ * the money back, the item kept or returned the same way). Reshipping the
+ * missing parts makes whole only a missing_parts case. Partial refunds,
+ * coupons and gestures alone leave the buyer short; returns and exchanges
+ * ask more of the buyer than keeping the item. */
+static bool makes_whole(enum eng_action action, enum eng_category category)
+{
+    return action == ACT_FULL_REFUND || action == ACT_REPLACEMENT
+           || (action == ACT_RESHIP_PARTS && category == CAT_MISSING_PARTS);
+}
+
+/* The whole remedies a category's rule does not weigh itself but that
+ * serve the buyer as well as the one it recommends, for a SKU over its
+ * budget. Only missing parts has any: a complete replacement, or the money
+ * back with the item kept, does as much for the buyer as the parts. Every
+ * other rule already weighs each whole remedy that fits its problem (a
+ * replacement and the money back for goods at fault or lost; for an item
+ * not as described, a replacement would repeat the mismatch, so it has
+ * none), and the top tier is never touched. */
+static const unsigned BUDGET_EQUIVALENTS[CAT_COUNT] = {
+    [CAT_MISSING_PARTS] = ENG_ACTION_BIT(ACT_REPLACEMENT) | ENG_ACTION_BIT(ACT_FULL_REFUND),
+};
+
+/* Over the SKU's compensation budget: among the remedies that serve the
+ * buyer equally well as the recommended one, the cheapest. "Equally well"
+ * means: both make the buyer whole for this problem (makes_whole: goods
+ * that work, or the money back; never a partial refund, a coupon or a
+ * gesture alone), the category lists it (BUDGET_EQUIVALENTS), the seller
+ * allows it, and it asks the same of the buyer (the item kept, or
+ * returned at the seller's expense, alike) with the same gesture on top.
+ * So a seller fault is never moved to a lesser remedy. Returns true when
+ * *best changed (*spec then names the new package). */
+static bool cheapest_over_budget(struct money *m, const struct rule *r, struct package *spec,
+                                 struct eng_remedy *best)
+{
+    enum eng_category category = m->c->issue.category;
+    if (r->tier == TIER_TOP || !makes_whole(best->primary, category))
+        return false;
+    bool changed = false;
+    for (int a = 0; a < ACT_COUNT; a++) {
+        enum eng_action action = (enum eng_action)a;
+        if (!(BUDGET_EQUIVALENTS[category] & ENG_ACTION_BIT(action)) || action == best->primary
+            || !makes_whole(action, category) || !allowed(m, action))
+            continue;
+        struct package other = *spec;
+        other.primary = action;
+        struct eng_remedy remedy;
+        build(m, &other, &remedy);
+        bool same_effort = remedy.keep_item == best->keep_item && remedy.return_required == best->return_required
+                           && remedy.seller_pays_return == best->seller_pays_return;
+        /* the primary is never a partial refund or coupon here: one of those is the gesture */
+        bool same_gesture = eng_remedy_action_amount(&remedy, ACT_PARTIAL_REFUND)
+                                >= eng_remedy_action_amount(best, ACT_PARTIAL_REFUND)
+                            && eng_remedy_action_amount(&remedy, ACT_COUPON) >= eng_remedy_action_amount(best, ACT_COUPON);
+        if (same_effort && same_gesture && remedy.cost < best->cost) {
+            *best = remedy;
+            *spec = other;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 /* ---- general passes ---- */
 
 /* A kept item must not cost more than taking it back: drop the gesture
@@ -621,6 +744,28 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
 
     eng_assess_abuse(c, policy, history, now, m.high_value, out);
 
+    /* The account's own data: what the response reports, and the rules. */
+    if (c->budget.known && c->budget.revenue > 0) {
+        out->budget.known = true;
+        out->budget.compensation = c->budget.compensation;
+        out->budget.revenue = c->budget.revenue;
+        out->budget.percent = c->budget.sku_percent >= 0 ? c->budget.sku_percent : policy->compensation_budget_percent;
+        out->budget.over = eng_budget_over(c->budget.compensation, c->budget.revenue, out->budget.percent);
+    }
+    bool favour = false;
+    if (c->account_health.known) {
+        out->account_health.known = true;
+        out->account_health.order_defect_rate = c->account_health.order_defect_rate;
+        const char *trigger = defect_trigger(c);
+        if (policy->favour_buyer_when_odr_at_risk && trigger != NULL
+            && c->account_health.order_defect_rate != HEALTH_GOOD && favour_buyer(&rule, &m)) {
+            favour = true;
+            out->tier = rule.tier;
+            out->account_health.rule = "favour_buyer";
+            out->account_health.trigger = trigger;
+        }
+    }
+
     /* A rule that offers nothing, or more than it holds, is a bug in the
      * rules: nothing it offers is safe to recommend, so a person decides
      * (below, as for high risk), with no alternatives to pick from. */
@@ -631,21 +776,35 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
     struct eng_remedy candidates[MAX_EQUIVALENTS];
     int best = -1; /* none yet */
     for (int i = 0; i < rule.n_equivalents; i++) {
-        if (out->risk == RISK_MEDIUM) {
+        if (out->risk == RISK_MEDIUM && !favour) {
             /* inspect before refunding; no gestures */
             rule.equivalents[i].gesture_percent = 0;
             if (rule.equivalents[i].primary == ACT_FULL_REFUND)
                 rule.equivalents[i].return_item = true;
         }
         build(&m, &rule.equivalents[i], &candidates[i]);
-        keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &full_return, &out->full_return);
+        if (!favour)
+            keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &full_return, &out->full_return);
         if (best < 0 || candidates[i].cost < candidates[best].cost)
             best = i;
     }
     if (best >= 0)
         out->remedy = candidates[best];
+    /* Over budget, the cheapest that serves the buyer equally well; the
+     * remedy it replaces is offered as the first alternative. Favouring
+     * the buyer comes first: a defect costs more than any budget. */
+    struct eng_remedy before_budget;
+    bool budget_changed = false;
+    if (best >= 0 && out->budget.over && policy->prefer_cheapest_over_budget && !favour && out->risk != RISK_HIGH) {
+        before_budget = out->remedy;
+        budget_changed = cheapest_over_budget(&m, &rule, &rule.equivalents[best], &out->remedy);
+        if (budget_changed) {
+            out->budget.rule = "over_budget_cheapest_remedy";
+            push_alternative(out, &before_budget);
+        }
+    }
 
-    if (out->risk == RISK_HIGH || best < 0) {
+    if ((out->risk == RISK_HIGH && !favour) || best < 0) {
         /* Abuse suspected (or no remedy to recommend): no automatic
          * compensation; a person decides, and sees what policy would
          * otherwise have given. */

@@ -65,6 +65,9 @@ static const struct eng_policy DEFAULT_POLICY = {
     .late_major_days = 7,
     .high_value_minor = 0,
     .return_window_days = 30, /* Amazon's standard return window */
+    /* Issue #10, after the seeds: a defect (A-to-z claim, chargeback,
+     * negative feedback) costs the account more than the refund. */
+    .favour_buyer_when_odr_at_risk = true,
     /* Cost model defaults, as shares of the item price until the seller
      * sets its own amounts (DOMAIN.md, "Cost, in the seller's terms"). */
     .landed_cost_percent = 35,
@@ -82,6 +85,8 @@ static const struct eng_policy DEFAULT_POLICY = {
     /* Seed 000 names a per-product compensation cost rate without a number;
      * 5 % of revenue is a start the seller is expected to set. */
     .compensation_budget_percent = 5,
+    .prefer_cheapest_over_budget = true,
+    .budget_window_days = 30, /* the reports' default window */
     /* Abuse (DOMAIN.md, anchors): repeated identical reasons weigh most;
      * two earlier same-category claims make medium, three make high. */
     .abuse_same_category_points = 4,

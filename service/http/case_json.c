@@ -138,6 +138,28 @@ static json_t *alternative_to_json(const struct eng_remedy *r)
                      "cost", (json_int_t)r->cost);
 }
 
+static json_t *code_or_null(const char *code)
+{
+    return code != NULL ? json_string(code) : json_null();
+}
+
+/* The SKU's compensation against its budget: the rate as a fraction,
+ * rounded to millionths (exact integer division, no libm). */
+static json_t *budget_to_json(const struct eng_decision *d)
+{
+    long double rate = (long double)d->budget.compensation / (long double)d->budget.revenue;
+    int64_t millionths = (int64_t)(rate * 1000000.0L + 0.5L);
+    return json_pack("{s:f, s:i, s:b, s:o}", "sku_cost_rate", (double)millionths / 1e6, "budget_percent",
+                     d->budget.percent, "over", d->budget.over, "rule", code_or_null(d->budget.rule));
+}
+
+static json_t *account_health_to_json(const struct eng_decision *d)
+{
+    return json_pack("{s:s, s:o, s:o}", "order_defect_rate_status",
+                     ENG_HEALTH_STATUS_NAMES[d->account_health.order_defect_rate], "rule",
+                     code_or_null(d->account_health.rule), "trigger", code_or_null(d->account_health.trigger));
+}
+
 json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d, const char *case_id,
                          const char *created_at)
 {
@@ -205,6 +227,19 @@ json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d,
     json_object_set_new(out, "reply", reply);
     json_object_set_new(out, "deadlines", deadlines);
     json_object_set_new(out, "policy_version", json_integer(d->policy_version));
+    /* present when known (revenue imported; orders imported) */
+    json_t *budget = d->budget.known ? budget_to_json(d) : NULL;
+    json_t *health = d->account_health.known ? account_health_to_json(d) : NULL;
+    if ((d->budget.known && budget == NULL) || (d->account_health.known && health == NULL)) {
+        json_decref(budget);
+        json_decref(health);
+        json_decref(out);
+        return NULL;
+    }
+    if (budget != NULL)
+        json_object_set_new(out, "budget", budget);
+    if (health != NULL)
+        json_object_set_new(out, "account_health", health);
     return out;
 fail:
     json_decref(out);

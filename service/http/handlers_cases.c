@@ -86,6 +86,8 @@ static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *
                                              &history);
     if (status == DB_OK)
         status = db_cost_settings_get(req->db, req->tenant.id, c->order.sku, &costs);
+    if (status == DB_OK)
+        status = db_case_account_get(req->db, req->tenant.id, c->order.sku, c->order.currency->code, &costs.account);
     struct eng_policy tenant_policy;
     if (status == DB_OK)
         status = policy_current(req, &tenant_policy);

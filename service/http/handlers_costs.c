@@ -46,6 +46,17 @@ void costs_apply(const struct db_cost_settings *s, struct eng_case *c, struct en
         if (tenant_cost_value(s, i) >= 0 && tenant_cost_tunable(i) != NULL)
             eng_tunable_set(policy, tenant_cost_tunable(i), tenant_cost_value(s, i));
     memset(&c->sku_costs, 0, sizeof(c->sku_costs));
+    /* The account's data: the budget's sums only for the window this
+     * policy names (a version written while they were read may name
+     * another); the defect rate only when orders were imported. */
+    const struct db_account_inputs *a = &s->account;
+    c->budget.known = a->budget_known && a->budget_window_days == policy->budget_window_days;
+    c->budget.compensation = a->sku_compensation;
+    c->budget.revenue = a->sku_revenue;
+    c->budget.sku_percent = s->sku_compensation_budget_percent;
+    c->account_health.known = a->odr_known && a->odr_orders > 0;
+    c->account_health.order_defect_rate =
+        eng_health_status(HEALTH_ORDER_DEFECT_RATE, a->odr_defect_orders, a->odr_orders);
     /* SKU amounts count only in the currency they were given in. */
     if (strcmp(s->sku_currency, c->order.currency->code) != 0)
         return;

@@ -33,6 +33,17 @@ char *policy_inputs_to_json(const struct db_cost_settings *s, const struct eng_h
     DB_REPLAY_INPUT_NUMBERS(PUT)
 #undef PUT
     ok = ok && json_object_set_new(doc, "sku_currency", json_string(s->sku_currency)) == 0;
+    /* the account's data (DB_REPLAY_ACCOUNT_NUMBERS): what was read, only */
+    const struct db_account_inputs *a = &s->account;
+    ok = ok && json_object_set_new(doc, "sku_compensation_budget_percent",
+                                   json_integer(s->sku_compensation_budget_percent)) == 0;
+    if (a->budget_known)
+        ok = ok && json_object_set_new(doc, "budget_window_days", json_integer(a->budget_window_days)) == 0
+             && json_object_set_new(doc, "budget_compensation", json_integer((json_int_t)a->sku_compensation)) == 0
+             && json_object_set_new(doc, "budget_revenue", json_integer((json_int_t)a->sku_revenue)) == 0;
+    if (a->odr_known)
+        ok = ok && json_object_set_new(doc, "odr_defect_orders", json_integer((json_int_t)a->odr_defect_orders)) == 0
+             && json_object_set_new(doc, "odr_orders", json_integer((json_int_t)a->odr_orders)) == 0;
     char *text = ok ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(history);
     json_decref(doc);
@@ -80,6 +91,36 @@ static int stored_inputs(const struct db_replay_row *row, struct db_cost_setting
     if (ok)
         snprintf(out->sku_currency, sizeof(out->sku_currency), "%s", row->sku_currency);
     return ok ? 0 : -1;
+}
+
+/* What the account's data said; unknown where it was not stored (cases
+ * recorded before issue #10: no budget rule, no defect-rate rule). */
+static void stored_account(const struct db_replay_row *row, struct db_cost_settings *out)
+{
+    int64_t v[DB_REPLAY_ACCOUNT_COUNT];
+    bool have[DB_REPLAY_ACCOUNT_COUNT];
+    for (int i = 0; i < DB_REPLAY_ACCOUNT_COUNT; i++)
+        have[i] = stored_integer(row->account[i], &v[i]);
+    enum {
+#define ACCOUNT_INDEX(name) AT_##name,
+        DB_REPLAY_ACCOUNT_NUMBERS(ACCOUNT_INDEX)
+#undef ACCOUNT_INDEX
+    };
+    struct db_account_inputs *a = &out->account;
+    memset(a, 0, sizeof(*a));
+    out->sku_compensation_budget_percent = have[AT_sku_compensation_budget_percent]
+                                               ? (int)v[AT_sku_compensation_budget_percent] : -1;
+    a->budget_known = have[AT_budget_window_days] && have[AT_budget_compensation] && have[AT_budget_revenue];
+    if (a->budget_known) {
+        a->budget_window_days = (int)v[AT_budget_window_days];
+        a->sku_compensation = v[AT_budget_compensation];
+        a->sku_revenue = v[AT_budget_revenue];
+    }
+    a->odr_known = have[AT_odr_defect_orders] && have[AT_odr_orders];
+    if (a->odr_known) {
+        a->odr_defect_orders = v[AT_odr_defect_orders];
+        a->odr_orders = v[AT_odr_orders];
+    }
 }
 
 /* ---- the replay ---- */
@@ -262,6 +303,7 @@ static void replay_row(struct replay_worker *w, const struct db_replay_row *row,
         stored.policy = NULL;
         out->without_inputs = true;
     }
+    stored_account(row, &stored);
     if (decide_under(&c, &stored, was_policy, &h, row->decided_at, &w->was, &out->was) != 0
         || decide_under(&c, &stored, &sim->candidate, &h, row->decided_at, &w->would, &out->would) != 0) {
         log_msg(LOG_ERROR, "request %s: the engine refused recorded case %s", sim->req->request_id, row->case_id);

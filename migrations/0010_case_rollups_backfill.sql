@@ -1,0 +1,59 @@
+-- The case rollups of migration 0009 (case_daily, case_sku_daily,
+-- outcome_daily, response_daily), filled from the cases and outcomes
+-- already recorded. From here on the statements that record cases and
+-- outcomes (case_insert, outcome_insert in service/db/statements.sql) keep
+-- them, by the same definitions:
+--   * a case counts on its created_at UTC day;
+--   * orders_with_case counts a case when it is the first of its tenant,
+--     order and SKU (the earliest by created_at, then case_id);
+--   * outcome_daily holds each case once, under the outcome that stands
+--     (the highest revision), with final_refund, or the decision's
+--     refund_amount when that outcome names none;
+--   * response_daily.answered counts cases with an outcome; within 24 h
+--     when the first (revision 1) was recorded at most 24 h after the case.
+-- The tables are emptied first, so that the result is what the recorded
+-- rows say, whatever was there: running it again changes nothing.
+
+TRUNCATE case_daily, case_sku_daily, outcome_daily, response_daily;
+
+INSERT INTO case_daily (tenant_id, day, currency, category, tier, responsibility, primary_action, cases,
+                        remedy_cost, full_return_cost, refund_amount)
+SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date, currency, category, tier, responsibility, primary_action,
+       count(*), sum(remedy_cost), sum(full_return_cost), sum(refund_amount)
+FROM cases
+GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+INSERT INTO case_sku_daily (tenant_id, day, sku, currency, category, cases, orders_with_case, remedy_cost,
+                            full_return_cost)
+SELECT tenant_id, day, sku, currency, category, count(*), count(*) FILTER (WHERE first_of_order),
+       sum(remedy_cost), sum(full_return_cost)
+FROM (SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, sku, currency, category, remedy_cost,
+             full_return_cost,
+             row_number() OVER (PARTITION BY tenant_id, order_id, sku ORDER BY created_at, case_id) = 1
+                 AS first_of_order
+      FROM cases) c
+GROUP BY 1, 2, 3, 4, 5;
+
+INSERT INTO outcome_daily (tenant_id, day, currency, status, review_outcome, order_retained, cases, final_refund)
+SELECT c.tenant_id, (c.created_at AT TIME ZONE 'UTC')::date, c.currency, o.status, o.review_outcome,
+       CASE WHEN o.order_retained THEN 'yes' WHEN NOT o.order_retained THEN 'no' ELSE 'unknown' END,
+       count(*), sum(coalesce(o.final_refund, c.refund_amount))
+FROM cases c
+JOIN (SELECT DISTINCT ON (tenant_id, case_id) tenant_id, case_id, status, review_outcome, order_retained,
+             final_refund
+      FROM outcomes ORDER BY tenant_id, case_id, revision DESC) o
+  ON o.tenant_id = c.tenant_id AND o.case_id = c.case_id
+GROUP BY 1, 2, 3, 4, 5, 6;
+
+INSERT INTO response_daily (tenant_id, day, cases, answered, answered_within_24h)
+SELECT c.tenant_id, (c.created_at AT TIME ZONE 'UTC')::date, count(*), count(f.recorded_at),
+       count(*) FILTER (WHERE f.recorded_at <= c.created_at + interval '24 hours')
+FROM cases c
+LEFT JOIN outcomes f ON f.tenant_id = c.tenant_id AND f.case_id = c.case_id AND f.revision = 1
+GROUP BY 1, 2;
+
+-- What a decision reads in its first round trip (statement case_account):
+-- one SKU's compensation and revenue over its budget window, in one
+-- currency: an index range per table, whatever the number of SKUs.
+CREATE INDEX IF NOT EXISTS case_sku_daily_sku_idx ON case_sku_daily (tenant_id, sku, currency, day);
+CREATE INDEX IF NOT EXISTS sales_daily_sku_idx ON sales_daily (tenant_id, sku, currency, day);
