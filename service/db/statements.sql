@@ -49,18 +49,49 @@ SELECT count(*) FILTER (WHERE created_at > now() - interval '90 days') AS cases_
 FROM recent;
 
 -- name: case_insert
--- The case and, when the request had a key, the response to replay: one statement.
--- $18 is text (its first use says so): the key keeps the response byte for byte.
+-- The case, its rollups and, when the request had a key, the response to
+-- replay: one statement. $18 is text (its first use says so): the key keeps
+-- the response byte for byte. Rollups (migration 0009) count the case on
+-- its created_at UTC day; orders_with_case counts it only when no earlier
+-- case of the tenant has its order and SKU (the statement's snapshot does
+-- not see the row it inserts). Migration 0010 fills them the same way.
 WITH inserted AS (
     INSERT INTO cases (tenant_id, case_id, buyer_id, order_id, sku, channel, category, responsibility,
                        tier, primary_action, currency, refund_amount, order_value, remedy_cost,
                        full_return_cost, risk, request, decision, created_at, policy_version, decision_inputs)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb,
             ($18::text)::jsonb, $19, $22, $23::jsonb)
-    RETURNING tenant_id, case_id
+    RETURNING tenant_id, case_id, sku, currency, category, tier, responsibility, primary_action, refund_amount,
+              remedy_cost, full_return_cost, (created_at AT TIME ZONE 'UTC')::date AS day
+), keyed AS (
+    INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
+    SELECT tenant_id, $20, $21::bytea, case_id, 201, $18::text FROM inserted WHERE $20::text IS NOT NULL
+), by_case AS (
+    INSERT INTO case_daily AS d (tenant_id, day, currency, category, tier, responsibility, primary_action, cases,
+                                 remedy_cost, full_return_cost, refund_amount)
+    SELECT tenant_id, day, currency, category, tier, responsibility, primary_action, 1, remedy_cost,
+           full_return_cost, refund_amount
+    FROM inserted
+    ON CONFLICT (tenant_id, day, currency, category, tier, responsibility, primary_action) DO UPDATE SET
+        cases = d.cases + 1, remedy_cost = d.remedy_cost + EXCLUDED.remedy_cost,
+        full_return_cost = d.full_return_cost + EXCLUDED.full_return_cost,
+        refund_amount = d.refund_amount + EXCLUDED.refund_amount
+), by_sku AS (
+    INSERT INTO case_sku_daily AS d (tenant_id, day, sku, currency, category, cases, orders_with_case,
+                                     remedy_cost, full_return_cost)
+    SELECT tenant_id, day, sku, currency, category, 1,
+           CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = $1 AND c.order_id = $4 AND c.sku = $5)
+                THEN 0 ELSE 1 END,
+           remedy_cost, full_return_cost
+    FROM inserted
+    ON CONFLICT (tenant_id, day, sku, currency, category) DO UPDATE SET
+        cases = d.cases + 1, orders_with_case = d.orders_with_case + EXCLUDED.orders_with_case,
+        remedy_cost = d.remedy_cost + EXCLUDED.remedy_cost,
+        full_return_cost = d.full_return_cost + EXCLUDED.full_return_cost
 )
-INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
-SELECT tenant_id, $20, $21::bytea, case_id, 201, $18::text FROM inserted WHERE $20::text IS NOT NULL;
+INSERT INTO response_daily AS d (tenant_id, day, cases, answered, answered_within_24h)
+SELECT tenant_id, day, 1, 0, 0 FROM inserted
+ON CONFLICT (tenant_id, day) DO UPDATE SET cases = d.cases + 1;
 
 -- name: case_exists
 SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2;
@@ -82,19 +113,57 @@ SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2 FOR UPDATE;
 -- name: outcome_insert
 -- Revision $3 (numbered by outcome_next_revision under the case's lock) with
 -- the id the service made ($4), and, when the request had a key ($12), the
--- response to replay ($14, byte for byte); the case carries the outcome that stands.
+-- response to replay ($14, byte for byte); the case carries the outcome that
+-- stands. Rollups, on the case's created_at UTC day: the case moves in
+-- outcome_daily from the standing outcome (revision $3 - 1, if any) to this
+-- one, summing final_refund, or the decision's refund_amount when the
+-- outcome names none (as the buyer's history does); its first outcome
+-- counts as its answer in response_daily (within 24 h: recorded_at at most
+-- 24 h after created_at). Rows are locked in key order. Migration 0010
+-- fills the same numbers from what is recorded.
 WITH ins AS (
     INSERT INTO outcomes (tenant_id, case_id, revision, outcome_id, status, final_refund, review_outcome,
                           order_retained, abuse_confirmed, note, recorded_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-    RETURNING tenant_id, case_id, status, final_refund, abuse_confirmed, recorded_at
+    RETURNING tenant_id, case_id, revision, status, final_refund, review_outcome, order_retained, abuse_confirmed,
+              recorded_at
 ), upd AS (
     UPDATE cases c SET outcome_status = ins.status, final_refund = ins.final_refund,
                        abuse_confirmed = ins.abuse_confirmed, outcome_at = ins.recorded_at
     FROM ins WHERE c.tenant_id = ins.tenant_id AND c.case_id = ins.case_id
+), keyed AS (
+    INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
+    SELECT tenant_id, $12, $13::bytea, case_id, 200, $14::text FROM ins WHERE $12::text IS NOT NULL
+), kase AS (
+    SELECT tenant_id, currency, refund_amount, created_at, (created_at AT TIME ZONE 'UTC')::date AS day
+    FROM cases WHERE tenant_id = $1 AND case_id = $2
+), moves AS (
+    SELECT k.day, k.currency, i.status, i.review_outcome, i.order_retained, 1 AS cases,
+           coalesce(i.final_refund, k.refund_amount) AS final_refund
+    FROM ins i CROSS JOIN kase k
+    UNION ALL
+    SELECT k.day, k.currency, o.status, o.review_outcome, o.order_retained, -1,
+           -coalesce(o.final_refund, k.refund_amount)
+    FROM outcomes o CROSS JOIN kase k
+    WHERE o.tenant_id = $1 AND o.case_id = $2 AND o.revision = $3::integer - 1
+), standing AS (
+    INSERT INTO outcome_daily AS d (tenant_id, day, currency, status, review_outcome, order_retained, cases,
+                                    final_refund)
+    SELECT $1, day, currency, status, review_outcome,
+           CASE WHEN order_retained THEN 'yes' WHEN NOT order_retained THEN 'no' ELSE 'unknown' END AS retained,
+           sum(cases), sum(final_refund)
+    FROM moves
+    GROUP BY day, currency, status, review_outcome, retained
+    ORDER BY day, currency, status, review_outcome, retained
+    ON CONFLICT (tenant_id, day, currency, status, review_outcome, order_retained) DO UPDATE SET
+        cases = d.cases + EXCLUDED.cases, final_refund = d.final_refund + EXCLUDED.final_refund
 )
-INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
-SELECT tenant_id, $12, $13::bytea, case_id, 200, $14::text FROM ins WHERE $12::text IS NOT NULL;
+INSERT INTO response_daily AS d (tenant_id, day, cases, answered, answered_within_24h)
+SELECT k.tenant_id, k.day, 0, 1, CASE WHEN i.recorded_at <= k.created_at + interval '24 hours' THEN 1 ELSE 0 END
+FROM ins i CROSS JOIN kase k
+WHERE i.revision = 1
+ON CONFLICT (tenant_id, day) DO UPDATE SET
+    answered = d.answered + 1, answered_within_24h = d.answered_within_24h + EXCLUDED.answered_within_24h;
 
 -- name: outcome_next_revision
 -- After case_lock, in the same transaction: nobody else numbers meanwhile.
@@ -282,6 +351,12 @@ SELECT case_id::text AS case_id, created_at::text AS position, extract(epoch FRO
        i.return_postage AS input_return_postage,
        i.handling AS input_handling,
        i.sku_currency AS input_sku_currency,
+       i.sku_compensation_budget_percent AS account_sku_compensation_budget_percent,
+       i.budget_window_days AS account_budget_window_days,
+       i.budget_compensation AS account_budget_compensation,
+       i.budget_revenue AS account_budget_revenue,
+       i.odr_defect_orders AS account_odr_defect_orders,
+       i.odr_orders AS account_odr_orders,
        policy_version, tier, primary_action,
        remedy_cost, full_return_cost, currency, category, sku
 FROM cases
@@ -291,7 +366,9 @@ LEFT JOIN LATERAL jsonb_to_record(coalesce(decision_inputs -> 'history', decisio
 LEFT JOIN LATERAL jsonb_to_record(decision_inputs)
     AS i(landed_cost_percent text, outbound_postage_percent text, return_postage_percent text,
          handling_percent text, resale_percent text, return_insurance text, sku_resale_percent text,
-         unit_cost text, outbound_postage text, return_postage text, handling text, sku_currency text) ON true
+         unit_cost text, outbound_postage text, return_postage text, handling text, sku_currency text,
+         sku_compensation_budget_percent text, budget_window_days text, budget_compensation text,
+         budget_revenue text, odr_defect_orders text, odr_orders text) ON true
 WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz
   AND (created_at, case_id) > ($4::timestamptz, $5::uuid)
   AND ($6::text IS NULL OR category = $6) AND ($7::text IS NULL OR sku = $7) AND ($8::text IS NULL OR channel = $8)
@@ -416,3 +493,29 @@ SELECT day - $2::date AS day_index, cases, answered, answered_within_24h
 FROM response_daily
 WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
 ORDER BY day;
+
+-- name: case_account
+-- What the account's own data says about a case, in its first round trip
+-- (migrations 0009, 0010): the SKU's compensation (case rollups) and revenue
+-- (sales rollups) in the case's currency ($3) over the budget window of the
+-- tenant's current policy (costs.budget_window_days; $4, version 1's, when
+-- the document does not name it), and the order defect rate's counts over
+-- the last $5 days, every channel. A window of N days is the N UTC days
+-- that end today. The reader compares window_days with the policy it
+-- decides with (a version written meanwhile may differ).
+WITH budget AS (
+    SELECT w.window_days, (now() AT TIME ZONE 'UTC')::date - w.window_days + 1 AS since
+    FROM (SELECT coalesce((SELECT (p.document -> 'costs' ->> 'budget_window_days')::integer
+                           FROM policy_versions p WHERE p.tenant_id = $1 ORDER BY p.version DESC LIMIT 1),
+                          $4::integer) AS window_days) w
+)
+SELECT b.window_days,
+       (SELECT coalesce(sum(remedy_cost), 0) FROM case_sku_daily
+        WHERE tenant_id = $1 AND sku = $2 AND currency = $3 AND day >= b.since) AS compensation,
+       (SELECT coalesce(sum(revenue), 0) FROM sales_daily
+        WHERE tenant_id = $1 AND sku = $2 AND currency = $3 AND day >= b.since) AS revenue,
+       h.defect_orders AS odr_defect_orders, h.orders AS odr_orders
+FROM budget b,
+     LATERAL (SELECT coalesce(sum(defect_orders), 0) AS defect_orders, coalesce(sum(orders), 0) AS orders
+              FROM health_daily
+              WHERE tenant_id = $1 AND day >= (now() AT TIME ZONE 'UTC')::date - $5::integer + 1) h;
