@@ -55,8 +55,8 @@ void db_report_summary_cleanup(struct db_report_summary *s);
 /* ---- skus ---- */
 
 /** One SKU in one currency over the window. The SKU's returns (which carry
- * no currency) count on its row with the most revenue (then compensation,
- * then currency code); a SKU with returns only has one row, currency "". */
+ * no currency) count on its row with the most units sold (then cases, then
+ * currency code); a SKU with returns only has one row, currency "". */
 struct db_sku_row {
     char *sku;                       /* owned */
     char *asin;                      /* owned; NULL when unknown */

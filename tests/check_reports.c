@@ -576,6 +576,29 @@ START_TEST(skus_csv_reads_back_in_python)
 }
 END_TEST
 
+/* Returns carry no currency: they go to the row with the most units sold,
+ * not the most minor units (900 yen is not more than 50 dollars). */
+START_TEST(returns_go_to_the_row_that_sold_the_most_units)
+{
+    sql("INSERT INTO sales_daily VALUES (%lld, '2026-03-02', 'TEA-1', 'JPY', '', 3, 3, 900),"
+        "(%lld, '2026-03-02', 'TEA-1', 'USD', '', 1, 1, 5000)",
+        a_id, a_id);
+    sql("INSERT INTO returns_daily VALUES (%lld, '2026-03-03', 'TEA-1', 'defective', 1, 2)", a_id);
+    struct th_response r;
+    get(a_auth, "/v1/reports/skus?from=2026-03-01&to=2026-03-31&sort=return_rate", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(int_at(r.json, "total"), 2);
+    ck_assert_str_eq(str_at(r.json, "skus/0/currency"), "JPY");
+    ck_assert_int_eq(int_at(r.json, "skus/0/units_returned"), 2);
+    expect_rate(r.json, "skus/0/return_rate", 2, 3);
+    ck_assert_str_eq(str_at(r.json, "skus/0/top_reason"), "defective");
+    ck_assert_str_eq(str_at(r.json, "skus/1/currency"), "USD");
+    ck_assert_int_eq(int_at(r.json, "skus/1/units_returned"), 0);
+    ck_assert(json_is_null(at(r.json, "skus/1/top_reason")));
+    th_response_free(&r);
+}
+END_TEST
+
 /* ---- windows, parameters, Accept ---- */
 
 static void day_text(long long day, char out[11])
@@ -891,6 +914,169 @@ START_TEST(health_every_figure_parts_channels_and_trend)
 }
 END_TEST
 
+/* ---- end to end: imported files and recorded cases ---- */
+
+/* A file of tests/data/imports (malloc'd; caller frees). */
+static char *data_file(const char *name, size_t *len)
+{
+    const char *root = getenv("REDRESS_TEST_ROOT");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/tests/data/imports/%s", root ? root : ".", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s", path);
+    static const size_t MAX = 1 << 20;
+    char *data = malloc(MAX);
+    ck_assert_ptr_nonnull(data);
+    *len = fread(data, 1, MAX, f);
+    fclose(f);
+    return data;
+}
+
+static void import_file(const char *kind, const char *type, const char *name)
+{
+    size_t len;
+    char *body = data_file(name, &len);
+    char path[128], content_type[96];
+    snprintf(path, sizeof(path), "/v1/imports/%s", kind);
+    snprintf(content_type, sizeof(content_type), "Content-Type: %s", type);
+    const char *const headers[] = { a_auth, content_type, NULL };
+    struct th_response r;
+    th_request(srv.port, "POST", path, headers, body, len, &r);
+    ck_assert_msg(r.status == 201, "%s: %ld %s", name, r.status, r.body);
+    th_response_free(&r);
+    free(body);
+}
+
+/* A case today for MUG-01 in USD; its decision's figures kept. */
+struct recorded_case {
+    char case_id[64];
+    char tier[32];
+    long long remedy, full_return;
+};
+
+static void record_case(const char *order_id, const char *category, struct recorded_case *out)
+{
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"channel\":\"amazon\",\"order\":{\"order_id\":\"%s\",\"sku\":\"MUG-01\",\"currency\":\"USD\","
+             "\"item_price\":1299,\"unit_cost\":300,\"delivered_at\":\"2026-11-05T10:00:00Z\"},"
+             "\"buyer\":{\"buyer_id\":\"B-%s\",\"language\":\"en\"},\"issue\":{\"category\":\"%s\"}}",
+             order_id, order_id, category);
+    const char *const headers[] = { a_auth, "Content-Type: application/json", NULL };
+    struct th_response r;
+    th_request(srv.port, "POST", "/v1/cases", headers, body, strlen(body), &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    snprintf(out->case_id, sizeof(out->case_id), "%s", str_at(r.json, "case_id"));
+    snprintf(out->tier, sizeof(out->tier), "%s", str_at(r.json, "tier"));
+    out->remedy = int_at(r.json, "cost/remedy");
+    out->full_return = int_at(r.json, "cost/full_return");
+    th_response_free(&r);
+}
+
+START_TEST(imported_files_and_recorded_cases_make_the_reports)
+{
+    import_file("amazon-all-orders", "text/tab-separated-values", "all-orders-32.tsv");
+    import_file("amazon-all-orders", "text/tab-separated-values", "all-orders-29.tsv");
+    import_file("amazon-fba-returns", "text/tab-separated-values", "fba-returns.tsv");
+    import_file("amazon-fbm-returns", "text/tab-separated-values", "fbm-returns.tsv");
+    import_file("events", "application/x-ndjson", "events.ndjson");
+    struct recorded_case cases[2];
+    record_case("113-1000001-0000001", "defective", &cases[0]);
+    record_case("113-1000002-0000002", "defective", &cases[1]);
+    const char *const outcome_headers[] = { a_auth, "Content-Type: application/json", NULL };
+    static const char OUTCOME[] = "{\"status\":\"accepted\",\"order_retained\":true}";
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/cases/%s/outcome", cases[0].case_id);
+    struct th_response r;
+    th_request(srv.port, "POST", path, outcome_headers, OUTCOME, strlen(OUTCOME), &r);
+    ck_assert_int_eq(r.status, 200);
+    th_response_free(&r);
+
+    /* The window from the files' first day to today (the cases' day). */
+    char today[11], query[128];
+    day_text((long long)time(NULL) / 86400, today);
+    snprintf(query, sizeof(query), "from=2026-11-01&to=%s", today);
+
+    /* SKUs (README of tests/data/imports): sold, returned, and the cases. */
+    snprintf(path, sizeof(path), "/v1/reports/skus?%s&sort=cases", query);
+    get(a_auth, path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    long long cost = cases[0].remedy + cases[1].remedy;
+    const struct sku_expectation expected[] = {
+        /* 3 + 1 units; 5 returned: FBA 1 + 1 + 2, FBM 1 (damaged_in_transit 2 units, the most) */
+        { "MUG-01", "B0MUG00001", "USD", 4, 3897 + 1299, 2, 2, 5, cost, 5,
+          cost * 100 > (3897 + 1299) * 5, "defective" },
+        { "CASE-7", "B0CASE0007", "USD", 3, 5997, 0, 0, 1, 0, 5, false, "late_delivery" },
+        /* LAMP-9: 1 unit in USD and in JPY: the returns go to the first currency by code */
+        { "LAMP-9", "B0LAMP0009", "JPY", 1, 4980, 0, 0, 1, 0, 5, false, "defective" },
+        { "LAMP-9", "B0LAMP0009", "USD", 1, 4500, 0, 0, 0, 0, 5, false, NULL },
+        { "MUG-01", "B0MUG00001", "EUR", 3, 3450, 0, 0, 0, 0, 5, false, NULL },
+    };
+    ck_assert_int_eq(int_at(r.json, "total"), 5);
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+        expect_sku(json_array_get(at(r.json, "skus"), i), &expected[i]);
+    th_response_free(&r);
+
+    /* Summary: the two cases and their one outcome. */
+    snprintf(path, sizeof(path), "/v1/reports/summary?%s", query);
+    get(a_auth, path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(int_at(r.json, "cases"), 2);
+    ck_assert_str_eq(str_at(r.json, "totals/0/currency"), "USD");
+    ck_assert_int_eq(int_at(r.json, "totals/0/compensation_cost"), cost);
+    ck_assert_int_eq(int_at(r.json, "totals/0/full_return_cost"), cases[0].full_return + cases[1].full_return);
+    ck_assert_str_eq(str_at(r.json, "by_category/0/name"), "defective");
+    ck_assert_int_eq(int_at(r.json, "by_category/0/cases"), 2);
+    ck_assert_str_eq(str_at(r.json, "by_tier/0/name"), cases[0].tier);
+    ck_assert_int_eq(int_at(r.json, "outcomes/accepted"), 1);
+    ck_assert_int_eq(int_at(r.json, "outcomes/none"), 1);
+    ck_assert_int_eq(int_at(r.json, "orders_retained/yes"), 1);
+    ck_assert_str_eq(str_at(r.json, "top_reasons/0/reasons/0/category"), "defective");
+    th_response_free(&r);
+
+    /* Health as of 2026-11-20: 8 orders (5 FBA, one cancelled; 3 FBM);
+     * defects: negative feedback on 113-1000002, an open A-to-z claim on
+     * 113-2000001, a lost chargeback on 113-2000003, all FBM (the denied
+     * claim and the 4-star feedback do not count). */
+    get(a_auth, "/v1/reports/health?to=2026-11-20", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *odr = at(r.json, "metrics/order_defect_rate");
+    ck_assert_int_eq(int_at(odr, "numerator"), 3);
+    ck_assert_int_eq(int_at(odr, "denominator"), 8);
+    ck_assert_str_eq(str_at(odr, "status"), "bad");
+    ck_assert_int_eq(int_at(odr, "parts/negative_feedback/numerator"), 1);
+    ck_assert_int_eq(int_at(odr, "parts/a_to_z_claim/numerator"), 1);
+    ck_assert_int_eq(int_at(odr, "parts/chargeback/numerator"), 1);
+    ck_assert_int_eq(int_at(odr, "channels/FBA/numerator"), 0);
+    ck_assert_int_eq(int_at(odr, "channels/FBA/denominator"), 5);
+    ck_assert_int_eq(int_at(odr, "channels/FBM/numerator"), 3);
+    ck_assert_int_eq(int_at(odr, "channels/FBM/denominator"), 3);
+    /* FBM, 30 days: one late shipment and one valid tracking of 3 shipped. */
+    ck_assert_int_eq(int_at(r.json, "metrics/late_shipment_rate_30d/numerator"), 1);
+    ck_assert_int_eq(int_at(r.json, "metrics/late_shipment_rate_30d/denominator"), 3);
+    ck_assert_int_eq(int_at(r.json, "metrics/valid_tracking_rate/numerator"), 1);
+    ck_assert_int_eq(int_at(r.json, "metrics/valid_tracking_rate/denominator"), 3);
+    /* No order in the last 10 (late shipment) or 7 days (cancellations). */
+    ck_assert_int_eq(int_at(r.json, "metrics/late_shipment_rate_10d/denominator"), 0);
+    ck_assert_int_eq(int_at(r.json, "metrics/pre_fulfillment_cancel_rate/denominator"), 0);
+    th_response_free(&r);
+
+    /* Tenant B sees none of it. */
+    snprintf(path, sizeof(path), "/v1/reports/skus?%s", query);
+    get(b_auth, path, NULL, &r);
+    ck_assert_int_eq(int_at(r.json, "total"), 0);
+    th_response_free(&r);
+    snprintf(path, sizeof(path), "/v1/reports/summary?%s", query);
+    get(b_auth, path, NULL, &r);
+    ck_assert_int_eq(int_at(r.json, "cases"), 0);
+    ck_assert_int_eq(json_array_size(at(r.json, "totals")), 0);
+    th_response_free(&r);
+    get(b_auth, "/v1/reports/health?to=2026-11-20", NULL, &r);
+    ck_assert_int_eq(int_at(r.json, "metrics/order_defect_rate/denominator"), 0);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *reports_suite(void)
 {
     Suite *s = suite_create("reports");
@@ -905,10 +1091,12 @@ Suite *reports_suite(void)
     tcase_add_test(api, skus_every_figure_and_every_sort);
     tcase_add_test(api, skus_pages_follow_the_cursor);
     tcase_add_test(api, skus_csv_reads_back_in_python);
+    tcase_add_test(api, returns_go_to_the_row_that_sold_the_most_units);
     tcase_add_test(api, windows_default_and_bad_parameters_are_named);
     tcase_add_test(api, accept_chooses_json_or_csv_else_406);
     tcase_add_test(api, health_metrics_exactly_on_the_thresholds);
     tcase_add_test(api, health_every_figure_parts_channels_and_trend);
+    tcase_add_test(api, imported_files_and_recorded_cases_make_the_reports);
     suite_add_tcase(s, api);
     return s;
 }
