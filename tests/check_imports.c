@@ -491,6 +491,88 @@ START_TEST(another_tenant_sees_none_of_it)
 }
 END_TEST
 
+/* The sample files of tests/data/imports, as its README describes them:
+ * counts per import, the refused ones with their exact lines, and what the
+ * rollups hold after all of them. */
+struct sample_import {
+    const char *kind, *file;
+    long status;
+    int rows_read, inserted, updated, skipped, rejected;
+    int first_bad_line;                /* of rejected_rows, or of errors[] when refused */
+    const char *first_bad_column;
+};
+
+static const struct sample_import SAMPLES[] = {
+    { "amazon-all-orders", "all-orders-32.tsv", 201, 6, 6, 0, 0, 0, 0, NULL },
+    { "amazon-all-orders", "all-orders-29.tsv", 201, 3, 3, 0, 0, 0, 0, NULL },
+    { "amazon-all-orders", "all-orders-32.tsv", 201, 6, 0, 0, 6, 0, 0, NULL },
+    { "amazon-all-orders", "all-orders-update.tsv", 201, 4, 0, 3, 1, 0, 0, NULL },
+    { "amazon-all-orders", "all-orders-broken.tsv", 201, 10, 2, 0, 0, 8, 3, "purchase-date" },
+    { "amazon-all-orders", "all-orders-missing-column.tsv", 422, 0, 0, 0, 0, 0, 1, "" },
+    { "amazon-all-orders", "all-orders-unterminated-quote.tsv", 422, 0, 0, 0, 0, 0, 3, "" },
+    { "amazon-fba-returns", "fba-returns.tsv", 201, 3, 3, 0, 0, 0, 0, NULL },
+    { "amazon-fba-returns", "fba-returns-amazon-order-id.tsv", 201, 2, 2, 0, 0, 0, 0, NULL },
+    { "amazon-fba-returns", "fba-returns.tsv", 201, 3, 0, 0, 3, 0, 0, NULL },
+    { "amazon-fbm-returns", "fbm-returns.tsv", 201, 3, 3, 0, 0, 0, 0, NULL },
+    { "events", "events.ndjson", 201, 9, 9, 0, 0, 0, 0, NULL },
+    { "events", "events-broken.ndjson", 201, 11, 2, 0, 0, 9, 2, "" },
+};
+
+START_TEST(sample_files_import_with_their_figures)
+{
+    for (size_t i = 0; i < sizeof(SAMPLES) / sizeof(SAMPLES[0]); i++) {
+        const struct sample_import *t = &SAMPLES[i];
+        char relative[128];
+        snprintf(relative, sizeof(relative), "tests/data/imports/%s", t->file);
+        size_t len;
+        char *file = th_read_file(relative, &len);
+        struct th_response r;
+        bool events = strcmp(t->kind, "events") == 0;
+        post_import(t->kind, events ? "application/x-ndjson" : "text/tab-separated-values", NULL, NULL, auth_header,
+                    file, len, &r);
+        free(file);
+        ck_assert_msg(r.status == t->status, "%s: %ld %s", t->file, r.status, r.body);
+        const json_t *bad;
+        if (t->status == 201) {
+            ck_assert_msg(num(r.json, "rows_read") == t->rows_read && num(r.json, "inserted") == t->inserted
+                              && num(r.json, "updated") == t->updated && num(r.json, "skipped") == t->skipped
+                              && num(r.json, "rejected") == t->rejected,
+                          "%s: %s", t->file, r.body);
+            bad = json_array_get(json_object_get(r.json, "rejected_rows"), 0);
+        } else {
+            bad = json_array_get(json_object_get(r.json, "errors"), 0);
+        }
+        if (t->first_bad_line > 0) {
+            ck_assert_msg(num(bad, "line") == t->first_bad_line, "%s: %s", t->file, r.body);
+            ck_assert_str_eq(json_string_value(json_object_get(bad, "column")), t->first_bad_column);
+        }
+        th_response_free(&r);
+    }
+    /* After all of them (README of tests/data/imports): sold, returned, defects. */
+    ck_assert_int_eq(sql_number("SELECT sum(units_sold) FROM sales_daily WHERE tenant_id = " TENANT
+                                " AND sku = 'MUG-01' AND currency = 'USD'"), 1 + 1 + 1); /* 113-1000002, 113-2000003, broken's good line */
+    ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_daily WHERE tenant_id = " TENANT
+                                " AND sku = 'LAMP-9' AND currency = 'USD'"), 4500 + 9000);
+    ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_daily WHERE tenant_id = " TENANT
+                                " AND sku = 'LAMP-9' AND currency = 'JPY'"), 4980);
+    ck_assert_int_eq(sql_number("SELECT count(*) FROM order_lines WHERE tenant_id = " TENANT " AND cancelled"), 2);
+    ck_assert_int_eq(sql_number("SELECT sum(units_returned) FROM returns_daily WHERE tenant_id = " TENANT), 1 + 1 + 2 + 1 + 1 + 3);
+    ck_assert_int_eq(sql_number("SELECT sum(units_returned) FROM returns_daily WHERE tenant_id = " TENANT
+                                " AND category = 'defective'"), 2);
+    /* Orders 113-1000002 (negative feedback 1, a denied claim) and
+     * 113-2000001 (claim open) and 113-2000003 (chargeback lost); the
+     * broken file's good line 1 adds negative feedback to 113-1000001. */
+    ck_assert_int_eq(sql_number("SELECT sum(defect_orders) FROM health_daily WHERE tenant_id = " TENANT), 4);
+    ck_assert_int_eq(sql_number("SELECT sum(a_to_z_orders) FROM health_daily WHERE tenant_id = " TENANT), 1);
+    ck_assert_int_eq(sql_number("SELECT sum(valid_tracking_orders) FROM health_daily WHERE tenant_id = " TENANT), 1);
+    ck_assert_int_eq(sql_number("SELECT sum(late_shipment_orders) FROM health_daily WHERE tenant_id = " TENANT), 1);
+    /* The seller cancellation names an order no file has: kept, counted once its order arrives. */
+    ck_assert_int_eq(sql_number("SELECT sum(seller_cancelled_orders) FROM health_daily WHERE tenant_id = " TENANT), 0);
+    ck_assert_int_eq(sql_number("SELECT count(*) FROM account_events WHERE tenant_id = " TENANT
+                                " AND type = 'seller_cancellation'"), 1);
+}
+END_TEST
+
 Suite *imports_suite(void)
 {
     Suite *s = suite_create("imports");
@@ -505,6 +587,7 @@ Suite *imports_suite(void)
     tcase_add_test(api, an_upload_cut_short_leaves_nothing);
     tcase_add_test(api, events_and_returns_feed_their_rollups);
     tcase_add_test(api, another_tenant_sees_none_of_it);
+    tcase_add_test(api, sample_files_import_with_their_figures);
     suite_add_tcase(s, api);
     return s;
 }

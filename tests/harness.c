@@ -1,3 +1,4 @@
+#include "buf.h"
 #include "harness.h"
 #include "http_text.h"
 
@@ -214,6 +215,28 @@ void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[A
     snprintf(auth_out, TH_AUTH_HEADER_SIZE, "Authorization: Bearer %s", key_out);
 }
 
+char *th_read_file(const char *relative, size_t *len)
+{
+    const char *root = getenv("REDRESS_TEST_ROOT");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", root != NULL ? root : ".", relative);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    struct buf b;
+    buf_init(&b, 0);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(&b, chunk, n);
+    ck_assert_msg(!ferror(f), "reading %s failed", path);
+    fclose(f);
+    buf_append(&b, "", 1); /* the NUL, not counted */
+    ck_assert(buf_ok(&b));
+    char *data = buf_steal(&b, len);
+    *len -= 1;
+    return data;
+}
+
 int th_shell(const char *command, char *out, size_t out_size)
 {
     char full[2048];
@@ -291,7 +314,10 @@ int main(void)
     srunner_add_suite(runner, input_suite());
     srunner_add_suite(runner, ops_suite());
     srunner_add_suite(runner, policy_suite());
+    srunner_add_suite(runner, import_parse_suite());
+    srunner_add_suite(runner, imports_suite());
     srunner_add_suite(runner, reports_suite());
+    srunner_add_suite(runner, budget_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

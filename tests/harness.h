@@ -20,7 +20,10 @@ Suite *deploy_suite(void);
 Suite *input_suite(void);
 Suite *ops_suite(void);
 Suite *policy_suite(void);
+Suite *import_parse_suite(void); /* check_import_parse.c */
+Suite *imports_suite(void);      /* check_imports.c */
 Suite *reports_suite(void);      /* check_reports.c */
+Suite *budget_suite(void);       /* check_budget.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */
@@ -61,6 +64,10 @@ enum { TH_AUTH_HEADER_SIZE = APIKEY_LEN + 32 };
 void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[APIKEY_LEN + 1],
                          char auth_out[TH_AUTH_HEADER_SIZE]);
 
+/** A file of the source tree (path relative to its root, e.g.
+ * "tests/data/imports/fba-returns.tsv"), whole: malloc'd and NUL-terminated
+ * (caller frees); *len its size. Fails the test when it cannot be read. */
+char *th_read_file(const char *relative, size_t *len);
 /** Run a shell command; out gets its stdout and stderr (cut to fit).
  * Returns its exit status (128 when it did not exit). */
 int th_shell(const char *command, char *out, size_t out_size);
