@@ -102,6 +102,9 @@ CREATE TABLE sales_daily (
     revenue      bigint NOT NULL,
     PRIMARY KEY (tenant_id, day, sku, currency)
 );
+-- One SKU's days, for the decision's budget input (a case reads its SKU's
+-- last N days: an index range, not every SKU's rows of those days).
+CREATE INDEX sales_daily_sku_idx ON sales_daily (tenant_id, sku, currency, day);
 -- Returns per SKU and category, by return day.
 CREATE TABLE returns_daily (
     tenant_id       bigint NOT NULL,
@@ -157,6 +160,7 @@ CREATE TABLE case_sku_daily (
     full_return_cost  bigint NOT NULL,
     PRIMARY KEY (tenant_id, day, sku, currency, category)
 );
+CREATE INDEX case_sku_daily_sku_idx ON case_sku_daily (tenant_id, sku, currency, day);
 -- The outcome that stands for each case, counted on the case's day: a new
 -- outcome moves its case from the old row to the new one.
 CREATE TABLE outcome_daily (
