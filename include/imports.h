@@ -60,7 +60,9 @@ struct imp_order_line {
 
 struct imp_return {
     const char *source;          /* "fba" or "fbm" */
-    const char *return_key;      /* identifies the return within its report */
+    const char *return_key;      /* identifies the return within its report: three
+                                  * kept texts and a time, so up to about
+                                  * 3 × IMP_TEXT_MAX bytes (README "Import files") */
     const char *order_id, *sku, *asin, *reason, *status, *disposition;
     const char *category;        /* imp_reason_category(reason) */
     int64_t returned_at;

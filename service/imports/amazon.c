@@ -81,6 +81,8 @@ const struct imp_kind_spec IMP_ALL_ORDERS_SPEC = {
 
 /* ---- returns: the key that identifies a return within its report ---- */
 
+_Static_assert((int)IMP_KEY_MAX > 3 * (int)IMP_TEXT_MAX + 2, "a return key of three kept texts is never cut");
+
 /* "a|b|c" from three texts; with c empty, the return's time stands in for
  * it ("a|b|@1705314225"), so a report re-downloaded later keys the same
  * rows the same way. */
