@@ -129,8 +129,10 @@ int64_t imp_parser_rows(const struct imp_parser *parser);
  * RFC 3339 ("2024-01-15T10:23:45+00:00", "...Z", fractions dropped), the
  * same with a space for the T and the zone as an offset, "UTC", "GMT" or a
  * US/European abbreviation ("PST", "CEST"), or no zone (read as UTC); a
- * date alone ("2024-01-15", or "14-Aug-2024" as the seller-fulfilled
- * returns report prints it) is its midnight UTC. False for anything else or
+ * date alone ("2024-01-15"; "14-Aug-2024" as the seller-fulfilled returns
+ * report prints it; "14-08-2024", day first, as Amazon defines the FBA
+ * returns report's return-date) is its midnight UTC; the two day-first
+ * forms may be followed by a time as above. False for anything else or
  * an impossible date ("2024-02-30"). */
 bool imp_parse_time(const char *text, int64_t *unix_seconds);
 

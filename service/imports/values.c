@@ -225,7 +225,9 @@ static int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-/* "2024-01-15" or "14-Aug-2024". */
+/* "2024-01-15"; "14-Aug-2024" (the seller-fulfilled returns report);
+ * "14-08-2024", day first, as Seller Central's help defines the FBA
+ * returns report's return-date (DD-MM-YYYY). */
 static bool read_date(const char **s, int *y, int *m, int *d)
 {
     const char *p = *s;
@@ -238,19 +240,20 @@ static bool read_date(const char **s, int *y, int *m, int *d)
     if (!read_digits(&p, 2, d) || *p != '-')
         return false;
     p++;
-    for (int i = 0; i < 12; i++)
-        if (strncasecmp(p, MONTH_NAMES[i], 3) == 0) {
-            *m = i + 1;
-            p += 3;
-            if (*p != '-')
-                return false;
-            p++;
-            if (!read_digits(&p, 4, y))
-                return false;
-            *s = p;
-            return true;
-        }
-    return false;
+    *m = 0;
+    if (!read_digits(&p, 2, m))
+        for (int i = 0; i < 12 && *m == 0; i++)
+            if (strncasecmp(p, MONTH_NAMES[i], 3) == 0) {
+                *m = i + 1;
+                p += 3;
+            }
+    if (*m == 0 || *p != '-')
+        return false;
+    p++;
+    if (!read_digits(&p, 4, y))
+        return false;
+    *s = p;
+    return true;
 }
 
 /* The zone after a time: nothing (UTC), Z, ±HH, ±HHMM, ±HH:MM, or a name. */
