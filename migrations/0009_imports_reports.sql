@@ -132,6 +132,34 @@ CREATE TABLE health_daily (
     PRIMARY KEY (tenant_id, day, fulfillment)
 );
 
+-- The same sums per ISO week (span 'w', from its Monday) and month (span
+-- 'm', from its first day), kept beside the days by whoever writes them: a
+-- report reads a window as whole months, whole weeks and loose days
+-- (include/days.h), a year being about 12 months, a few weeks and days, so
+-- that its cost does not grow with the window.
+CREATE TABLE sales_span (
+    tenant_id    bigint NOT NULL,
+    span         char(1) NOT NULL CHECK (span IN ('w', 'm')),
+    start        date NOT NULL,
+    sku          text NOT NULL,
+    currency     char(3) NOT NULL,
+    asin         text NOT NULL DEFAULT '',
+    orders       bigint NOT NULL,
+    units_sold   bigint NOT NULL,
+    revenue      bigint NOT NULL,
+    PRIMARY KEY (tenant_id, span, start, sku, currency)
+);
+CREATE TABLE returns_span (
+    tenant_id       bigint NOT NULL,
+    span            char(1) NOT NULL CHECK (span IN ('w', 'm')),
+    start           date NOT NULL,
+    sku             text NOT NULL,
+    category        text NOT NULL,
+    returns         bigint NOT NULL,
+    units_returned  bigint NOT NULL,
+    PRIMARY KEY (tenant_id, span, start, sku, category)
+);
+
 -- Rollups from cases, added to by the transactions that record cases and
 -- outcomes, by the case's creation day.
 CREATE TABLE case_daily (
@@ -161,6 +189,34 @@ CREATE TABLE case_sku_daily (
     PRIMARY KEY (tenant_id, day, sku, currency, category)
 );
 CREATE INDEX case_sku_daily_sku_idx ON case_sku_daily (tenant_id, sku, currency, day);
+CREATE TABLE case_span (
+    tenant_id         bigint NOT NULL,
+    span              char(1) NOT NULL CHECK (span IN ('w', 'm')),
+    start             date NOT NULL,
+    currency          char(3) NOT NULL,
+    category          text NOT NULL,
+    tier              text NOT NULL,
+    responsibility    text NOT NULL,
+    primary_action    text NOT NULL,
+    cases             bigint NOT NULL,
+    remedy_cost       bigint NOT NULL,
+    full_return_cost  bigint NOT NULL,
+    refund_amount     bigint NOT NULL,
+    PRIMARY KEY (tenant_id, span, start, currency, category, tier, responsibility, primary_action)
+);
+CREATE TABLE case_sku_span (
+    tenant_id         bigint NOT NULL,
+    span              char(1) NOT NULL CHECK (span IN ('w', 'm')),
+    start             date NOT NULL,
+    sku               text NOT NULL,
+    currency          char(3) NOT NULL,
+    category          text NOT NULL,
+    cases             bigint NOT NULL,
+    orders_with_case  bigint NOT NULL,
+    remedy_cost       bigint NOT NULL,
+    full_return_cost  bigint NOT NULL,
+    PRIMARY KEY (tenant_id, span, start, sku, currency, category)
+);
 -- The outcome that stands for each case, counted on the case's day: a new
 -- outcome moves its case from the old row to the new one.
 CREATE TABLE outcome_daily (

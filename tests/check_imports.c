@@ -166,6 +166,11 @@ START_TEST(orders_import_merge_and_reimport_changes_nothing)
     ck_assert_int_eq(sql_number("SELECT sum(cancelled_orders) FROM health_daily WHERE tenant_id = " TENANT), 1);
     ck_assert_int_eq(sql_number("SELECT count(*) FROM order_lines WHERE tenant_id = " TENANT
                                 " AND ship_country = 'US'"), 5);
+    /* The weeks and months hold what their days hold. */
+    ck_assert_int_eq(sql_number("SELECT revenue FROM sales_span WHERE tenant_id = " TENANT
+                                " AND span = 'm' AND start = '2026-10-01' AND sku = 'MUG-01' AND currency = 'USD'"), 3897);
+    ck_assert_int_eq(sql_number("SELECT revenue FROM sales_span WHERE tenant_id = " TENANT
+                                " AND span = 'w' AND start = '2026-09-28' AND sku = 'MUG-01' AND currency = 'USD'"), 3897);
 
     long long orders = sql_number(ORDERS_FINGERPRINT), sales = sql_number(SALES_FINGERPRINT);
     post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
@@ -230,6 +235,8 @@ START_TEST(newer_last_updated_date_updates_and_older_is_skipped)
                                 " AND sku = 'MUG-01' AND currency = 'USD'"), 2598);
     ck_assert_int_eq(sql_number("SELECT sum(units_sold) FROM sales_daily WHERE tenant_id = " TENANT
                                 " AND sku = 'MUG-01' AND currency = 'EUR'"), 1);
+    ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_span WHERE tenant_id = " TENANT
+                                " AND span = 'm' AND sku = 'MUG-01' AND currency = 'USD'"), 2598);
     ck_assert_int_eq(sql_number("SELECT sum(cancelled_orders) FROM health_daily WHERE tenant_id = " TENANT), 2);
 }
 END_TEST
@@ -374,6 +381,11 @@ START_TEST(a_file_of_megabytes_streams)
     ck_assert_int_eq(sql_number("SELECT sum(units_sold) FROM sales_daily WHERE tenant_id = " TENANT), LINES);
     ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_daily WHERE tenant_id = " TENANT), LINES * 1000LL);
     ck_assert_int_eq(sql_number("SELECT sum(orders) FROM health_daily WHERE tenant_id = " TENANT), LINES);
+    /* Every span sums its days: September 2026 by month, and by its weeks. */
+    ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_span WHERE tenant_id = " TENANT " AND span = 'm'"),
+                     LINES * 1000LL);
+    ck_assert_int_eq(sql_number("SELECT sum(s.revenue) FROM sales_span s WHERE s.tenant_id = " TENANT " AND span = 'w'"),
+                     LINES * 1000LL);
     free(file);
 }
 END_TEST

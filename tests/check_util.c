@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "config.h"
 #include "crypto.h"
+#include "days.h"
 #include "harness.h"
 #include "http.h"
 #include "metrics.h"
@@ -262,6 +263,68 @@ START_TEST(metrics_count_unlisted_statuses_once_as_other)
 }
 END_TEST
 
+/* Every window of up to DAYS_COVER_WINDOW_MAX days over two years: each day
+ * covered exactly once, months and weeks whole and aligned, counts bounded. */
+START_TEST(day_windows_split_into_months_weeks_and_days)
+{
+    /* Check marks every assertion it passes (a write to its pipe): the
+     * loops count what is wrong and assert once. */
+    int64_t base = days_from_civil(2025, 1, 1);
+    static unsigned char seen[DAYS_COVER_WINDOW_MAX];
+    long wrong = 0;
+    char first_wrong[96] = "";
+    for (int64_t from = base; from < base + 400; from += 3) {
+        for (int64_t length = 1; length <= DAYS_COVER_WINDOW_MAX; length++) {
+            int64_t to = from + length - 1;
+            struct days_cover c;
+            long before = wrong;
+            if (!days_cover(from, to, &c)) {
+                wrong++;
+                continue;
+            }
+            memset(seen, 0, (size_t)length);
+            for (int i = 0; i < c.n[DAYS_SPAN_MONTH]; i++) {
+                int64_t y;
+                int m, d;
+                days_to_civil(c.months[i], &y, &m, &d);
+                wrong += d != 1;
+                int64_t next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+                for (int64_t x = c.months[i]; x < next; x++)
+                    seen[x - from]++;
+            }
+            for (int i = 0; i < c.n[DAYS_SPAN_WEEK]; i++) {
+                wrong += (c.weeks[i] + 3) % 7 != 0; /* a Monday */
+                for (int64_t x = c.weeks[i]; x < c.weeks[i] + 7; x++)
+                    seen[x - from]++;
+            }
+            for (int i = 0; i < c.n[DAYS_SPAN_DAY]; i++)
+                seen[c.days[i] - from]++;
+            for (int64_t x = 0; x < length; x++)
+                wrong += seen[x] != 1;
+            if (wrong != before && first_wrong[0] == '\0')
+                snprintf(first_wrong, sizeof(first_wrong), "window of %lld days from day %lld", (long long)length,
+                         (long long)from);
+        }
+    }
+    ck_assert_msg(wrong == 0, "%ld wrong, first: %s", wrong, first_wrong);
+    struct days_cover c;
+    ck_assert(!days_cover(base, base - 1, &c));
+    ck_assert(!days_cover(base, base + DAYS_COVER_WINDOW_MAX, &c));
+    /* 2026-01-01 .. 2026-12-31: twelve months and nothing else. */
+    ck_assert(days_cover(days_from_civil(2026, 1, 1), days_from_civil(2026, 12, 31), &c));
+    ck_assert_int_eq(c.n[DAYS_SPAN_MONTH], 12);
+    ck_assert_int_eq(c.n[DAYS_SPAN_WEEK] + c.n[DAYS_SPAN_DAY], 0);
+    char text[DAYS_ARRAY_TEXT_MAX];
+    days_array_text(c.months, 2, text);
+    ck_assert_str_eq(text, "{2026-01-01,2026-02-01}");
+    int64_t day;
+    ck_assert(days_parse("2024-02-29", &day) && !days_parse("2025-02-29", &day) && !days_parse("2025-1-01", &day));
+    char formatted[DAYS_TEXT_SIZE];
+    days_format(day, formatted);
+    ck_assert_str_eq(formatted, "2024-02-29");
+}
+END_TEST
+
 Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -278,6 +341,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, client_address_behind_trusted_proxy);
     tcase_add_test(tc, routes_match_and_report_allow);
     tcase_add_test(tc, metrics_count_unlisted_statuses_once_as_other);
+    tcase_add_test(tc, day_windows_split_into_months_weeks_and_days);
     suite_add_tcase(s, tc);
     return s;
 }

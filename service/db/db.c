@@ -374,7 +374,7 @@ static bool result_ok(const PGresult *res)
 
 /* At most this many statements in one pipeline, plus BEGIN and COMMIT:
  * the result slots are sized from it and longer calls are refused. */
-enum { PIPELINE_MAX = 8, PIPELINE_SLOTS = PIPELINE_MAX + 2 };
+enum { PIPELINE_MAX = DB_PIPELINE_MAX, PIPELINE_SLOTS = PIPELINE_MAX + 2 };
 _Static_assert(PIPELINE_SLOTS == PIPELINE_MAX + 2, "a slot for BEGIN and one for COMMIT");
 
 /* [BEGIN] calls... [COMMIT] in one round trip (libpq pipeline mode): the

@@ -33,7 +33,7 @@ struct kind_stage {
     const char *analyze_staged;    /* ANALYZE of the staging table, and ... */
     const char *analyze_merged;    /* ... of what the merge wrote (neither can be prepared) */
     enum db_stmt merge;
-    enum db_stmt rollups[4];       /* clear, recompute, clear, recompute ... */
+    enum db_stmt rollups[6];       /* clear, recompute, clear, recompute ... */
     int n_rollups;
 };
 
@@ -45,8 +45,9 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
         "ANALYZE import_stage_order_lines",
         "ANALYZE order_lines, import_days",
         STMT_IMPORT_MERGE_ORDER_LINES,
-        { STMT_IMPORT_SALES_CLEAR, STMT_IMPORT_SALES_ROLLUP, STMT_IMPORT_HEALTH_CLEAR, STMT_IMPORT_HEALTH_ROLLUP },
-        4,
+        { STMT_IMPORT_SALES_CLEAR, STMT_IMPORT_SALES_ROLLUP, STMT_IMPORT_SALES_SPANS_CLEAR, STMT_IMPORT_SALES_SPANS,
+          STMT_IMPORT_HEALTH_CLEAR, STMT_IMPORT_HEALTH_ROLLUP },
+        6,
     },
     [IMP_AMAZON_FBA_RETURNS] = {
         "COPY import_stage_returns (import_id, line, source, return_key, order_id, sku, asin, returned_at, "
@@ -54,8 +55,9 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
         "ANALYZE import_stage_returns",
         "ANALYZE returns, import_days",
         STMT_IMPORT_MERGE_RETURNS,
-        { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP },
-        2,
+        { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP, STMT_IMPORT_RETURNS_SPANS_CLEAR,
+          STMT_IMPORT_RETURNS_SPANS },
+        4,
     },
     [IMP_AMAZON_FBM_RETURNS] = {
         "COPY import_stage_returns (import_id, line, source, return_key, order_id, sku, asin, returned_at, "
@@ -63,8 +65,9 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
         "ANALYZE import_stage_returns",
         "ANALYZE returns, import_days",
         STMT_IMPORT_MERGE_RETURNS,
-        { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP },
-        2,
+        { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP, STMT_IMPORT_RETURNS_SPANS_CLEAR,
+          STMT_IMPORT_RETURNS_SPANS },
+        4,
     },
     [IMP_EVENTS] = {
         "COPY import_stage_events (import_id, line, type, order_id, at, status, counts) FROM STDIN",
@@ -399,6 +402,7 @@ static enum db_status merge(struct db_import *imp, struct db_import_summary *s)
 
     const char *import_params[] = { imp->import_id };
     struct db_call rollups[(int)(sizeof(stage->rollups) / sizeof(stage->rollups[0])) + 1];
+    _Static_assert(sizeof(rollups) / sizeof(rollups[0]) <= DB_PIPELINE_MAX, "the rollups go in one round trip");
     int n = 0;
     for (int i = 0; i < stage->n_rollups; i++)
         rollups[n++] = (struct db_call){ .stmt = stage->rollups[i], .n_params = 2, .params = pair };
