@@ -655,6 +655,7 @@ START_TEST(windows_default_and_bad_parameters_are_named)
         { "/v1/reports/summary?sort=cost", "sort: not a parameter of this report" },
         { "/v1/reports/health?from=2026-03-01", "from: not a parameter of this report" },
         { "/v1/reports/health?to=2026-02-30", "to: must be a date" },
+        { "/v1/reports/health?to=9999-12-31", "to: must not be after tomorrow" },
         { "/v1/reports/skus?sort=revenue", "sort: must be one of" },
         { "/v1/reports/skus?limit=0", "limit: must be a whole number from 1 to 500" },
         { "/v1/reports/skus?limit=501", "limit: must be a whole number from 1 to 500" },

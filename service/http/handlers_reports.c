@@ -858,6 +858,11 @@ enum MHD_Result handle_report_health(struct http_request *req)
     if (!report_begin(req, HEALTH_PARAMS, false, &r, &sent))
         return sent;
     int64_t today = utc_today();
+    /* The contact response time's windows end two days before today at the
+     * latest: a later `to` would make the days read span up to it. A day
+     * ahead is allowed (a seller east of UTC may be there already). */
+    if (r.to > today + 1)
+        return http_reply_problem(req, PROBLEM_BAD_PARAMETER, "to: must not be after tomorrow (UTC)");
     /* One read covers every window of every point: from the earliest
      * window's first day to `to`. */
     int64_t range_first = r.to;
