@@ -380,7 +380,9 @@ LIMIT $9::integer;
 -- per currency, for each dimension (category, tier, responsibility,
 -- primary_action) and in total ('total', name ''), with each group's
 -- rank by compensation cost within its dimension and currency (the top
--- reasons are the category rows ranked 1..10).
+-- reasons are the category rows ranked 1..10). The window's rows are
+-- summed once by every dimension (a few hundred groups at most), and the
+-- grouping sets run over those: one pass over the rollup, not five.
 SELECT d.dimension, d.name, d.currency, d.cases, d.compensation_cost, d.full_return_cost, d.refund_amount,
        row_number() OVER (PARTITION BY d.dimension, d.currency
                           ORDER BY d.compensation_cost DESC, d.cases DESC, d.name) AS cost_rank
@@ -388,11 +390,15 @@ FROM (
     SELECT CASE WHEN GROUPING(category) = 0 THEN 'category' WHEN GROUPING(tier) = 0 THEN 'tier'
                 WHEN GROUPING(responsibility) = 0 THEN 'responsibility'
                 WHEN GROUPING(primary_action) = 0 THEN 'primary_action' ELSE 'total' END AS dimension,
-           coalesce(category, tier, responsibility, primary_action, '') AS name, currency::text AS currency,
+           coalesce(category, tier, responsibility, primary_action, '') AS name, currency,
            sum(cases)::bigint AS cases, sum(remedy_cost)::bigint AS compensation_cost,
            sum(full_return_cost)::bigint AS full_return_cost, sum(refund_amount)::bigint AS refund_amount
-    FROM case_daily
-    WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+    FROM (SELECT currency::text AS currency, category, tier, responsibility, primary_action,
+                 sum(cases)::bigint AS cases, sum(remedy_cost)::bigint AS remedy_cost,
+                 sum(full_return_cost)::bigint AS full_return_cost, sum(refund_amount)::bigint AS refund_amount
+          FROM case_daily
+          WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+          GROUP BY 1, 2, 3, 4, 5) AS groups
     GROUP BY GROUPING SETS ((currency, category), (currency, tier), (currency, responsibility),
                             (currency, primary_action), (currency))
 ) AS d
@@ -405,8 +411,10 @@ ORDER BY d.dimension, d.name, d.currency;
 SELECT CASE WHEN GROUPING(status) = 0 THEN 'status' WHEN GROUPING(review_outcome) = 0 THEN 'review_outcome'
             WHEN GROUPING(order_retained) = 0 THEN 'order_retained' ELSE 'total' END AS dimension,
        coalesce(status, review_outcome, order_retained, '') AS name, sum(cases)::bigint AS cases
-FROM outcome_daily
-WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+FROM (SELECT status, review_outcome, order_retained, sum(cases)::bigint AS cases
+      FROM outcome_daily
+      WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+      GROUP BY 1, 2, 3) AS groups
 GROUP BY GROUPING SETS ((status), (review_outcome), (order_retained), ())
 ORDER BY 1, 2;
 
