@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "days.h"
 #include "db.h"
 
 struct db_report_window {
@@ -75,9 +76,12 @@ struct db_sku_page {
 };
 
 /** The page of `limit` rows from `offset`, sorted by sort ("cost_rate",
- * "return_rate", "cost" or "cases"; descending, ties by SKU then currency). */
+ * "return_rate", "cost" or "cases"; descending, ties by SKU then currency).
+ * cover: the same window as days, weeks and months (days_cover), which
+ * sales and returns are read by. */
 enum db_status db_report_skus(struct db *db, int64_t tenant_id, const struct db_report_window *window,
-                              const char *sort, int limit, int64_t offset, struct db_sku_page *out);
+                              const struct days_cover *cover, const char *sort, int limit, int64_t offset,
+                              struct db_sku_page *out);
 void db_sku_page_cleanup(struct db_sku_page *page);
 
 /* ---- health ---- */

@@ -378,6 +378,26 @@ END_TEST
 #define AWKWARD_SKU_SQL "E'CSV,\"Q\"\\r\\nX'"
 static const char AWKWARD_SKU[] = "CSV,\"Q\"\r\nX";
 
+/* The week and month sums of a tenant's sales and returns, made again from
+ * its days (what imports keep: the SKU report reads whole weeks and months
+ * from them). */
+static void spans_from_days(long long tenant)
+{
+    sql("DELETE FROM sales_span WHERE tenant_id = %lld;"
+        "INSERT INTO sales_span (tenant_id, span, start, sku, currency, asin, orders, units_sold, revenue) "
+        "SELECT tenant_id, p.span, p.start, sku, currency, max(asin), sum(orders), sum(units_sold), sum(revenue) "
+        "FROM sales_daily, LATERAL (VALUES ('w', date_trunc('week', day)::date), "
+        "('m', date_trunc('month', day)::date)) AS p (span, start) "
+        "WHERE tenant_id = %lld GROUP BY 1, 2, 3, 4, 5;"
+        "DELETE FROM returns_span WHERE tenant_id = %lld;"
+        "INSERT INTO returns_span (tenant_id, span, start, sku, category, returns, units_returned) "
+        "SELECT tenant_id, p.span, p.start, sku, category, sum(returns), sum(units_returned) "
+        "FROM returns_daily, LATERAL (VALUES ('w', date_trunc('week', day)::date), "
+        "('m', date_trunc('month', day)::date)) AS p (span, start) "
+        "WHERE tenant_id = %lld GROUP BY 1, 2, 3, 4, 5",
+        tenant, tenant, tenant, tenant);
+}
+
 static void sku_rows(void)
 {
     sql("INSERT INTO sales_daily VALUES "
@@ -404,6 +424,8 @@ static void sku_rows(void)
         "(%lld, '2026-04-01', 'LAMP-9', 'defective', 1, 1),"
         "(%lld, '2026-03-12', 'SOCK-3', 'defective', 5, 5)",
         a_id, a_id, a_id, a_id, a_id, b_id);
+    spans_from_days(a_id);
+    spans_from_days(b_id);
     /* LAMP-9 has a budget of its own (3 %); the others the policy's 5 %. */
     const char *const headers[] = { a_auth, "Content-Type: application/json", NULL };
     static const char BODY[] = "{\"currency\":\"USD\",\"compensation_budget_percent\":3}";
@@ -576,6 +598,37 @@ START_TEST(skus_csv_reads_back_in_python)
 }
 END_TEST
 
+/* A window across whole weeks, a whole month and loose days: sales and
+ * returns come from the week and month sums and the days, each day once. */
+START_TEST(skus_window_of_weeks_a_month_and_days)
+{
+    sku_rows();
+    sql("INSERT INTO sales_daily VALUES (%lld, '2026-02-18', 'LAMP-9', 'USD', 'B0LAMP', 1, 1, 1),"
+        "(%lld, '2026-02-15', 'LAMP-9', 'USD', 'B0LAMP', 1, 100, 100)",
+        a_id, a_id);
+    spans_from_days(a_id);
+    /* 2026-02-16 (a Monday) to 2026-04-01: the week of Feb 16, Feb 23-28,
+     * March, April 1 (and not Feb 15). */
+    struct th_response r;
+    get(a_auth, "/v1/reports/skus?from=2026-02-16&to=2026-04-01&sort=cost", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    /* CASE-7 GBP: March 8 and April 1 (cases are read by day). */
+    ck_assert_str_eq(str_at(r.json, "skus/0/sku"), "CASE-7");
+    ck_assert_int_eq(int_at(r.json, "skus/0/cases"), 10);
+    ck_assert_int_eq(int_at(r.json, "skus/0/compensation_cost"), 10249);
+    /* LAMP-9 USD: Feb 18 (the week), Feb 27 (a day), March 6 (the month); its April 1 return. */
+    ck_assert_str_eq(str_at(r.json, "skus/2/sku"), "LAMP-9");
+    ck_assert_int_eq(int_at(r.json, "skus/2/units_sold"), 1 + 9 + 2);
+    ck_assert_int_eq(int_at(r.json, "skus/2/revenue"), 1 + 99999 + 10000);
+    ck_assert_int_eq(int_at(r.json, "skus/2/units_returned"), 1);
+    /* MUG-01 USD: all of March. */
+    ck_assert_str_eq(str_at(r.json, "skus/1/sku"), "MUG-01");
+    ck_assert_int_eq(int_at(r.json, "skus/1/units_sold"), 5);
+    ck_assert_int_eq(int_at(r.json, "skus/1/units_returned"), 4);
+    th_response_free(&r);
+}
+END_TEST
+
 /* Returns carry no currency: they go to the row with the most units sold,
  * not the most minor units (900 yen is not more than 50 dollars). */
 START_TEST(returns_go_to_the_row_that_sold_the_most_units)
@@ -584,6 +637,7 @@ START_TEST(returns_go_to_the_row_that_sold_the_most_units)
         "(%lld, '2026-03-02', 'TEA-1', 'USD', '', 1, 1, 5000)",
         a_id, a_id);
     sql("INSERT INTO returns_daily VALUES (%lld, '2026-03-03', 'TEA-1', 'defective', 1, 2)", a_id);
+    spans_from_days(a_id);
     struct th_response r;
     get(a_auth, "/v1/reports/skus?from=2026-03-01&to=2026-03-31&sort=return_rate", NULL, &r);
     ck_assert_int_eq(r.status, 200);
@@ -1093,6 +1147,7 @@ Suite *reports_suite(void)
     tcase_add_test(api, skus_pages_follow_the_cursor);
     tcase_add_test(api, skus_csv_reads_back_in_python);
     tcase_add_test(api, returns_go_to_the_row_that_sold_the_most_units);
+    tcase_add_test(api, skus_window_of_weeks_a_month_and_days);
     tcase_add_test(api, windows_default_and_bad_parameters_are_named);
     tcase_add_test(api, accept_chooses_json_or_csv_else_406);
     tcase_add_test(api, health_metrics_exactly_on_the_thresholds);

@@ -139,7 +139,8 @@ static bool read_sku_row(const PGresult *res, int i, struct db_sku_row *r)
 }
 
 enum db_status db_report_skus(struct db *db, int64_t tenant_id, const struct db_report_window *window,
-                              const char *sort, int limit, int64_t offset, struct db_sku_page *out)
+                              const struct days_cover *cover, const char *sort, int limit, int64_t offset,
+                              struct db_sku_page *out)
 {
     memset(out, 0, sizeof(*out));
     struct window_params p;
@@ -147,9 +148,17 @@ enum db_status db_report_skus(struct db *db, int64_t tenant_id, const struct db_
     char limit_text[24], offset_text[24];
     db_int_text(limit, limit_text);
     db_int_text(offset, offset_text);
-    const char *const params[] = { p.values[0], p.values[1], p.values[2], sort, limit_text, offset_text };
+    /* Each list fits: DAYS_ARRAY_TEXT_MAX is sized by the longest (days). */
+    _Static_assert(DAYS_COVER_MAX_DAYS >= DAYS_COVER_MAX_WEEKS && DAYS_COVER_MAX_DAYS >= DAYS_COVER_MAX_MONTHS,
+                   "the days list is the longest of a cover");
+    char days[DAYS_ARRAY_TEXT_MAX], weeks[DAYS_ARRAY_TEXT_MAX], months[DAYS_ARRAY_TEXT_MAX];
+    days_array_text(cover->days, cover->n[DAYS_SPAN_DAY], days);
+    days_array_text(cover->weeks, cover->n[DAYS_SPAN_WEEK], weeks);
+    days_array_text(cover->months, cover->n[DAYS_SPAN_MONTH], months);
+    const char *const params[] = { p.values[0], p.values[1], p.values[2], sort, limit_text, offset_text,
+                                   days, weeks, months };
     enum db_status status;
-    PGresult *res = db_exec(db, STMT_REPORT_SKUS, 6, params, &status);
+    PGresult *res = db_exec(db, STMT_REPORT_SKUS, 9, params, &status);
     if (res == NULL)
         return status;
     int n = PQntuples(res);

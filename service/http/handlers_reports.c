@@ -7,65 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "csv.h"
+#include "days.h"
 #include "db_reports.h"
 #include "handlers.h"
 #include "log.h"
-
-/* ---- UTC days, as days since 1970-01-01 ---- */
-
-enum { SECONDS_PER_DAY = 86400, DAY_TEXT_SIZE = 11 };
-
-/* Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void format_day(int64_t day, char out[DAY_TEXT_SIZE])
-{
-    int64_t z = day + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    int64_t y = yoe + era * 400 + (m <= 2);
-    char text[48]; /* room for any int64_t, though years stay within 1969..9999 */
-    snprintf(text, sizeof(text), "%04lld-%02d-%02d", (long long)y, m, d);
-    snprintf(out, DAY_TEXT_SIZE, "%.10s", text);
-}
-
-/* Strictly YYYY-MM-DD, a real day of 1970..9999. */
-static bool parse_day(const char *text, int64_t *out)
-{
-    static const int DAYS_IN_MONTH[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-            return false;
-    int y = atoi(text), m = atoi(text + 5), d = atoi(text + 8);
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH[m - 1] || (m == 2 && d == 29 && !leap))
-        return false;
-    *out = days_from_civil(y, m, d);
-    return true;
-}
-
-static int64_t utc_today(void)
-{
-    return (int64_t)time(NULL) / SECONDS_PER_DAY;
-}
 
 /* ---- what every report reads from the request ---- */
 
@@ -74,6 +21,7 @@ enum report_format { REPORT_JSON, REPORT_CSV };
 /* The default window is the last 30 days (to = today); longer than 400
  * days is refused (13 months and a margin). */
 enum { REPORT_DEFAULT_DAYS = 30, REPORT_MAX_DAYS = 400 };
+_Static_assert((int)REPORT_MAX_DAYS <= (int)DAYS_COVER_WINDOW_MAX, "every window has a cover of months, weeks and days");
 
 struct report_request {
     enum report_format format;
@@ -228,8 +176,8 @@ static bool params_known(struct http_request *req, const char *const *allowed, e
 
 static void set_window(struct report_request *r)
 {
-    format_day(r->from, r->window.from);
-    format_day(r->to, r->window.to);
+    days_format(r->from, r->window.from);
+    days_format(r->to, r->window.to);
 }
 
 /* Accept, unknown parameters, and the window: from/to (inclusive; to
@@ -248,13 +196,13 @@ static bool report_begin(struct http_request *req, const char *const *allowed, b
         return false;
     const char *to = http_query(req, "to");
     const char *from = has_from ? http_query(req, "from") : NULL;
-    out->to = utc_today();
-    if (to != NULL && !parse_day(to, &out->to)) {
+    out->to = days_today();
+    if (to != NULL && !days_parse(to, &out->to)) {
         *sent = http_reply_problem(req, PROBLEM_BAD_PARAMETER, "to: must be a date as YYYY-MM-DD (UTC), 1970 or later");
         return false;
     }
     out->from = has_from ? out->to - (REPORT_DEFAULT_DAYS - 1) : out->to;
-    if (from != NULL && !parse_day(from, &out->from)) {
+    if (from != NULL && !days_parse(from, &out->from)) {
         *sent = http_reply_problem(req, PROBLEM_BAD_PARAMETER, "from: must be a date as YYYY-MM-DD (UTC), 1970 or later");
         return false;
     }
@@ -544,11 +492,11 @@ static bool cursor_read(const char *cursor, int64_t *from, int64_t *to, int *sor
         text[i] = (char)byte;
     }
     text[len / 2] = '\0';
-    char from_text[DAY_TEXT_SIZE], to_text[DAY_TEXT_SIZE], sort_text[16];
+    char from_text[DAYS_TEXT_SIZE], to_text[DAYS_TEXT_SIZE], sort_text[16];
     long long at;
     char tail;
     if (sscanf(text, "1|%10[0-9-]|%10[0-9-]|%15[a-z_]|%lld%c", from_text, to_text, sort_text, &at, &tail) != 4
-        || !parse_day(from_text, from) || !parse_day(to_text, to) || *from > *to
+        || !days_parse(from_text, from) || !days_parse(to_text, to) || *from > *to
         || *to - *from + 1 > REPORT_MAX_DAYS || at < 0 || at > SKUS_OFFSET_MAX)
         return false;
     *offset = at;
@@ -640,9 +588,12 @@ enum MHD_Result handle_report_skus(struct http_request *req)
     /* A SKU without a budget of its own has the policy's. */
     struct eng_policy policy;
     enum db_status status = policy_current(req, &policy);
+    struct days_cover cover;
+    if (!days_cover(r.from, r.to, &cover))
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the window could not be split into months, weeks and days");
     struct db_sku_page page;
     if (status == DB_OK)
-        status = db_report_skus(req->db, req->tenant.id, &r.window, SKU_SORTS[sort], limit, offset, &page);
+        status = db_report_skus(req->db, req->tenant.id, &r.window, &cover, SKU_SORTS[sort], limit, offset, &page);
     if (status != DB_OK)
         return http_reply_db_error(req, status);
 
@@ -784,10 +735,10 @@ static void health_csv_row(json_t *rows, enum eng_health_metric metric, const ch
                            int64_t as_of, int64_t first, int64_t last, const json_t *fraction, bool *failed)
 {
     const struct eng_health_metric_info *info = &ENG_HEALTH_METRIC_INFO[metric];
-    char as_of_text[DAY_TEXT_SIZE], from[DAY_TEXT_SIZE], to[DAY_TEXT_SIZE];
-    format_day(as_of, as_of_text);
-    format_day(first, from);
-    format_day(last, to);
+    char as_of_text[DAYS_TEXT_SIZE], from[DAYS_TEXT_SIZE], to[DAYS_TEXT_SIZE];
+    days_format(as_of, as_of_text);
+    days_format(first, from);
+    days_format(last, to);
     json_t *row = json_deep_copy(fraction);
     put(row, "metric", json_string(info->name), failed);
     put(row, "part", json_string(part), failed);
@@ -809,9 +760,9 @@ static json_t *health_metric_json(enum eng_health_metric metric, const struct db
     health_window(metric, to, today, &first, &last);
     struct health_fraction f = health_sum(days, range_first, metric, def->numerator, def->channels, first, last);
     json_t *m = fraction_json(metric, f, true);
-    char from_text[DAY_TEXT_SIZE], to_text[DAY_TEXT_SIZE];
-    format_day(first, from_text);
-    format_day(last, to_text);
+    char from_text[DAYS_TEXT_SIZE], to_text[DAYS_TEXT_SIZE];
+    days_format(first, from_text);
+    days_format(last, to_text);
     put(m, "target", json_real(info->target_bp / 10000.0), failed);
     put(m, "higher_is_better", json_boolean(info->higher_is_better), failed);
     put(m, "window_days", json_integer(info->window_days), failed);
@@ -842,8 +793,8 @@ static json_t *health_metric_json(enum eng_health_metric metric, const struct db
         json_t *point = fraction_json(metric, health_sum(days, range_first, metric, def->numerator, def->channels,
                                                          point_first, point_last), true);
         health_csv_row(rows, metric, "", "", as_of, point_first, point_last, point, failed);
-        char day[DAY_TEXT_SIZE];
-        format_day(as_of, day);
+        char day[DAYS_TEXT_SIZE];
+        days_format(as_of, day);
         put(point, "as_of", json_string(day), failed);
         append(trend, point, failed);
     }
@@ -857,7 +808,7 @@ enum MHD_Result handle_report_health(struct http_request *req)
     enum MHD_Result sent = MHD_NO;
     if (!report_begin(req, HEALTH_PARAMS, false, &r, &sent))
         return sent;
-    int64_t today = utc_today();
+    int64_t today = days_today();
     /* The contact response time's windows end two days before today at the
      * latest: a later `to` would make the days read span up to it. A day
      * ahead is allowed (a seller east of UTC may be there already). */
