@@ -12,7 +12,28 @@
 --   * response_daily.answered counts cases with an outcome; within 24 h
 --     when the first (revision 1) was recorded at most 24 h after the case.
 -- The tables are emptied first, so that the result is what the recorded
--- rows say, whatever was there: running it again changes nothing.
+-- rows say, whatever was there: running the file again changes nothing.
+--
+-- Every case of a tenant adds to the same few rows of case_daily,
+-- outcome_daily and response_daily (one response_daily row a day), and a
+-- row an uncommitted transaction updated stays locked until its COMMIT is
+-- on disk: concurrent cases of one tenant would commit one at a time (half
+-- the throughput, measured). So those rows are split by `shard`, the
+-- writing connection's backend pid modulo 64: concurrent connections
+-- (almost always) write different rows and commit together. A key's value
+-- is the sum over its shards (a shard alone may even be negative, where an
+-- outcome moved a case counted in another); readers sum, as the reports
+-- do. case_sku_daily is per SKU, which spreads its writes already.
+
+ALTER TABLE case_daily ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFAULT 0,
+    DROP CONSTRAINT IF EXISTS case_daily_pkey,
+    ADD PRIMARY KEY (tenant_id, day, currency, category, tier, responsibility, primary_action, shard);
+ALTER TABLE outcome_daily ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFAULT 0,
+    DROP CONSTRAINT IF EXISTS outcome_daily_pkey,
+    ADD PRIMARY KEY (tenant_id, day, currency, status, review_outcome, order_retained, shard);
+ALTER TABLE response_daily ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFAULT 0,
+    DROP CONSTRAINT IF EXISTS response_daily_pkey,
+    ADD PRIMARY KEY (tenant_id, day, shard);
 
 TRUNCATE case_daily, case_sku_daily, outcome_daily, response_daily;
 

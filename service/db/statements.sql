@@ -54,7 +54,8 @@ FROM recent;
 -- the response byte for byte. Rollups (migration 0009) count the case on
 -- its created_at UTC day; orders_with_case counts it only when no earlier
 -- case of the tenant has its order and SKU (the statement's snapshot does
--- not see the row it inserts). Migration 0010 fills them the same way.
+-- not see the row it inserts). Tenant-wide rows go to the connection's
+-- shard (migration 0010 says why). Migration 0010 fills them the same way.
 WITH inserted AS (
     INSERT INTO cases (tenant_id, case_id, buyer_id, order_id, sku, channel, category, responsibility,
                        tier, primary_action, currency, refund_amount, order_value, remedy_cost,
@@ -67,12 +68,12 @@ WITH inserted AS (
     INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
     SELECT tenant_id, $20, $21::bytea, case_id, 201, $18::text FROM inserted WHERE $20::text IS NOT NULL
 ), by_case AS (
-    INSERT INTO case_daily AS d (tenant_id, day, currency, category, tier, responsibility, primary_action, cases,
-                                 remedy_cost, full_return_cost, refund_amount)
-    SELECT tenant_id, day, currency, category, tier, responsibility, primary_action, 1, remedy_cost,
-           full_return_cost, refund_amount
+    INSERT INTO case_daily AS d (tenant_id, day, currency, category, tier, responsibility, primary_action, shard,
+                                 cases, remedy_cost, full_return_cost, refund_amount)
+    SELECT tenant_id, day, currency, category, tier, responsibility, primary_action, pg_backend_pid() % 64, 1,
+           remedy_cost, full_return_cost, refund_amount
     FROM inserted
-    ON CONFLICT (tenant_id, day, currency, category, tier, responsibility, primary_action) DO UPDATE SET
+    ON CONFLICT (tenant_id, day, currency, category, tier, responsibility, primary_action, shard) DO UPDATE SET
         cases = d.cases + 1, remedy_cost = d.remedy_cost + EXCLUDED.remedy_cost,
         full_return_cost = d.full_return_cost + EXCLUDED.full_return_cost,
         refund_amount = d.refund_amount + EXCLUDED.refund_amount
@@ -89,9 +90,9 @@ WITH inserted AS (
         remedy_cost = d.remedy_cost + EXCLUDED.remedy_cost,
         full_return_cost = d.full_return_cost + EXCLUDED.full_return_cost
 )
-INSERT INTO response_daily AS d (tenant_id, day, cases, answered, answered_within_24h)
-SELECT tenant_id, day, 1, 0, 0 FROM inserted
-ON CONFLICT (tenant_id, day) DO UPDATE SET cases = d.cases + 1;
+INSERT INTO response_daily AS d (tenant_id, day, shard, cases, answered, answered_within_24h)
+SELECT tenant_id, day, pg_backend_pid() % 64, 1, 0, 0 FROM inserted
+ON CONFLICT (tenant_id, day, shard) DO UPDATE SET cases = d.cases + 1;
 
 -- name: case_exists
 SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2;
@@ -119,8 +120,9 @@ SELECT 1 FROM cases WHERE tenant_id = $1 AND case_id = $2 FOR UPDATE;
 -- one, summing final_refund, or the decision's refund_amount when the
 -- outcome names none (as the buyer's history does); its first outcome
 -- counts as its answer in response_daily (within 24 h: recorded_at at most
--- 24 h after created_at). Rows are locked in key order. Migration 0010
--- fills the same numbers from what is recorded.
+-- 24 h after created_at). Rows are the connection's shard (migration 0010),
+-- locked in key order. Migration 0010 fills the same numbers from what is
+-- recorded.
 WITH ins AS (
     INSERT INTO outcomes (tenant_id, case_id, revision, outcome_id, status, final_refund, review_outcome,
                           order_retained, abuse_confirmed, note, recorded_at)
@@ -147,22 +149,23 @@ WITH ins AS (
     FROM outcomes o CROSS JOIN kase k
     WHERE o.tenant_id = $1 AND o.case_id = $2 AND o.revision = $3::integer - 1
 ), standing AS (
-    INSERT INTO outcome_daily AS d (tenant_id, day, currency, status, review_outcome, order_retained, cases,
+    INSERT INTO outcome_daily AS d (tenant_id, day, currency, status, review_outcome, order_retained, shard, cases,
                                     final_refund)
     SELECT $1, day, currency, status, review_outcome,
            CASE WHEN order_retained THEN 'yes' WHEN NOT order_retained THEN 'no' ELSE 'unknown' END AS retained,
-           sum(cases), sum(final_refund)
+           pg_backend_pid() % 64, sum(cases), sum(final_refund)
     FROM moves
     GROUP BY day, currency, status, review_outcome, retained
     ORDER BY day, currency, status, review_outcome, retained
-    ON CONFLICT (tenant_id, day, currency, status, review_outcome, order_retained) DO UPDATE SET
+    ON CONFLICT (tenant_id, day, currency, status, review_outcome, order_retained, shard) DO UPDATE SET
         cases = d.cases + EXCLUDED.cases, final_refund = d.final_refund + EXCLUDED.final_refund
 )
-INSERT INTO response_daily AS d (tenant_id, day, cases, answered, answered_within_24h)
-SELECT k.tenant_id, k.day, 0, 1, CASE WHEN i.recorded_at <= k.created_at + interval '24 hours' THEN 1 ELSE 0 END
+INSERT INTO response_daily AS d (tenant_id, day, shard, cases, answered, answered_within_24h)
+SELECT k.tenant_id, k.day, pg_backend_pid() % 64, 0, 1,
+       CASE WHEN i.recorded_at <= k.created_at + interval '24 hours' THEN 1 ELSE 0 END
 FROM ins i CROSS JOIN kase k
 WHERE i.revision = 1
-ON CONFLICT (tenant_id, day) DO UPDATE SET
+ON CONFLICT (tenant_id, day, shard) DO UPDATE SET
     answered = d.answered + 1, answered_within_24h = d.answered_within_24h + EXCLUDED.answered_within_24h;
 
 -- name: outcome_next_revision
