@@ -307,6 +307,18 @@ START_TEST(header_by_name_any_order_case_and_spaces)
 }
 END_TEST
 
+/* Seller Central's help names the column quantity-purchased. */
+START_TEST(quantity_purchased_is_the_quantity)
+{
+    expect_text(IMP_AMAZON_ALL_ORDERS,
+                "amazon-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsku\t"
+                "quantity-purchased\tcurrency\titem-price\n"
+                "A\t2024-01-15 10:23:45\t2024-01-16\tcancelled\tMerchant\tSKU-1\t1\tUSD\t7.5\n",
+                "2 order A SKU-1 FBM cancelled/ q=1 USD 750 p=1705314225 u=1705363200 cancelled=1 asin= ch= country=\n"
+                "rows 1\n");
+}
+END_TEST
+
 START_TEST(fewer_fields_read_as_empty_more_are_ignored)
 {
     expect_text(IMP_AMAZON_ALL_ORDERS,
@@ -563,6 +575,8 @@ START_TEST(times_as_the_reports_write_them)
         { "2024-07-15 03:23:45 PDT", true, 1721039025 },
         { "2024-01-15 11:23:45 CET", true, 1705314225 },
         { "2024-01-15 10:23:45 +00:00", true, 1705314225 },
+        { "2024-01-15T10:23:45+ 00:00", true, 1705314225 },  /* as Seller Central's help prints it */
+        { "2024-01-15T02:23:45- 08:00", true, 1705314225 },
         { "2024-01-15 10:23", true, 1705314180 },
         { "2024-01-15", true, 1705276800 },
         { "15-Jan-2024", true, 1705276800 },
@@ -851,6 +865,7 @@ Suite *import_parse_suite(void)
     tcase_add_test(reader, line_ends_lf_crlf_and_lone_cr);
     tcase_add_test(reader, quoted_fields_tabs_quotes_and_line_ends);
     tcase_add_test(reader, header_by_name_any_order_case_and_spaces);
+    tcase_add_test(reader, quantity_purchased_is_the_quantity);
     tcase_add_test(reader, fewer_fields_read_as_empty_more_are_ignored);
     tcase_add_test(reader, blank_lines_skipped_and_counted);
     tcase_add_test(reader, bom_skipped_in_any_pieces_and_only_at_the_start);

@@ -25,7 +25,7 @@
     X(AO_SKU, "sku", NULL, true)                               \
     X(AO_ASIN, "asin", NULL, false)                            \
     X(AO_ITEM_STATUS, "item-status", NULL, false)              \
-    X(AO_QUANTITY, "quantity", NULL, true)                     \
+    X(AO_QUANTITY, "quantity", "quantity-purchased", true)     \
     X(AO_CURRENCY, "currency", NULL, true)                     \
     X(AO_ITEM_PRICE, "item-price", NULL, true)                 \
     X(AO_SHIP_COUNTRY, "ship-country", NULL, false)

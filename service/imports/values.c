@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "days.h"
 #include "engine.h"
 #include "imports_internal.h"
 #include "utf8.h"
@@ -214,17 +215,6 @@ static bool valid_date(int y, int m, int d)
     return d <= DAYS[m - 1] + (m == 2 && is_leap(y));
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* "2024-01-15"; "14-Aug-2024" (the seller-fulfilled returns report);
  * "14-08-2024", day first, as Seller Central's help defines the FBA
  * returns report's return-date (DD-MM-YYYY). */
@@ -267,6 +257,8 @@ static bool read_zone(const char *s, int *minutes_east)
     if (*s == '+' || *s == '-') {
         int sign = *s == '-' ? -1 : 1, h, m = 0;
         s++;
+        if (*s == ' ')   /* "+ 00:00", as Seller Central's help prints it */
+            s++;
         if (!read_digits(&s, 2, &h))
             return false;
         if (*s == ':')
