@@ -198,11 +198,12 @@ CREATE TABLE case_span (
     tier              text NOT NULL,
     responsibility    text NOT NULL,
     primary_action    text NOT NULL,
+    shard             smallint NOT NULL DEFAULT 0,  -- as case_daily's (migration 0010)
     cases             bigint NOT NULL,
     remedy_cost       bigint NOT NULL,
     full_return_cost  bigint NOT NULL,
     refund_amount     bigint NOT NULL,
-    PRIMARY KEY (tenant_id, span, start, currency, category, tier, responsibility, primary_action)
+    PRIMARY KEY (tenant_id, span, start, currency, category, tier, responsibility, primary_action, shard)
 );
 CREATE TABLE case_sku_span (
     tenant_id         bigint NOT NULL,
@@ -239,6 +240,64 @@ CREATE TABLE response_daily (
     answered_within_24h  bigint NOT NULL,
     PRIMARY KEY (tenant_id, day)
 );
+
+-- A window's rows of each per-SKU or per-case rollup, read as its cover
+-- (include/days.h): the loose days from the daily table, the whole weeks
+-- and months from the span table. Plain SQL functions, inlined into the
+-- statements that call them, so each part is an index scan of its own.
+CREATE FUNCTION sales_in(p_tenant bigint, p_days date[], p_weeks date[], p_months date[])
+RETURNS TABLE (sku text, currency char(3), asin text, orders bigint, units_sold bigint, revenue bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT sku, currency, asin, orders, units_sold, revenue
+    FROM sales_daily WHERE tenant_id = p_tenant AND day = ANY (p_days)
+    UNION ALL
+    SELECT sku, currency, asin, orders, units_sold, revenue
+    FROM sales_span WHERE tenant_id = p_tenant AND span = 'w' AND start = ANY (p_weeks)
+    UNION ALL
+    SELECT sku, currency, asin, orders, units_sold, revenue
+    FROM sales_span WHERE tenant_id = p_tenant AND span = 'm' AND start = ANY (p_months)
+$$;
+CREATE FUNCTION returns_in(p_tenant bigint, p_days date[], p_weeks date[], p_months date[])
+RETURNS TABLE (sku text, category text, returns bigint, units_returned bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT sku, category, returns, units_returned
+    FROM returns_daily WHERE tenant_id = p_tenant AND day = ANY (p_days)
+    UNION ALL
+    SELECT sku, category, returns, units_returned
+    FROM returns_span WHERE tenant_id = p_tenant AND span = 'w' AND start = ANY (p_weeks)
+    UNION ALL
+    SELECT sku, category, returns, units_returned
+    FROM returns_span WHERE tenant_id = p_tenant AND span = 'm' AND start = ANY (p_months)
+$$;
+CREATE FUNCTION cases_in(p_tenant bigint, p_days date[], p_weeks date[], p_months date[])
+RETURNS TABLE (currency char(3), category text, tier text, responsibility text, primary_action text, cases bigint,
+               remedy_cost bigint, full_return_cost bigint, refund_amount bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT currency, category, tier, responsibility, primary_action, cases, remedy_cost, full_return_cost,
+           refund_amount
+    FROM case_daily WHERE tenant_id = p_tenant AND day = ANY (p_days)
+    UNION ALL
+    SELECT currency, category, tier, responsibility, primary_action, cases, remedy_cost, full_return_cost,
+           refund_amount
+    FROM case_span WHERE tenant_id = p_tenant AND span = 'w' AND start = ANY (p_weeks)
+    UNION ALL
+    SELECT currency, category, tier, responsibility, primary_action, cases, remedy_cost, full_return_cost,
+           refund_amount
+    FROM case_span WHERE tenant_id = p_tenant AND span = 'm' AND start = ANY (p_months)
+$$;
+CREATE FUNCTION case_skus_in(p_tenant bigint, p_days date[], p_weeks date[], p_months date[])
+RETURNS TABLE (sku text, currency char(3), category text, cases bigint, orders_with_case bigint, remedy_cost bigint,
+               full_return_cost bigint)
+LANGUAGE sql STABLE AS $$
+    SELECT sku, currency, category, cases, orders_with_case, remedy_cost, full_return_cost
+    FROM case_sku_daily WHERE tenant_id = p_tenant AND day = ANY (p_days)
+    UNION ALL
+    SELECT sku, currency, category, cases, orders_with_case, remedy_cost, full_return_cost
+    FROM case_sku_span WHERE tenant_id = p_tenant AND span = 'w' AND start = ANY (p_weeks)
+    UNION ALL
+    SELECT sku, currency, category, cases, orders_with_case, remedy_cost, full_return_cost
+    FROM case_sku_span WHERE tenant_id = p_tenant AND span = 'm' AND start = ANY (p_months)
+$$;
 
 -- A case's order: whether it is the first case of its order and SKU, and
 -- the join from orders to cases.
