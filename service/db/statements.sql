@@ -432,22 +432,15 @@ ORDER BY 1, 2;
 -- (cost_rate | return_rate | cost | cases, descending, no value last),
 -- ties by SKU (byte order) and currency; $5 rows from offset $6. Rates are compared as
 -- float8 (a quotient of integers rounds the same for equal fractions).
--- Sales and returns are read as the window's cover (include/days.h): the
--- days $7 from the daily rows, the weeks $8 and months $9 from the spans,
--- so that 13 months are about 13 rows per SKU, not 400.
-WITH sales_parts AS (
-    SELECT sku, currency, asin, units_sold, revenue
-    FROM sales_daily WHERE tenant_id = $1 AND day = ANY ($7::date[])
-    UNION ALL
-    SELECT sku, currency, asin, units_sold, revenue
-    FROM sales_span WHERE tenant_id = $1 AND span = 'w' AND start = ANY ($8::date[])
-    UNION ALL
-    SELECT sku, currency, asin, units_sold, revenue
-    FROM sales_span WHERE tenant_id = $1 AND span = 'm' AND start = ANY ($9::date[])
-), sales AS (
+-- Sales and returns are read as the window's cover (include/days.h,
+-- sales_in and returns_in of migration 0009): the days $7 from the daily
+-- rows, the weeks $8 and months $9 from the spans, so that 13 months are
+-- about 13 rows per SKU, not 400. Cases come by day from case_sku_daily
+-- (case_sku_span has no writer yet).
+WITH sales AS (
     SELECT sku, currency::text AS currency, max(nullif(asin, '')) AS asin,
            sum(units_sold)::bigint AS units_sold, sum(revenue)::bigint AS revenue
-    FROM sales_parts
+    FROM sales_in($1, $7::date[], $8::date[], $9::date[])
     GROUP BY sku, currency
 ), case_categories AS (
     SELECT sku, currency::text AS currency, category, sum(cases)::bigint AS cases,
@@ -460,18 +453,9 @@ WITH sales_parts AS (
            sum(cost)::bigint AS cost, (array_agg(category ORDER BY cost DESC, cases DESC, category))[1] AS top_reason
     FROM case_categories
     GROUP BY sku, currency
-), return_parts AS (
-    SELECT sku, category, units_returned
-    FROM returns_daily WHERE tenant_id = $1 AND day = ANY ($7::date[])
-    UNION ALL
-    SELECT sku, category, units_returned
-    FROM returns_span WHERE tenant_id = $1 AND span = 'w' AND start = ANY ($8::date[])
-    UNION ALL
-    SELECT sku, category, units_returned
-    FROM returns_span WHERE tenant_id = $1 AND span = 'm' AND start = ANY ($9::date[])
 ), return_categories AS (
     SELECT sku, category, sum(units_returned)::bigint AS units
-    FROM return_parts
+    FROM returns_in($1, $7::date[], $8::date[], $9::date[])
     GROUP BY sku, category
 ), return_rows AS (
     SELECT sku, sum(units)::bigint AS units_returned,
