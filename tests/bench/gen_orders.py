@@ -11,8 +11,9 @@ with an empty price. Orders are numbered from --first-order: files made
 with disjoint ranges never share an order. --events FILE also writes
 account-health events (NDJSON, POST /v1/imports/events) for some of these
 orders: defects on any order (the order defect rate lands near 1 %, at risk
-against its target), late shipments, seller cancellations and tracking on
-seller-fulfilled ones.
+against its target), late shipments, seller cancellations and tracking
+(valid for ~97 %; with --tracking-from, only for the recent orders a valid
+tracking rate reads) on seller-fulfilled ones.
 
 Everything comes from the seed, so two runs write the same bytes. Written
 for speed: the fixed parts of each SKU and marketplace are formatted once,
@@ -98,14 +99,17 @@ EVENTS = (("negative_feedback", 0.004, False, ("",)),
           ("a_to_z_claim", 0.003, False, ("granted", "granted", "denied")),
           ("chargeback", 0.0015, False, ("",)),
           ("late_shipment", 0.03, True, ("",)),
-          ("valid_tracking", 0.5, True, ("valid",) * 30 + ("invalid",)))
+          ("valid_tracking", 0.99, True, ("valid",) * 49 + ("invalid",)))
 
 
-def event_lines(rng, oid, t, end, fba, cancelled):
-    """The events of one order (none after `end`), as NDJSON lines."""
+def event_lines(rng, oid, t, end, tracking_from, fba, cancelled):
+    """The events of one order (none after `end`; tracking only for orders
+    from `tracking_from`), as NDJSON lines."""
     lines = []
     for kind, share, fbm_only, statuses in EVENTS:
         if (fbm_only and fba) or (cancelled and kind != "chargeback") or rng.random() >= share:
+            continue
+        if kind == "valid_tracking" and t < tracking_from:
             continue
         event = {"type": kind, "order_id": oid, "at": iso(min(t + int(rng.random() * 4 * 86400), end)).replace("+00:00", "Z")}
         status = statuses[int(rng.random() * len(statuses))]
@@ -121,6 +125,7 @@ def write_orders(args):
     rng = random.Random(args.seed)
     events_rng = random.Random(args.seed + 1)
     events = open(args.events, "w") if args.events else None
+    tracking_from = start_of(args.tracking_from) if args.tracking_from else 0
     skus, sku_table = catalogue(random.Random(1))   # the same catalogue in every file
     market_table = [m for m in MARKETS for _ in range(m[5])]
     lines_table = [1] * 60 + [2] * 25 + [3] * 10 + [4] * 5
@@ -181,7 +186,7 @@ def write_orders(args):
         written += k
         n += 1
         if events:
-            events.writelines(event_lines(events_rng, oid, t, begin + span - 1, fba, cancelled))
+            events.writelines(event_lines(events_rng, oid, t, begin + span - 1, tracking_from, fba, cancelled))
         if len(buf) >= 4096:
             out.write("".join(buf))
             buf.clear()
@@ -195,6 +200,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=1000000)
     parser.add_argument("--events", help="also write account events for these orders to this file")
+    parser.add_argument("--tracking-from", help="valid_tracking events only for orders from this day (YYYY-MM-DD)")
     parser.add_argument("--from", dest="start", required=True)
     parser.add_argument("--days", type=int, required=True)
     parser.add_argument("--first-order", type=int, default=0)
