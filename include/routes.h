@@ -27,7 +27,10 @@
     X("POST", "/v1/policy/simulate", handle_policy_simulate, ROUTE_AUTH | ROUTE_JSON_BODY) \
     X("GET", "/v1/reports/summary", handle_report_summary, ROUTE_AUTH)                           \
     X("GET", "/v1/reports/skus", handle_report_skus, ROUTE_AUTH)                                 \
-    X("GET", "/v1/reports/health", handle_report_health, ROUTE_AUTH)
+    X("GET", "/v1/reports/health", handle_report_health, ROUTE_AUTH)                             \
+    X("POST", "/v1/imports/{}", handle_imports_create, ROUTE_AUTH | ROUTE_STREAM_BODY)              \
+    X("GET", "/v1/imports", handle_imports_list, ROUTE_AUTH)                                       \
+    X("GET", "/v1/imports/{}", handle_import_get, ROUTE_AUTH)
 
 #define HTTP_ROUTE_PLUS_ONE(method, pattern, handler, flags) +1
 enum { HTTP_ROUTE_COUNT = 0 HTTP_ROUTES(HTTP_ROUTE_PLUS_ONE) };

@@ -37,6 +37,24 @@ enum db_stmt {
     STMT_TENANT_CREATED_AT,
     STMT_CASES_REPLAY_PAGE,
     /* imports (db/imports.c) */
+    STMT_IMPORT_LOCK,
+    STMT_IMPORT_MERGE_ORDER_LINES,
+    STMT_IMPORT_MERGE_RETURNS,
+    STMT_IMPORT_MERGE_EVENTS,
+    STMT_IMPORT_SALES_CLEAR,
+    STMT_IMPORT_SALES_ROLLUP,
+    STMT_IMPORT_RETURNS_CLEAR,
+    STMT_IMPORT_RETURNS_ROLLUP,
+    STMT_IMPORT_HEALTH_CLEAR,
+    STMT_IMPORT_HEALTH_ROLLUP,
+    STMT_IMPORT_STAGE_CLEAR,
+    STMT_IMPORT_RECORD,
+    STMT_IMPORTS_LIST,
+    STMT_IMPORT_GET,
+    STMT_IMPORT_SALES_SPANS_CLEAR,
+    STMT_IMPORT_SALES_SPANS,
+    STMT_IMPORT_RETURNS_SPANS_CLEAR,
+    STMT_IMPORT_RETURNS_SPANS,
     /* reports (db/reports.c) */
     STMT_REPORT_CASE_SUMMARY,
     STMT_REPORT_OUTCOME_SUMMARY,
@@ -96,6 +114,9 @@ struct db_call {
     enum db_status status;   /* out */
 };
 
+/* The most statements db_exec_many sends in one round trip. */
+enum { DB_PIPELINE_MAX = 8 };
+
 /** Run the calls in one round trip (with a pending BEGIN in front). The
  * server runs them in order, each with its own snapshot. Returns the first
  * failure, or DB_OK. */
@@ -114,6 +135,10 @@ void db_cost_settings_from_result(const PGresult *res, struct db_cost_settings *
 
 /** Classify a failed result (NULL allowed) on this connection. */
 enum db_status db_classify(struct db *db, const PGresult *res);
+
+/** A connection of the caller's own (not a thread's), prepared, on the
+ * service's connection string (db_global_init). Close with db_close. */
+struct db *db_open_own(char *err, size_t err_size);
 
 /** Open a connection with the service's settings (timeouts, name). */
 PGconn *db_connect_raw(const char *conninfo, char *err, size_t err_size);

@@ -378,6 +378,213 @@ WHERE tenant_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::time
 ORDER BY cases.created_at, cases.case_id
 LIMIT $9::integer;
 
+-- name: import_lock
+-- One import per tenant merges at a time: each recomputes the rollups of the
+-- days it touched, which another import may be recomputing too.
+SELECT pg_advisory_xact_lock(hashtextextended('import/' || $1::text, 7469811405)) IS NULL AS locked;
+
+-- name: import_merge_order_lines
+-- The staged lines ($2) into the tenant's ($1): one row per order and SKU (the
+-- newest last-updated-date in the file wins); a stored line changes only for a
+-- newer last-updated-date. The days of old and new purchase dates go to
+-- import_days, whose rollups are then recomputed.
+WITH src AS (
+    SELECT DISTINCT ON (order_id, sku) *
+    FROM import_stage_order_lines WHERE import_id = $2
+    ORDER BY order_id, sku, last_updated_at DESC, line DESC
+), old AS (
+    SELECT o.purchased_at FROM order_lines o JOIN src ON src.order_id = o.order_id AND src.sku = o.sku
+    WHERE o.tenant_id = $1 AND o.last_updated_at < src.last_updated_at
+), up AS (
+    INSERT INTO order_lines AS o (tenant_id, order_id, sku, purchased_at, last_updated_at, order_status,
+                                  item_status, fulfillment, sales_channel, asin, quantity, currency, item_price,
+                                  ship_country, cancelled, import_id)
+    SELECT $1, order_id, sku, purchased_at, last_updated_at, order_status, item_status, fulfillment,
+           sales_channel, asin, quantity, currency, item_price, ship_country, cancelled, $2
+    FROM src
+    ON CONFLICT (tenant_id, order_id, sku) DO UPDATE
+        SET purchased_at = EXCLUDED.purchased_at, last_updated_at = EXCLUDED.last_updated_at,
+            order_status = EXCLUDED.order_status, item_status = EXCLUDED.item_status,
+            fulfillment = EXCLUDED.fulfillment, sales_channel = EXCLUDED.sales_channel, asin = EXCLUDED.asin,
+            quantity = EXCLUDED.quantity, currency = EXCLUDED.currency, item_price = EXCLUDED.item_price,
+            ship_country = EXCLUDED.ship_country, cancelled = EXCLUDED.cancelled, import_id = EXCLUDED.import_id
+        WHERE o.last_updated_at < EXCLUDED.last_updated_at
+    RETURNING (xmax = 0) AS inserted, purchased_at
+), days AS (
+    INSERT INTO import_days (import_id, day)
+    SELECT DISTINCT $2::uuid, d FROM (SELECT (purchased_at AT TIME ZONE 'UTC')::date AS d FROM up
+                                      UNION SELECT (purchased_at AT TIME ZONE 'UTC')::date FROM old) touched
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated,
+       (SELECT count(*) FROM days) AS days
+FROM up;
+
+-- name: import_merge_returns
+-- The staged returns into the tenant's: one row per report and return key
+-- (the file's last line wins); a stored return changes when anything differs.
+WITH src AS (
+    SELECT DISTINCT ON (source, return_key) *
+    FROM import_stage_returns WHERE import_id = $2
+    ORDER BY source, return_key, line DESC
+), old AS (
+    SELECT r.returned_at FROM returns r JOIN src ON src.source = r.source AND src.return_key = r.return_key
+    WHERE r.tenant_id = $1
+), up AS (
+    INSERT INTO returns AS r (tenant_id, source, return_key, order_id, sku, asin, returned_at, quantity, reason,
+                              category, status, disposition, currency, refunded_amount, a_to_z_claim, import_id)
+    SELECT $1, source, return_key, order_id, sku, asin, returned_at, quantity, reason, category, status,
+           disposition, currency, refunded_amount, a_to_z_claim, $2
+    FROM src
+    ON CONFLICT (tenant_id, source, return_key) DO UPDATE
+        SET order_id = EXCLUDED.order_id, sku = EXCLUDED.sku, asin = EXCLUDED.asin,
+            returned_at = EXCLUDED.returned_at, quantity = EXCLUDED.quantity, reason = EXCLUDED.reason,
+            category = EXCLUDED.category, status = EXCLUDED.status, disposition = EXCLUDED.disposition,
+            currency = EXCLUDED.currency, refunded_amount = EXCLUDED.refunded_amount,
+            a_to_z_claim = EXCLUDED.a_to_z_claim, import_id = EXCLUDED.import_id
+        WHERE (r.order_id, r.sku, r.asin, r.returned_at, r.quantity, r.reason, r.category, r.status, r.disposition,
+               r.currency, r.refunded_amount, r.a_to_z_claim)
+              IS DISTINCT FROM
+              (EXCLUDED.order_id, EXCLUDED.sku, EXCLUDED.asin, EXCLUDED.returned_at, EXCLUDED.quantity,
+               EXCLUDED.reason, EXCLUDED.category, EXCLUDED.status, EXCLUDED.disposition, EXCLUDED.currency,
+               EXCLUDED.refunded_amount, EXCLUDED.a_to_z_claim)
+    RETURNING (xmax = 0) AS inserted, returned_at
+), days AS (
+    INSERT INTO import_days (import_id, day)
+    SELECT DISTINCT $2::uuid, d FROM (SELECT (returned_at AT TIME ZONE 'UTC')::date AS d FROM up
+                                      UNION SELECT (returned_at AT TIME ZONE 'UTC')::date FROM old) touched
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated,
+       (SELECT count(*) FROM days) AS days
+FROM up;
+
+-- name: import_merge_events
+-- The staged events into the tenant's: one per type and order (the latest
+-- `at` wins, then the file's last line); a stored event changes only for one
+-- at least as recent that differs. The purchase days of their orders go to
+-- import_days (an order not imported yet counts once its lines arrive).
+WITH src AS (
+    SELECT DISTINCT ON (type, order_id) *
+    FROM import_stage_events WHERE import_id = $2
+    ORDER BY type, order_id, at DESC, line DESC
+), up AS (
+    INSERT INTO account_events AS a (tenant_id, type, order_id, at, status, counts, import_id)
+    SELECT $1, type, order_id, at, status, counts, $2 FROM src
+    ON CONFLICT (tenant_id, type, order_id) DO UPDATE
+        SET at = EXCLUDED.at, status = EXCLUDED.status, counts = EXCLUDED.counts, import_id = EXCLUDED.import_id
+        WHERE EXCLUDED.at >= a.at
+          AND (a.at, a.status, a.counts) IS DISTINCT FROM (EXCLUDED.at, EXCLUDED.status, EXCLUDED.counts)
+    RETURNING (xmax = 0) AS inserted, order_id
+), days AS (
+    INSERT INTO import_days (import_id, day)
+    SELECT DISTINCT $2::uuid, (l.purchased_at AT TIME ZONE 'UTC')::date
+    FROM order_lines l JOIN (SELECT DISTINCT order_id FROM up) u ON l.order_id = u.order_id
+    WHERE l.tenant_id = $1
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated,
+       (SELECT count(*) FROM days) AS days
+FROM up;
+
+-- name: import_sales_clear
+DELETE FROM sales_daily s USING import_days d WHERE s.tenant_id = $1 AND d.import_id = $2 AND s.day = d.day;
+
+-- name: import_sales_rollup
+-- Sales per day, SKU and currency of the days the import touched; cancelled
+-- lines and lines without a price sell nothing.
+INSERT INTO sales_daily (tenant_id, day, sku, currency, asin, orders, units_sold, revenue)
+SELECT $1, d.day, o.sku, o.currency, max(o.asin), count(DISTINCT o.order_id), sum(o.quantity), sum(o.item_price)
+FROM import_days d
+JOIN order_lines o ON o.tenant_id = $1 AND o.purchased_at >= d.day::timestamp AT TIME ZONE 'UTC'
+                  AND o.purchased_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+WHERE d.import_id = $2 AND NOT o.cancelled AND o.item_price IS NOT NULL AND o.currency IS NOT NULL
+GROUP BY d.day, o.sku, o.currency;
+
+-- name: import_returns_clear
+DELETE FROM returns_daily r USING import_days d WHERE r.tenant_id = $1 AND d.import_id = $2 AND r.day = d.day;
+
+-- name: import_returns_rollup
+INSERT INTO returns_daily (tenant_id, day, sku, category, returns, units_returned)
+SELECT $1, d.day, r.sku, r.category, count(*), sum(r.quantity)
+FROM import_days d
+JOIN returns r ON r.tenant_id = $1 AND r.returned_at >= d.day::timestamp AT TIME ZONE 'UTC'
+              AND r.returned_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+WHERE d.import_id = $2
+GROUP BY d.day, r.sku, r.category;
+
+-- name: import_health_clear
+DELETE FROM health_daily h USING import_days d WHERE h.tenant_id = $1 AND d.import_id = $2 AND h.day = d.day;
+
+-- name: import_health_rollup
+-- Orders per purchase day and fulfilment channel, with what their events say.
+-- An order is cancelled when all its lines are.
+WITH orders AS (
+    SELECT d.day, o.order_id, min(o.fulfillment) AS fulfillment, bool_and(o.cancelled) AS cancelled
+    FROM import_days d
+    JOIN order_lines o ON o.tenant_id = $1 AND o.purchased_at >= d.day::timestamp AT TIME ZONE 'UTC'
+                      AND o.purchased_at < (d.day + 1)::timestamp AT TIME ZONE 'UTC'
+    WHERE d.import_id = $2
+    GROUP BY d.day, o.order_id
+), flagged AS (
+    SELECT o.day, o.fulfillment, o.cancelled,
+           coalesce(bool_or(e.type = 'negative_feedback' AND e.counts), false) AS negative_feedback,
+           coalesce(bool_or(e.type = 'a_to_z_claim' AND e.counts), false) AS a_to_z,
+           coalesce(bool_or(e.type = 'chargeback' AND e.counts), false) AS chargeback,
+           coalesce(bool_or(e.type = 'late_shipment' AND e.counts), false) AS late,
+           coalesce(bool_or(e.type = 'seller_cancellation' AND e.counts), false) AS seller_cancelled,
+           coalesce(bool_or(e.type = 'valid_tracking' AND e.counts), false) AS valid_tracking
+    FROM orders o LEFT JOIN account_events e ON e.tenant_id = $1 AND e.order_id = o.order_id
+    GROUP BY o.day, o.order_id, o.fulfillment, o.cancelled
+)
+INSERT INTO health_daily (tenant_id, day, fulfillment, orders, cancelled_orders, defect_orders,
+                          negative_feedback_orders, a_to_z_orders, chargeback_orders, late_shipment_orders,
+                          seller_cancelled_orders, valid_tracking_orders)
+SELECT $1, day, fulfillment, count(*), count(*) FILTER (WHERE cancelled),
+       count(*) FILTER (WHERE negative_feedback OR a_to_z OR chargeback),
+       count(*) FILTER (WHERE negative_feedback), count(*) FILTER (WHERE a_to_z),
+       count(*) FILTER (WHERE chargeback), count(*) FILTER (WHERE late),
+       count(*) FILTER (WHERE seller_cancelled), count(*) FILTER (WHERE valid_tracking)
+FROM flagged
+GROUP BY day, fulfillment;
+
+-- name: import_stage_clear
+-- Before COMMIT: the staged rows never outlive their import.
+WITH lines AS (DELETE FROM import_stage_order_lines WHERE import_id = $1),
+     rets AS (DELETE FROM import_stage_returns WHERE import_id = $1),
+     events AS (DELETE FROM import_stage_events WHERE import_id = $1)
+DELETE FROM import_days WHERE import_id = $1;
+
+-- name: import_record
+-- The import's answer, as GET /v1/imports shows it ($12: rejected rows, JSON).
+INSERT INTO imports (tenant_id, import_id, kind, status, content_sha256, bytes, rows_read, inserted, updated,
+                     skipped, rejected, rejected_rows, error, created_by, started_at, finished_at)
+VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15, clock_timestamp())
+RETURNING to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at;
+
+-- name: imports_list
+-- Newest first, after the import named by $2 (NULL: from the newest); $3 rows.
+SELECT import_id, kind, status, encode(content_sha256, 'hex') AS content_sha256, bytes, rows_read, inserted,
+       updated, skipped, rejected, rejected_rows::text AS rejected_rows, error, created_by,
+       to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
+       to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
+FROM imports
+WHERE tenant_id = $1
+  AND ($2::uuid IS NULL OR (started_at, import_id) < (SELECT started_at, import_id FROM imports
+                                                       WHERE tenant_id = $1 AND import_id = $2::uuid))
+ORDER BY started_at DESC, import_id DESC
+LIMIT $3::integer;
+
+-- name: import_get
+SELECT import_id, kind, status, encode(content_sha256, 'hex') AS content_sha256, bytes, rows_read, inserted,
+       updated, skipped, rejected, rejected_rows::text AS rejected_rows, error, created_by,
+       to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
+       to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at
+FROM imports WHERE tenant_id = $1 AND import_id = $2::uuid;
+
 -- name: report_case_summary
 -- The window's cases ($2..$3, inclusive days) from the case_daily rollup:
 -- per currency, for each dimension (category, tier, responsibility,
@@ -533,3 +740,47 @@ FROM budget b,
      LATERAL (SELECT coalesce(sum(defect_orders), 0) AS defect_orders, coalesce(sum(orders), 0) AS orders
               FROM health_daily
               WHERE tenant_id = $1 AND day >= (now() AT TIME ZONE 'UTC')::date - $5::integer + 1) h;
+
+-- name: import_sales_spans_clear
+-- The weeks and months of the days an import touched: their sums are made
+-- again from the days (import_sales_spans).
+DELETE FROM sales_span s
+USING (SELECT DISTINCT p.span, p.start
+       FROM import_days d,
+            LATERAL (VALUES ('w', date_trunc('week', d.day)::date), ('m', date_trunc('month', d.day)::date))
+                AS p (span, start)
+       WHERE d.import_id = $2) AS p
+WHERE s.tenant_id = $1 AND s.span = p.span AND s.start = p.start;
+
+-- name: import_sales_spans
+INSERT INTO sales_span (tenant_id, span, start, sku, currency, asin, orders, units_sold, revenue)
+SELECT $1, p.span, p.start, s.sku, s.currency, max(s.asin), sum(s.orders), sum(s.units_sold), sum(s.revenue)
+FROM (SELECT DISTINCT p.span, p.start,
+             CASE p.span WHEN 'w' THEN p.start + 7 ELSE (p.start + interval '1 month')::date END AS stop
+      FROM import_days d,
+           LATERAL (VALUES ('w', date_trunc('week', d.day)::date), ('m', date_trunc('month', d.day)::date))
+               AS p (span, start)
+      WHERE d.import_id = $2) AS p
+JOIN sales_daily s ON s.tenant_id = $1 AND s.day >= p.start AND s.day < p.stop
+GROUP BY p.span, p.start, s.sku, s.currency;
+
+-- name: import_returns_spans_clear
+DELETE FROM returns_span r
+USING (SELECT DISTINCT p.span, p.start
+       FROM import_days d,
+            LATERAL (VALUES ('w', date_trunc('week', d.day)::date), ('m', date_trunc('month', d.day)::date))
+                AS p (span, start)
+       WHERE d.import_id = $2) AS p
+WHERE r.tenant_id = $1 AND r.span = p.span AND r.start = p.start;
+
+-- name: import_returns_spans
+INSERT INTO returns_span (tenant_id, span, start, sku, category, returns, units_returned)
+SELECT $1, p.span, p.start, r.sku, r.category, sum(r.returns), sum(r.units_returned)
+FROM (SELECT DISTINCT p.span, p.start,
+             CASE p.span WHEN 'w' THEN p.start + 7 ELSE (p.start + interval '1 month')::date END AS stop
+      FROM import_days d,
+           LATERAL (VALUES ('w', date_trunc('week', d.day)::date), ('m', date_trunc('month', d.day)::date))
+               AS p (span, start)
+      WHERE d.import_id = $2) AS p
+JOIN returns_daily r ON r.tenant_id = $1 AND r.day >= p.start AND r.day < p.stop
+GROUP BY p.span, p.start, r.sku, r.category;

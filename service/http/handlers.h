@@ -57,4 +57,11 @@ enum MHD_Result handle_report_summary(struct http_request *req);
 enum MHD_Result handle_report_skus(struct http_request *req);
 enum MHD_Result handle_report_health(struct http_request *req);
 
+/* handlers_imports.c */
+enum MHD_Result handle_imports_create(struct http_request *req);
+enum MHD_Result handle_imports_list(struct http_request *req);
+enum MHD_Result handle_import_get(struct http_request *req);
+/** The largest import (REDRESS_IMPORT_MAX_MIB), set before serving. */
+void imports_configure(unsigned max_mib);
+
 #endif
