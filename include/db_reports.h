@@ -77,11 +77,10 @@ struct db_sku_page {
 
 /** The page of `limit` rows from `offset`, sorted by sort ("cost_rate",
  * "return_rate", "cost" or "cases"; descending, ties by SKU then currency).
- * cover: the same window as days, weeks and months (days_cover), which
- * sales and returns are read by. */
+ * Sales, returns and cases are read as the window's cover (days_cover:
+ * whole months, whole weeks, loose days), like the summary's cases. */
 enum db_status db_report_skus(struct db *db, int64_t tenant_id, const struct db_report_window *window,
-                              const struct days_cover *cover, const char *sort, int limit, int64_t offset,
-                              struct db_sku_page *out);
+                              const char *sort, int limit, int64_t offset, struct db_sku_page *out);
 void db_sku_page_cleanup(struct db_sku_page *page);
 
 /* ---- health ---- */

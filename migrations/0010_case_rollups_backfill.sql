@@ -35,7 +35,7 @@ ALTER TABLE response_daily ADD COLUMN IF NOT EXISTS shard smallint NOT NULL DEFA
     DROP CONSTRAINT IF EXISTS response_daily_pkey,
     ADD PRIMARY KEY (tenant_id, day, shard);
 
-TRUNCATE case_daily, case_sku_daily, outcome_daily, response_daily;
+TRUNCATE case_daily, case_sku_daily, outcome_daily, response_daily, case_span, case_sku_span;
 
 INSERT INTO case_daily (tenant_id, day, currency, category, tier, responsibility, primary_action, cases,
                         remedy_cost, full_return_cost, refund_amount)
@@ -54,6 +54,23 @@ FROM (SELECT tenant_id, (created_at AT TIME ZONE 'UTC')::date AS day, sku, curre
                  AS first_of_order
       FROM cases) c
 GROUP BY 1, 2, 3, 4, 5;
+
+-- Their ISO weeks and months (migration 0009's spans), summed from the days.
+INSERT INTO case_span (tenant_id, span, start, currency, category, tier, responsibility, primary_action, shard,
+                       cases, remedy_cost, full_return_cost, refund_amount)
+SELECT d.tenant_id, p.span, p.start, d.currency, d.category, d.tier, d.responsibility, d.primary_action, d.shard,
+       sum(d.cases), sum(d.remedy_cost), sum(d.full_return_cost), sum(d.refund_amount)
+FROM case_daily d,
+     LATERAL (VALUES ('w', date_trunc('week', d.day)::date), ('m', date_trunc('month', d.day)::date)) AS p (span, start)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;
+
+INSERT INTO case_sku_span (tenant_id, span, start, sku, currency, category, cases, orders_with_case, remedy_cost,
+                           full_return_cost)
+SELECT d.tenant_id, p.span, p.start, d.sku, d.currency, d.category, sum(d.cases), sum(d.orders_with_case),
+       sum(d.remedy_cost), sum(d.full_return_cost)
+FROM case_sku_daily d,
+     LATERAL (VALUES ('w', date_trunc('week', d.day)::date), ('m', date_trunc('month', d.day)::date)) AS p (span, start)
+GROUP BY 1, 2, 3, 4, 5, 6;
 
 INSERT INTO outcome_daily (tenant_id, day, currency, status, review_outcome, order_retained, cases, final_refund)
 SELECT c.tenant_id, (c.created_at AT TIME ZONE 'UTC')::date, c.currency, o.status, o.review_outcome,

@@ -471,6 +471,10 @@ static const struct rollup_spec {
       "sum(cases), sum(orders_with_case), sum(remedy_cost), sum(full_return_cost)" },
     { "outcome_daily", "day, currency, status, review_outcome, order_retained", "sum(cases), sum(final_refund)" },
     { "response_daily", "day", "sum(cases), sum(answered), sum(answered_within_24h)" },
+    { "case_span", "span, start, currency, category, tier, responsibility, primary_action",
+      "sum(cases), sum(remedy_cost), sum(full_return_cost), sum(refund_amount)" },
+    { "case_sku_span", "span, start, sku, currency, category",
+      "sum(cases), sum(orders_with_case), sum(remedy_cost), sum(full_return_cost)" },
 };
 enum { N_ROLLUPS = sizeof(ROLLUPS) / sizeof(ROLLUPS[0]) };
 

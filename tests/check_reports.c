@@ -216,6 +216,35 @@ START_TEST(csv_quotes_what_needs_it_and_reads_back_in_python)
 }
 END_TEST
 
+/* The week and month sums of a tenant's rollups, made again from its days
+ * (what imports and the case statements keep beside the days: the reports
+ * read whole weeks and months from them). */
+static void spans_from_days(long long tenant)
+{
+    static const struct {
+        const char *span_table, *day_table, *keys, *columns, *sums;
+    } SPANS[] = {
+        { "sales_span", "sales_daily", "sku, currency", "asin, orders, units_sold, revenue",
+          "max(asin), sum(orders), sum(units_sold), sum(revenue)" },
+        { "returns_span", "returns_daily", "sku, category", "returns, units_returned",
+          "sum(returns), sum(units_returned)" },
+        { "case_span", "case_daily", "currency, category, tier, responsibility, primary_action, shard",
+          "cases, remedy_cost, full_return_cost, refund_amount",
+          "sum(cases), sum(remedy_cost), sum(full_return_cost), sum(refund_amount)" },
+        { "case_sku_span", "case_sku_daily", "sku, currency, category",
+          "cases, orders_with_case, remedy_cost, full_return_cost",
+          "sum(cases), sum(orders_with_case), sum(remedy_cost), sum(full_return_cost)" },
+    };
+    for (size_t i = 0; i < sizeof(SPANS) / sizeof(SPANS[0]); i++)
+        sql("DELETE FROM %s WHERE tenant_id = %lld;"
+            "INSERT INTO %s (tenant_id, span, start, %s, %s) "
+            "SELECT tenant_id, p.span, p.start, %s, %s FROM %s, "
+            "LATERAL (VALUES ('w', date_trunc('week', day)::date), ('m', date_trunc('month', day)::date)) "
+            "AS p (span, start) WHERE tenant_id = %lld GROUP BY tenant_id, p.span, p.start, %s",
+            SPANS[i].span_table, tenant, SPANS[i].span_table, SPANS[i].keys, SPANS[i].columns, SPANS[i].keys,
+            SPANS[i].sums, SPANS[i].day_table, tenant, SPANS[i].keys);
+}
+
 /* ---- summary ---- */
 
 static void summary_rows(void)
@@ -237,6 +266,8 @@ static void summary_rows(void)
         "(%lld, '2026-02-28', 'USD', 'declined', 'none', 'yes', 5, 0),"
         "(%lld, '2026-03-05', 'USD', 'declined', 'avoided', 'yes', 4, 0)",
         a_id, a_id, a_id, a_id, b_id);
+    spans_from_days(a_id);
+    spans_from_days(b_id);
 }
 
 START_TEST(summary_every_figure)
@@ -377,26 +408,6 @@ END_TEST
 
 #define AWKWARD_SKU_SQL "E'CSV,\"Q\"\\r\\nX'"
 static const char AWKWARD_SKU[] = "CSV,\"Q\"\r\nX";
-
-/* The week and month sums of a tenant's sales and returns, made again from
- * its days (what imports keep: the SKU report reads whole weeks and months
- * from them). */
-static void spans_from_days(long long tenant)
-{
-    sql("DELETE FROM sales_span WHERE tenant_id = %lld;"
-        "INSERT INTO sales_span (tenant_id, span, start, sku, currency, asin, orders, units_sold, revenue) "
-        "SELECT tenant_id, p.span, p.start, sku, currency, max(asin), sum(orders), sum(units_sold), sum(revenue) "
-        "FROM sales_daily, LATERAL (VALUES ('w', date_trunc('week', day)::date), "
-        "('m', date_trunc('month', day)::date)) AS p (span, start) "
-        "WHERE tenant_id = %lld GROUP BY 1, 2, 3, 4, 5;"
-        "DELETE FROM returns_span WHERE tenant_id = %lld;"
-        "INSERT INTO returns_span (tenant_id, span, start, sku, category, returns, units_returned) "
-        "SELECT tenant_id, p.span, p.start, sku, category, sum(returns), sum(units_returned) "
-        "FROM returns_daily, LATERAL (VALUES ('w', date_trunc('week', day)::date), "
-        "('m', date_trunc('month', day)::date)) AS p (span, start) "
-        "WHERE tenant_id = %lld GROUP BY 1, 2, 3, 4, 5",
-        tenant, tenant, tenant, tenant);
-}
 
 static void sku_rows(void)
 {

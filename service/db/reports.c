@@ -30,18 +30,34 @@ static void copy_text(char *out, size_t size, const PGresult *res, int row, cons
     snprintf(out, size, "%s", is_null(res, row, name) ? "" : text(res, row, name));
 }
 
-/* The tenant and the window as a statement's first three parameters. */
+/* The tenant and the window, as a statement's $1 $2 $3 (values); or the
+ * tenant and the window's cover (days_cover: the loose days, whole weeks
+ * and whole months the rollups are read by), as $1 .. $4 (cover). */
 struct window_params {
     char tenant[24];
+    char days[DAYS_ARRAY_TEXT_MAX], weeks[DAYS_ARRAY_TEXT_MAX], months[DAYS_ARRAY_TEXT_MAX];
     const char *values[3];
+    const char *cover[4];
 };
 
-static void window_params_init(struct window_params *p, int64_t tenant_id, const struct db_report_window *w)
+/* False when the window has no cover (not two days, or too long: the
+ * handlers refuse such windows first). */
+static bool window_params_init(struct window_params *p, int64_t tenant_id, const struct db_report_window *w)
 {
     db_int_text(tenant_id, p->tenant);
-    p->values[0] = p->tenant;
-    p->values[1] = w->from;
-    p->values[2] = w->to;
+    int64_t from, to;
+    struct days_cover cover;
+    if (!days_parse(w->from, &from) || !days_parse(w->to, &to) || !days_cover(from, to, &cover))
+        return false;
+    days_array_text(cover.days, cover.n[DAYS_SPAN_DAY], p->days);
+    days_array_text(cover.weeks, cover.n[DAYS_SPAN_WEEK], p->weeks);
+    days_array_text(cover.months, cover.n[DAYS_SPAN_MONTH], p->months);
+    const char *values[] = { p->tenant, w->from, w->to }, *cover_values[] = { p->tenant, p->days, p->weeks, p->months };
+    _Static_assert(sizeof(values) == sizeof(p->values) && sizeof(cover_values) == sizeof(p->cover),
+                   "every parameter has its slot");
+    memcpy(p->values, values, sizeof(values));
+    memcpy(p->cover, cover_values, sizeof(cover_values));
+    return true;
 }
 
 /* ---- summary ---- */
@@ -95,9 +111,10 @@ enum db_status db_report_summary(struct db *db, int64_t tenant_id, const struct 
 {
     memset(out, 0, sizeof(*out));
     struct window_params p;
-    window_params_init(&p, tenant_id, window);
+    if (!window_params_init(&p, tenant_id, window))
+        return DB_ERROR;
     struct db_call calls[] = {
-        { STMT_REPORT_CASE_SUMMARY, 3, p.values, NULL, DB_OK },
+        { STMT_REPORT_CASE_SUMMARY, 4, p.cover, NULL, DB_OK },
         { STMT_REPORT_OUTCOME_SUMMARY, 3, p.values, NULL, DB_OK },
     };
     enum db_status status = db_exec_many(db, calls, 2);
@@ -139,26 +156,18 @@ static bool read_sku_row(const PGresult *res, int i, struct db_sku_row *r)
 }
 
 enum db_status db_report_skus(struct db *db, int64_t tenant_id, const struct db_report_window *window,
-                              const struct days_cover *cover, const char *sort, int limit, int64_t offset,
-                              struct db_sku_page *out)
+                              const char *sort, int limit, int64_t offset, struct db_sku_page *out)
 {
     memset(out, 0, sizeof(*out));
     struct window_params p;
-    window_params_init(&p, tenant_id, window);
+    if (!window_params_init(&p, tenant_id, window))
+        return DB_ERROR;
     char limit_text[24], offset_text[24];
     db_int_text(limit, limit_text);
     db_int_text(offset, offset_text);
-    /* Each list fits: DAYS_ARRAY_TEXT_MAX is sized by the longest (days). */
-    _Static_assert(DAYS_COVER_MAX_DAYS >= DAYS_COVER_MAX_WEEKS && DAYS_COVER_MAX_DAYS >= DAYS_COVER_MAX_MONTHS,
-                   "the days list is the longest of a cover");
-    char days[DAYS_ARRAY_TEXT_MAX], weeks[DAYS_ARRAY_TEXT_MAX], months[DAYS_ARRAY_TEXT_MAX];
-    days_array_text(cover->days, cover->n[DAYS_SPAN_DAY], days);
-    days_array_text(cover->weeks, cover->n[DAYS_SPAN_WEEK], weeks);
-    days_array_text(cover->months, cover->n[DAYS_SPAN_MONTH], months);
-    const char *const params[] = { p.values[0], p.values[1], p.values[2], sort, limit_text, offset_text,
-                                   days, weeks, months };
+    const char *const params[] = { p.tenant, sort, limit_text, offset_text, p.days, p.weeks, p.months };
     enum db_status status;
-    PGresult *res = db_exec(db, STMT_REPORT_SKUS, 9, params, &status);
+    PGresult *res = db_exec(db, STMT_REPORT_SKUS, (int)(sizeof(params) / sizeof(params[0])), params, &status);
     if (res == NULL)
         return status;
     int n = PQntuples(res);

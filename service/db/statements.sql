@@ -89,6 +89,34 @@ WITH inserted AS (
         cases = d.cases + 1, orders_with_case = d.orders_with_case + EXCLUDED.orders_with_case,
         remedy_cost = d.remedy_cost + EXCLUDED.remedy_cost,
         full_return_cost = d.full_return_cost + EXCLUDED.full_return_cost
+), by_case_span AS (
+    -- the same sums for the case's ISO week and month (migration 0009's spans)
+    INSERT INTO case_span AS s (tenant_id, span, start, currency, category, tier, responsibility, primary_action,
+                                shard, cases, remedy_cost, full_return_cost, refund_amount)
+    SELECT i.tenant_id, p.span, p.start, i.currency, i.category, i.tier, i.responsibility, i.primary_action,
+           pg_backend_pid() % 64, 1, i.remedy_cost, i.full_return_cost, i.refund_amount
+    FROM inserted i,
+         LATERAL (VALUES ('w', date_trunc('week', i.day)::date), ('m', date_trunc('month', i.day)::date))
+             AS p (span, start)
+    ON CONFLICT (tenant_id, span, start, currency, category, tier, responsibility, primary_action, shard)
+    DO UPDATE SET
+        cases = s.cases + 1, remedy_cost = s.remedy_cost + EXCLUDED.remedy_cost,
+        full_return_cost = s.full_return_cost + EXCLUDED.full_return_cost,
+        refund_amount = s.refund_amount + EXCLUDED.refund_amount
+), by_sku_span AS (
+    INSERT INTO case_sku_span AS s (tenant_id, span, start, sku, currency, category, cases, orders_with_case,
+                                    remedy_cost, full_return_cost)
+    SELECT i.tenant_id, p.span, p.start, i.sku, i.currency, i.category, 1,
+           CASE WHEN EXISTS (SELECT 1 FROM cases c WHERE c.tenant_id = $1 AND c.order_id = $4 AND c.sku = $5)
+                THEN 0 ELSE 1 END,
+           i.remedy_cost, i.full_return_cost
+    FROM inserted i,
+         LATERAL (VALUES ('w', date_trunc('week', i.day)::date), ('m', date_trunc('month', i.day)::date))
+             AS p (span, start)
+    ON CONFLICT (tenant_id, span, start, sku, currency, category) DO UPDATE SET
+        cases = s.cases + 1, orders_with_case = s.orders_with_case + EXCLUDED.orders_with_case,
+        remedy_cost = s.remedy_cost + EXCLUDED.remedy_cost,
+        full_return_cost = s.full_return_cost + EXCLUDED.full_return_cost
 )
 INSERT INTO response_daily AS d (tenant_id, day, shard, cases, answered, answered_within_24h)
 SELECT tenant_id, day, pg_backend_pid() % 64, 1, 0, 0 FROM inserted
@@ -586,7 +614,8 @@ SELECT import_id, kind, status, encode(content_sha256, 'hex') AS content_sha256,
 FROM imports WHERE tenant_id = $1 AND import_id = $2::uuid;
 
 -- name: report_case_summary
--- The window's cases ($2..$3, inclusive days) from the case_daily rollup:
+-- The window's cases from the case rollups, read as the window's cover
+-- (cases_in: the loose days $2, whole weeks $3 and whole months $4):
 -- per currency, for each dimension (category, tier, responsibility,
 -- primary_action) and in total ('total', name ''), with each group's
 -- rank by compensation cost within its dimension and currency (the top
@@ -606,8 +635,7 @@ FROM (
     FROM (SELECT currency::text AS currency, category, tier, responsibility, primary_action,
                  sum(cases)::bigint AS cases, sum(remedy_cost)::bigint AS remedy_cost,
                  sum(full_return_cost)::bigint AS full_return_cost, sum(refund_amount)::bigint AS refund_amount
-          FROM case_daily
-          WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+          FROM cases_in($1, $2::date[], $3::date[], $4::date[])
           GROUP BY 1, 2, 3, 4, 5) AS groups
     GROUP BY GROUPING SETS ((currency, category), (currency, tier), (currency, responsibility),
                             (currency, primary_action), (currency))
@@ -629,31 +657,29 @@ GROUP BY GROUPING SETS ((status), (review_outcome), (order_retained), ())
 ORDER BY 1, 2;
 
 -- name: report_skus
--- One page of the SKU report over the window ($2..$3): per SKU and
--- currency, sales (sales_daily) beside cases (case_sku_daily); the SKU's
--- returns (returns_daily, which has no currency) go to its row with the
+-- One page of the SKU report over the window of tenant $1: per SKU and
+-- currency, sales beside cases; the SKU's
+-- returns (which have no currency) go to its row with the
 -- most units sold (then the most cases, then the currency code: counts, so
 -- that no amounts of two currencies are compared).
 -- top_reason: the category with the most compensation among the row's
--- cases, else (the returns' row) the most returned one. Sorted by $4
+-- cases, else (the returns' row) the most returned one. Sorted by $2
 -- (cost_rate | return_rate | cost | cases, descending, no value last),
--- ties by SKU (byte order) and currency; $5 rows from offset $6. Rates are compared as
+-- ties by SKU (byte order) and currency; $3 rows from offset $4. Rates are compared as
 -- float8 (a quotient of integers rounds the same for equal fractions).
 -- Sales and returns are read as the window's cover (include/days.h,
--- sales_in and returns_in of migration 0009): the days $7 from the daily
--- rows, the weeks $8 and months $9 from the spans, so that 13 months are
--- about 13 rows per SKU, not 400. Cases come by day from case_sku_daily
--- (case_sku_span has no writer yet).
+-- sales_in and returns_in of migration 0009): the days $5 from the daily
+-- rows, the weeks $6 and months $7 from the spans, so that 13 months are
+-- about 13 rows per SKU, not 400; cases likewise (case_skus_in).
 WITH sales AS (
     SELECT sku, currency::text AS currency, max(nullif(asin, '')) AS asin,
            sum(units_sold)::bigint AS units_sold, sum(revenue)::bigint AS revenue
-    FROM sales_in($1, $7::date[], $8::date[], $9::date[])
+    FROM sales_in($1, $5::date[], $6::date[], $7::date[])
     GROUP BY sku, currency
 ), case_categories AS (
     SELECT sku, currency::text AS currency, category, sum(cases)::bigint AS cases,
            sum(orders_with_case)::bigint AS orders_with_case, sum(remedy_cost)::bigint AS cost
-    FROM case_sku_daily
-    WHERE tenant_id = $1 AND day BETWEEN $2::date AND $3::date
+    FROM case_skus_in($1, $5::date[], $6::date[], $7::date[])
     GROUP BY sku, currency, category
 ), case_rows AS (
     SELECT sku, currency, sum(cases)::bigint AS cases, sum(orders_with_case)::bigint AS orders_with_case,
@@ -662,7 +688,7 @@ WITH sales AS (
     GROUP BY sku, currency
 ), return_categories AS (
     SELECT sku, category, sum(units_returned)::bigint AS units
-    FROM returns_in($1, $7::date[], $8::date[], $9::date[])
+    FROM returns_in($1, $5::date[], $6::date[], $7::date[])
     GROUP BY sku, category
 ), return_rows AS (
     SELECT sku, sum(units)::bigint AS units_returned,
@@ -691,12 +717,12 @@ WITH sales AS (
 SELECT report.*, k.compensation_budget_percent AS sku_budget_percent, count(*) OVER () AS total_rows
 FROM report
 LEFT JOIN sku_costs k ON k.tenant_id = $1 AND k.sku = report.sku
-ORDER BY CASE WHEN $4::text = 'cost_rate' THEN compensation_cost::float8 / nullif(revenue, 0) END DESC NULLS LAST,
-         CASE WHEN $4::text = 'return_rate' THEN units_returned::float8 / nullif(units_sold, 0) END DESC NULLS LAST,
-         CASE WHEN $4::text = 'cost' THEN compensation_cost END DESC,
-         CASE WHEN $4::text = 'cases' THEN cases END DESC,
+ORDER BY CASE WHEN $2::text = 'cost_rate' THEN compensation_cost::float8 / nullif(revenue, 0) END DESC NULLS LAST,
+         CASE WHEN $2::text = 'return_rate' THEN units_returned::float8 / nullif(units_sold, 0) END DESC NULLS LAST,
+         CASE WHEN $2::text = 'cost' THEN compensation_cost END DESC,
+         CASE WHEN $2::text = 'cases' THEN cases END DESC,
          report.sku COLLATE "C", report.currency NULLS FIRST
-LIMIT $5::integer OFFSET $6::integer;
+LIMIT $3::integer OFFSET $4::integer;
 
 -- name: report_health_days
 -- Orders and their defects per day (counted from $2) and channel, from $2

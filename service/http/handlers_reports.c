@@ -588,12 +588,9 @@ enum MHD_Result handle_report_skus(struct http_request *req)
     /* A SKU without a budget of its own has the policy's. */
     struct eng_policy policy;
     enum db_status status = policy_current(req, &policy);
-    struct days_cover cover;
-    if (!days_cover(r.from, r.to, &cover))
-        return http_reply_problem(req, PROBLEM_INTERNAL, "the window could not be split into months, weeks and days");
     struct db_sku_page page;
     if (status == DB_OK)
-        status = db_report_skus(req->db, req->tenant.id, &r.window, &cover, SKU_SORTS[sort], limit, offset, &page);
+        status = db_report_skus(req->db, req->tenant.id, &r.window, SKU_SORTS[sort], limit, offset, &page);
     if (status != DB_OK)
         return http_reply_db_error(req, status);
 
