@@ -269,7 +269,7 @@ measure() { # LABEL PATH ACCEPT
   : > "$tmp/times"
   transfers "$WARMUP" "$2" "$3"
   n=$(awk -v want="$REQUESTS" -v budget="$REPORT_SECONDS" '{ s += $2 } END {
-        n = s > 0 ? int(budget / (s / NR)) : want; print n > want ? want : (n < 10 ? 10 : n) }' "$tmp/times")
+        n = s > 0 ? int(budget / (s / NR)) : want; print (n > want ? want : (n < 10 ? 10 : n)) }' "$tmp/times")
   transfers "$n" "$2" "$3"
   if awk '$1 != 200 { bad = 1 } END { exit !bad }' "$tmp/times"; then
     echo "$1 $2: not all 200:"; sort "$tmp/times" | uniq -c | head; curl -s -H "Authorization: Bearer $key" "$base$2"; exit 1
