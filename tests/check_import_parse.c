@@ -96,20 +96,9 @@ static char *parse_text(enum imp_kind kind, const char *text)
 
 static char *read_sample(const char *name, size_t *len)
 {
-    const char *root = getenv("REDRESS_TEST_ROOT");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tests/data/imports/%s", root ? root : ".", name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    struct buf b;
-    buf_init(&b, 0);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    ck_assert(buf_ok(&b));
-    return buf_steal(&b, len);
+    char relative[256];
+    snprintf(relative, sizeof(relative), "tests/data/imports/%s", name);
+    return th_read_file(relative, len);
 }
 
 /* The sample parsed in one piece, checked against 1-byte and 7-byte pieces. */

@@ -83,6 +83,18 @@ static void post_import(const char *kind, const char *type, const char *encoding
     th_request(srv.port, "POST", path, headers, body, len, r);
 }
 
+/* small_orders() imported for this test's tenant. */
+static void import_small_orders(void)
+{
+    size_t len;
+    char *file = small_orders(&len);
+    struct th_response r;
+    post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+    free(file);
+}
+
 static json_int_t num(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
@@ -205,13 +217,8 @@ END_TEST
 
 START_TEST(newer_last_updated_date_updates_and_older_is_skipped)
 {
-    size_t len;
-    char *file = small_orders(&len);
+    import_small_orders();
     struct th_response r;
-    post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
-    ck_assert_int_eq(r.status, 201);
-    th_response_free(&r);
-    free(file);
 
     /* Order 2 is cancelled later (newer date); order 3 comes with an older date. */
     struct buf b;
@@ -429,13 +436,8 @@ END_TEST
 
 START_TEST(events_and_returns_feed_their_rollups)
 {
-    size_t len;
-    char *file = small_orders(&len);
+    import_small_orders();
     struct th_response r;
-    post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
-    ck_assert_int_eq(r.status, 201);
-    th_response_free(&r);
-    free(file);
 
     /* Order 1 (FBM, 2026-10-01): negative feedback and a late shipment;
      * order 2 (FBA): an A-to-z claim, then denied (it stops counting). */

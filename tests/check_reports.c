@@ -985,17 +985,9 @@ END_TEST
 /* A file of tests/data/imports (malloc'd; caller frees). */
 static char *data_file(const char *name, size_t *len)
 {
-    const char *root = getenv("REDRESS_TEST_ROOT");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tests/data/imports/%s", root ? root : ".", name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s", path);
-    static const size_t MAX = 1 << 20;
-    char *data = malloc(MAX);
-    ck_assert_ptr_nonnull(data);
-    *len = fread(data, 1, MAX, f);
-    fclose(f);
-    return data;
+    char relative[256];
+    snprintf(relative, sizeof(relative), "tests/data/imports/%s", name);
+    return th_read_file(relative, len);
 }
 
 static void import_file(const char *kind, const char *type, const char *name)

@@ -126,6 +126,13 @@ static void out_sep(struct line_out *o)
     out_char(o, '\t');
 }
 
+/* Optional text (NULL: empty, never SQL NULL), and the tab after it. */
+static void out_field(struct line_out *o, const char *text)
+{
+    out_text(o, text != NULL ? text : "");
+    out_sep(o);
+}
+
 static void out_int(struct line_out *o, int64_t v)
 {
     char text[24];
@@ -170,45 +177,45 @@ static void format_record(struct line_out *o, const struct db_import *imp, const
     switch (imp->kind) {
     case IMP_AMAZON_ALL_ORDERS: {
         const struct imp_order_line *l = &r->u.order_line;
-        out_text(o, l->order_id); out_sep(o);
-        out_text(o, l->sku); out_sep(o);
+        out_field(o, l->order_id);
+        out_field(o, l->sku);
         out_time(o, l->purchased_at); out_sep(o);
         out_time(o, l->last_updated_at); out_sep(o);
-        out_text(o, l->order_status); out_sep(o);
-        out_text(o, l->item_status ? l->item_status : ""); out_sep(o);
-        out_text(o, l->fulfillment); out_sep(o);
-        out_text(o, l->sales_channel ? l->sales_channel : ""); out_sep(o);
-        out_text(o, l->asin ? l->asin : ""); out_sep(o);
+        out_field(o, l->order_status);
+        out_field(o, l->item_status);
+        out_field(o, l->fulfillment);
+        out_field(o, l->sales_channel);
+        out_field(o, l->asin);
         out_int(o, l->quantity); out_sep(o);
         out_money(o, l->has_price, l->currency, l->item_price); out_sep(o);
-        out_text(o, l->ship_country ? l->ship_country : ""); out_sep(o);
+        out_field(o, l->ship_country);
         out_bool(o, l->cancelled);
         break;
     }
     case IMP_AMAZON_FBA_RETURNS:
     case IMP_AMAZON_FBM_RETURNS: {
         const struct imp_return *t = &r->u.ret;
-        out_text(o, t->source); out_sep(o);
-        out_text(o, t->return_key); out_sep(o);
-        out_text(o, t->order_id); out_sep(o);
-        out_text(o, t->sku); out_sep(o);
-        out_text(o, t->asin ? t->asin : ""); out_sep(o);
+        out_field(o, t->source);
+        out_field(o, t->return_key);
+        out_field(o, t->order_id);
+        out_field(o, t->sku);
+        out_field(o, t->asin);
         out_time(o, t->returned_at); out_sep(o);
         out_int(o, t->quantity); out_sep(o);
-        out_text(o, t->reason ? t->reason : ""); out_sep(o);
-        out_text(o, t->category); out_sep(o);
-        out_text(o, t->status ? t->status : ""); out_sep(o);
-        out_text(o, t->disposition ? t->disposition : ""); out_sep(o);
+        out_field(o, t->reason);
+        out_field(o, t->category);
+        out_field(o, t->status);
+        out_field(o, t->disposition);
         out_money(o, t->has_refund, t->currency, t->refunded_amount); out_sep(o);
         out_bool(o, t->a_to_z_claim);
         break;
     }
     case IMP_EVENTS: {
         const struct imp_event *e = &r->u.event;
-        out_text(o, IMP_EVENT_TYPE_NAMES[e->type]); out_sep(o);
-        out_text(o, e->order_id); out_sep(o);
+        out_field(o, IMP_EVENT_TYPE_NAMES[e->type]);
+        out_field(o, e->order_id);
         out_time(o, e->at); out_sep(o);
-        out_text(o, e->status ? e->status : ""); out_sep(o);
+        out_field(o, e->status);
         out_bool(o, e->counts);
         break;
     }

@@ -90,6 +90,24 @@ static void fail(struct upload *u, enum upload_failure failure, const char *deta
     snprintf(u->failure_detail, sizeof(u->failure_detail), "%s", detail);
 }
 
+/* "the body may be at most 512 MiB" (what: "the body", "the file once decompressed"). */
+static void size_limit_detail(const char *what, char *out, size_t size)
+{
+    snprintf(out, size, "%s may be at most %llu MiB", what, (unsigned long long)(import_max_bytes >> 20));
+}
+
+/* Count len more bytes of what; false (and the upload fails) beyond the limit. */
+static bool within_limit(struct upload *u, uint64_t *count, size_t len, const char *what)
+{
+    *count += len;
+    if (*count <= import_max_bytes)
+        return true;
+    char detail[128];
+    size_limit_detail(what, detail, sizeof(detail));
+    fail(u, UPLOAD_TOO_LARGE, detail);
+    return false;
+}
+
 /* ---- the parser's sink ---- */
 
 static int sink_record(const struct imp_record *record, void *cls)
@@ -125,14 +143,8 @@ static int sink_reject(const struct imp_rejection *rejection, void *cls)
 static int decoded_piece(const char *data, size_t len, void *cls)
 {
     struct upload *u = cls;
-    u->decoded_bytes += len;
-    if (u->decoded_bytes > import_max_bytes) {
-        char detail[128];
-        snprintf(detail, sizeof(detail), "the file is larger than %llu MiB once decompressed",
-                 (unsigned long long)(import_max_bytes >> 20));
-        fail(u, UPLOAD_TOO_LARGE, detail);
+    if (!within_limit(u, &u->decoded_bytes, len, "the file once decompressed"))
         return -1;
-    }
     if (crypto_sha256_update(u->sha, data, len) != 0) {
         fail(u, UPLOAD_NO_MEMORY, "hashing the file failed");
         return -1;
@@ -148,16 +160,8 @@ static int decoded_piece(const char *data, size_t len, void *cls)
 static int body_piece(void *cls, const char *data, size_t len)
 {
     struct upload *u = cls;
-    if (u->failure != UPLOAD_OK)
+    if (u->failure != UPLOAD_OK || !within_limit(u, &u->sent_bytes, len, "the body"))
         return -1;
-    u->sent_bytes += len;
-    if (u->sent_bytes > import_max_bytes) {
-        char detail[128];
-        snprintf(detail, sizeof(detail), "the body may be at most %llu MiB",
-                 (unsigned long long)(import_max_bytes >> 20));
-        fail(u, UPLOAD_TOO_LARGE, detail);
-        return -1;
-    }
     if (u->gzip == NULL)
         return decoded_piece(data, len, u);
     if (inflate_feed(u->gzip, data, len, decoded_piece, u) != 0) {
@@ -357,8 +361,7 @@ static enum MHD_Result begin_upload(struct http_request *req)
     const char *length = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length != NULL && strtoull(length, NULL, 10) > import_max_bytes) {
         char detail[96];
-        snprintf(detail, sizeof(detail), "the body may be at most %llu MiB",
-                 (unsigned long long)(import_max_bytes >> 20));
+        size_limit_detail("the body", detail, sizeof(detail));
         return http_reply_problem(req, PROBLEM_PAYLOAD_TOO_LARGE, detail);
     }
     const char *on_error = http_query(req, "on_error");
