@@ -48,6 +48,9 @@ CREATE TABLE order_lines (
     ship_country     text NOT NULL DEFAULT '',
     cancelled        boolean NOT NULL,
     import_id        uuid NOT NULL,
+    -- set by the import that last changed the line: its purchase time before
+    -- (NULL for a line it inserted), so that the day it left is recomputed too
+    previous_purchased_at timestamptz,
     PRIMARY KEY (tenant_id, order_id, sku)
 );
 CREATE INDEX order_lines_time_idx ON order_lines (tenant_id, purchased_at);
@@ -70,6 +73,7 @@ CREATE TABLE returns (
     refunded_amount  bigint CHECK (refunded_amount >= 0),
     a_to_z_claim     boolean NOT NULL DEFAULT false,
     import_id        uuid NOT NULL,
+    previous_returned_at timestamptz,  -- as order_lines.previous_purchased_at
     PRIMARY KEY (tenant_id, source, return_key)
 );
 CREATE INDEX returns_time_idx ON returns (tenant_id, returned_at);
@@ -103,8 +107,9 @@ CREATE TABLE sales_daily (
     PRIMARY KEY (tenant_id, day, sku, currency)
 );
 -- One SKU's days, for the decision's budget input (a case reads its SKU's
--- last N days: an index range, not every SKU's rows of those days).
-CREATE INDEX sales_daily_sku_idx ON sales_daily (tenant_id, sku, currency, day);
+-- last N days: an index range, not every SKU's rows of those days; the
+-- sum it needs is in the index, so no table page is read).
+CREATE INDEX sales_daily_sku_idx ON sales_daily (tenant_id, sku, currency, day) INCLUDE (revenue);
 -- Returns per SKU and category, by return day.
 CREATE TABLE returns_daily (
     tenant_id       bigint NOT NULL,
@@ -188,7 +193,7 @@ CREATE TABLE case_sku_daily (
     full_return_cost  bigint NOT NULL,
     PRIMARY KEY (tenant_id, day, sku, currency, category)
 );
-CREATE INDEX case_sku_daily_sku_idx ON case_sku_daily (tenant_id, sku, currency, day);
+CREATE INDEX case_sku_daily_sku_idx ON case_sku_daily (tenant_id, sku, currency, day) INCLUDE (remedy_cost);
 CREATE TABLE case_span (
     tenant_id         bigint NOT NULL,
     span              char(1) NOT NULL CHECK (span IN ('w', 'm')),

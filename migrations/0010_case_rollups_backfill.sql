@@ -90,8 +90,3 @@ FROM cases c
 LEFT JOIN outcomes f ON f.tenant_id = c.tenant_id AND f.case_id = c.case_id AND f.revision = 1
 GROUP BY 1, 2;
 
--- What a decision reads in its first round trip (statement case_account):
--- one SKU's compensation and revenue over its budget window, in one
--- currency: an index range per table, whatever the number of SKUs.
-CREATE INDEX IF NOT EXISTS case_sku_daily_sku_idx ON case_sku_daily (tenant_id, sku, currency, day);
-CREATE INDEX IF NOT EXISTS sales_daily_sku_idx ON sales_daily (tenant_id, sku, currency, day);

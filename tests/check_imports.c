@@ -228,13 +228,16 @@ START_TEST(newer_last_updated_date_updates_and_older_is_skipped)
                "MUG-01", 1, "", "");
     order_line(&b, "111-0000003", "2026-10-02T08:00:00+00:00", "2026-10-02T09:00:00+00:00", "Shipped", "Amazon",
                "MUG-01", 5, "EUR", "70.00");
+    /* A purchase date corrected to another day: the day it left loses it. */
+    order_line(&b, "111-0000001", "2026-10-04T10:00:00+00:00", "2026-10-06T10:00:00+00:00", "Shipped", "Merchant",
+               "CUP-02", 1, "USD", "9.99");
     size_t ulen;
     char *update = buf_steal(&b, &ulen);
     post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, update, ulen, &r);
     ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
-    ck_assert_int_eq(num(r.json, "rows_read"), 2);
+    ck_assert_int_eq(num(r.json, "rows_read"), 3);
     ck_assert_int_eq(num(r.json, "inserted"), 0);
-    ck_assert_int_eq(num(r.json, "updated"), 1);
+    ck_assert_int_eq(num(r.json, "updated"), 2);
     ck_assert_int_eq(num(r.json, "skipped"), 1);
     th_response_free(&r);
     free(update);
@@ -245,6 +248,15 @@ START_TEST(newer_last_updated_date_updates_and_older_is_skipped)
     ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_span WHERE tenant_id = " TENANT
                                 " AND span = 'm' AND sku = 'MUG-01' AND currency = 'USD'"), 2598);
     ck_assert_int_eq(sql_number("SELECT sum(cancelled_orders) FROM health_daily WHERE tenant_id = " TENANT), 2);
+    ck_assert_int_eq(sql_number("SELECT count(*) FROM sales_daily WHERE tenant_id = " TENANT
+                                " AND sku = 'CUP-02' AND day = '2026-10-01'"), 0);
+    ck_assert_int_eq(sql_number("SELECT revenue FROM sales_daily WHERE tenant_id = " TENANT
+                                " AND sku = 'CUP-02' AND day = '2026-10-04'"), 999);
+    ck_assert_int_eq(sql_number("SELECT sum(revenue) FROM sales_span WHERE tenant_id = " TENANT
+                                " AND span = 'w' AND sku = 'CUP-02' AND start = '2026-09-28'"), 999);
+    /* Order 111-0000001 still has its MUG-01 line on the 1st: both days count it. */
+    ck_assert_int_eq(sql_number("SELECT sum(orders) FROM health_daily WHERE tenant_id = " TENANT
+                                " AND day = '2026-10-04'"), 1);
 }
 END_TEST
 

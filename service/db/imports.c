@@ -20,7 +20,7 @@ _Static_assert(COPY_LINE_MAX > 16 * (2 * IMP_TEXT_MAX + 8), "a staged line with 
  * longer than a request's 10 s, and it may wait for another import of the
  * same tenant to finish merging. */
 static const char IMPORT_SESSION_SQL[] =
-    "SET statement_timeout = '30min'; SET lock_timeout = '10min'; SET work_mem = '64MB'; SET jit = off";
+    "SET statement_timeout = '30min'; SET lock_timeout = '10min'; SET work_mem = '256MB'; SET jit = off";
 
 /* After this many rows change, the tables' statistics are taken again
  * inside the transaction: planned on the sizes from before a large import,

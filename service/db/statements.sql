@@ -414,15 +414,13 @@ SELECT pg_advisory_xact_lock(hashtextextended('import/' || $1::text, 7469811405)
 -- name: import_merge_order_lines
 -- The staged lines ($2) into the tenant's ($1): one row per order and SKU (the
 -- newest last-updated-date in the file wins); a stored line changes only for a
--- newer last-updated-date. The days of old and new purchase dates go to
--- import_days, whose rollups are then recomputed.
+-- newer last-updated-date. The days of the new and (previous_purchased_at,
+-- set from the row being replaced) old purchase dates go to import_days,
+-- whose rollups are then recomputed: no join with the stored lines.
 WITH src AS (
     SELECT DISTINCT ON (order_id, sku) *
     FROM import_stage_order_lines WHERE import_id = $2
     ORDER BY order_id, sku, last_updated_at DESC, line DESC
-), old AS (
-    SELECT o.purchased_at FROM order_lines o JOIN src ON src.order_id = o.order_id AND src.sku = o.sku
-    WHERE o.tenant_id = $1 AND o.last_updated_at < src.last_updated_at
 ), up AS (
     INSERT INTO order_lines AS o (tenant_id, order_id, sku, purchased_at, last_updated_at, order_status,
                                   item_status, fulfillment, sales_channel, asin, quantity, currency, item_price,
@@ -435,13 +433,16 @@ WITH src AS (
             order_status = EXCLUDED.order_status, item_status = EXCLUDED.item_status,
             fulfillment = EXCLUDED.fulfillment, sales_channel = EXCLUDED.sales_channel, asin = EXCLUDED.asin,
             quantity = EXCLUDED.quantity, currency = EXCLUDED.currency, item_price = EXCLUDED.item_price,
-            ship_country = EXCLUDED.ship_country, cancelled = EXCLUDED.cancelled, import_id = EXCLUDED.import_id
+            ship_country = EXCLUDED.ship_country, cancelled = EXCLUDED.cancelled, import_id = EXCLUDED.import_id,
+            previous_purchased_at = o.purchased_at
         WHERE o.last_updated_at < EXCLUDED.last_updated_at
-    RETURNING (xmax = 0) AS inserted, purchased_at
+    RETURNING (xmax = 0) AS inserted, purchased_at, previous_purchased_at
 ), days AS (
     INSERT INTO import_days (import_id, day)
-    SELECT DISTINCT $2::uuid, d FROM (SELECT (purchased_at AT TIME ZONE 'UTC')::date AS d FROM up
-                                      UNION SELECT (purchased_at AT TIME ZONE 'UTC')::date FROM old) touched
+    SELECT DISTINCT $2::uuid, d
+    FROM (SELECT (purchased_at AT TIME ZONE 'UTC')::date AS d FROM up
+          UNION SELECT (previous_purchased_at AT TIME ZONE 'UTC')::date FROM up
+          WHERE previous_purchased_at IS NOT NULL) touched
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
@@ -456,9 +457,6 @@ WITH src AS (
     SELECT DISTINCT ON (source, return_key) *
     FROM import_stage_returns WHERE import_id = $2
     ORDER BY source, return_key, line DESC
-), old AS (
-    SELECT r.returned_at FROM returns r JOIN src ON src.source = r.source AND src.return_key = r.return_key
-    WHERE r.tenant_id = $1
 ), up AS (
     INSERT INTO returns AS r (tenant_id, source, return_key, order_id, sku, asin, returned_at, quantity, reason,
                               category, status, disposition, currency, refunded_amount, a_to_z_claim, import_id)
@@ -470,18 +468,21 @@ WITH src AS (
             returned_at = EXCLUDED.returned_at, quantity = EXCLUDED.quantity, reason = EXCLUDED.reason,
             category = EXCLUDED.category, status = EXCLUDED.status, disposition = EXCLUDED.disposition,
             currency = EXCLUDED.currency, refunded_amount = EXCLUDED.refunded_amount,
-            a_to_z_claim = EXCLUDED.a_to_z_claim, import_id = EXCLUDED.import_id
+            a_to_z_claim = EXCLUDED.a_to_z_claim, import_id = EXCLUDED.import_id,
+            previous_returned_at = r.returned_at
         WHERE (r.order_id, r.sku, r.asin, r.returned_at, r.quantity, r.reason, r.category, r.status, r.disposition,
                r.currency, r.refunded_amount, r.a_to_z_claim)
               IS DISTINCT FROM
               (EXCLUDED.order_id, EXCLUDED.sku, EXCLUDED.asin, EXCLUDED.returned_at, EXCLUDED.quantity,
                EXCLUDED.reason, EXCLUDED.category, EXCLUDED.status, EXCLUDED.disposition, EXCLUDED.currency,
                EXCLUDED.refunded_amount, EXCLUDED.a_to_z_claim)
-    RETURNING (xmax = 0) AS inserted, returned_at
+    RETURNING (xmax = 0) AS inserted, returned_at, previous_returned_at
 ), days AS (
     INSERT INTO import_days (import_id, day)
-    SELECT DISTINCT $2::uuid, d FROM (SELECT (returned_at AT TIME ZONE 'UTC')::date AS d FROM up
-                                      UNION SELECT (returned_at AT TIME ZONE 'UTC')::date FROM old) touched
+    SELECT DISTINCT $2::uuid, d
+    FROM (SELECT (returned_at AT TIME ZONE 'UTC')::date AS d FROM up
+          UNION SELECT (previous_returned_at AT TIME ZONE 'UTC')::date FROM up
+          WHERE previous_returned_at IS NOT NULL) touched
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
