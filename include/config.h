@@ -26,6 +26,7 @@ struct config {
     unsigned request_head_timeout_s;
     unsigned connection_limit_per_address;
     unsigned import_max_mib;         /* largest import file, as sent and decoded */
+    unsigned import_concurrency;     /* imports streaming at once (each holds a database connection) */
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

@@ -19,7 +19,7 @@ static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[TH_AUTH_HEADER
 
 static void setup(void)
 {
-    const char *extra[] = { "REDRESS_THREADS=4", "REDRESS_IMPORT_MAX_MIB=8", NULL };
+    const char *extra[] = { "REDRESS_THREADS=4", "REDRESS_IMPORT_MAX_MIB=8", "REDRESS_IMPORT_CONCURRENCY=2", NULL };
     th_server_start(&srv, th_conninfo(), extra);
     th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
@@ -411,7 +411,9 @@ END_TEST
 
 /* A client that goes away mid-body: the import's transaction is rolled
  * back with its connection, and nothing of it is kept. */
-START_TEST(an_upload_cut_short_leaves_nothing)
+/* An import whose body has begun and stays open (the connection's socket:
+ * the caller closes it). */
+static int open_upload(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port) };
@@ -426,9 +428,15 @@ START_TEST(an_upload_cut_short_leaves_nothing)
                      auth_header, len * 10);
     ck_assert_int_eq(write(fd, head, (size_t)n), n);
     ck_assert_int_eq(write(fd, file, len), (ssize_t)len);
+    free(file);
+    return fd;
+}
+
+START_TEST(an_upload_cut_short_leaves_nothing)
+{
+    int fd = open_upload();
     usleep(200 * 1000);
     close(fd);
-    free(file);
     /* The server is fine, and the tenant has no rows and no completed import. */
     const char *headers[] = { auth_header, NULL };
     struct th_response r;
@@ -599,6 +607,35 @@ START_TEST(sample_files_import_with_their_figures)
 }
 END_TEST
 
+/* Each streaming import holds a database connection: beyond
+ * REDRESS_IMPORT_CONCURRENCY (2 here), 503 until one ends. */
+START_TEST(imports_beyond_the_limit_wait_their_turn)
+{
+    int first = open_upload(), second = open_upload();
+    usleep(300 * 1000); /* both have begun */
+    size_t len;
+    char *file = small_orders(&len);
+    struct th_response r;
+    post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
+    ck_assert_msg(r.status == 503, "%ld %s", r.status, r.body);
+    char retry[16];
+    ck_assert(th_header(&r, "Retry-After", retry, sizeof(retry)));
+    th_response_free(&r);
+    close(first);
+    close(second);
+    long status = 0;
+    for (int i = 0; i < 50 && status != 201; i++) { /* until the server has seen both go */
+        post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
+        status = r.status;
+        th_response_free(&r);
+        if (status != 201)
+            usleep(100 * 1000);
+    }
+    ck_assert_int_eq(status, 201);
+    free(file);
+}
+END_TEST
+
 Suite *imports_suite(void)
 {
     Suite *s = suite_create("imports");
@@ -614,6 +651,7 @@ Suite *imports_suite(void)
     tcase_add_test(api, events_and_returns_feed_their_rollups);
     tcase_add_test(api, another_tenant_sees_none_of_it);
     tcase_add_test(api, sample_files_import_with_their_figures);
+    tcase_add_test(api, imports_beyond_the_limit_wait_their_turn);
     suite_add_tcase(s, api);
     return s;
 }

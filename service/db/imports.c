@@ -19,19 +19,20 @@ _Static_assert(COPY_LINE_MAX > 16 * (2 * IMP_TEXT_MAX + 8), "a staged line with 
 /* An import runs for as long as its upload: its statements may take far
  * longer than a request's 10 s, and it may wait for another import of the
  * same tenant to finish merging. */
+/* While the file streams in, no statement timeout: COPY lasts as long as
+ * the upload. Its merge then gets MERGE_SESSION_SQL's. Plans never depend
+ * on statistics (a large import makes them stale, and ANALYZE inside the
+ * transaction would hold a lock that queues every tenant's import): the
+ * imports' statements are index walks by design, so sequential scans are
+ * off for this connection. */
 static const char IMPORT_SESSION_SQL[] =
-    "SET statement_timeout = '30min'; SET lock_timeout = '10min'; SET work_mem = '256MB'; SET jit = off";
-
-/* After this many rows change, the tables' statistics are taken again
- * inside the transaction: planned on the sizes from before a large import,
- * the rollups' joins would scan the table once per day instead of a range. */
-enum { ANALYZE_MIN_ROWS = 10000 };
+    "SET statement_timeout = 0; SET lock_timeout = '10min'; SET work_mem = '256MB'; SET jit = off; "
+    "SET enable_seqscan = off";
+static const char MERGE_SESSION_SQL[] = "SET statement_timeout = '30min'";
 
 /* What each kind stages, where, and how it merges: described once. */
 struct kind_stage {
     const char *copy_sql;          /* COPY ... FROM STDIN (COPY cannot be prepared) */
-    const char *analyze_staged;    /* ANALYZE of the staging table, and ... */
-    const char *analyze_merged;    /* ... of what the merge wrote (neither can be prepared) */
     enum db_stmt merge;
     enum db_stmt rollups[6];       /* clear, recompute, clear, recompute ... */
     int n_rollups;
@@ -42,8 +43,6 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
         "COPY import_stage_order_lines (import_id, line, order_id, sku, purchased_at, last_updated_at, "
         "order_status, item_status, fulfillment, sales_channel, asin, quantity, currency, item_price, "
         "ship_country, cancelled) FROM STDIN",
-        "ANALYZE import_stage_order_lines",
-        "ANALYZE order_lines, import_days",
         STMT_IMPORT_MERGE_ORDER_LINES,
         { STMT_IMPORT_SALES_CLEAR, STMT_IMPORT_SALES_ROLLUP, STMT_IMPORT_SALES_SPANS_CLEAR, STMT_IMPORT_SALES_SPANS,
           STMT_IMPORT_HEALTH_CLEAR, STMT_IMPORT_HEALTH_ROLLUP },
@@ -52,8 +51,6 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
     [IMP_AMAZON_FBA_RETURNS] = {
         "COPY import_stage_returns (import_id, line, source, return_key, order_id, sku, asin, returned_at, "
         "quantity, reason, category, status, disposition, currency, refunded_amount, a_to_z_claim) FROM STDIN",
-        "ANALYZE import_stage_returns",
-        "ANALYZE returns, import_days",
         STMT_IMPORT_MERGE_RETURNS,
         { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP, STMT_IMPORT_RETURNS_SPANS_CLEAR,
           STMT_IMPORT_RETURNS_SPANS },
@@ -62,8 +59,6 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
     [IMP_AMAZON_FBM_RETURNS] = {
         "COPY import_stage_returns (import_id, line, source, return_key, order_id, sku, asin, returned_at, "
         "quantity, reason, category, status, disposition, currency, refunded_amount, a_to_z_claim) FROM STDIN",
-        "ANALYZE import_stage_returns",
-        "ANALYZE returns, import_days",
         STMT_IMPORT_MERGE_RETURNS,
         { STMT_IMPORT_RETURNS_CLEAR, STMT_IMPORT_RETURNS_ROLLUP, STMT_IMPORT_RETURNS_SPANS_CLEAR,
           STMT_IMPORT_RETURNS_SPANS },
@@ -71,8 +66,6 @@ static const struct kind_stage KIND_STAGES[IMP_KIND_COUNT] = {
     },
     [IMP_EVENTS] = {
         "COPY import_stage_events (import_id, line, type, order_id, at, status, counts) FROM STDIN",
-        "ANALYZE import_stage_events",
-        "ANALYZE account_events, import_days",
         STMT_IMPORT_MERGE_EVENTS,
         { STMT_IMPORT_HEALTH_CLEAR, STMT_IMPORT_HEALTH_ROLLUP },
         2,
@@ -374,15 +367,12 @@ static void clear_calls(struct db_call *calls, int n)
 }
 
 /* The tenant's lock and the merge; then the rollups of the days it touched
- * and the staging rows cleared. Two round trips, with the statistics taken
- * again before each when the import is large. */
+ * and the staging rows cleared. Two round trips. */
 static enum db_status merge(struct db_import *imp, struct db_import_summary *s)
 {
     const struct kind_stage *stage = &KIND_STAGES[imp->kind];
     int64_t valid = s->rows_read - s->rejected;
-    enum db_status status = DB_OK;
-    if (valid >= ANALYZE_MIN_ROWS)
-        status = exec_plain(imp, stage->analyze_staged, PGRES_COMMAND_OK);
+    enum db_status status = exec_plain(imp, MERGE_SESSION_SQL, PGRES_COMMAND_OK);
     if (status != DB_OK)
         return status;
 
@@ -402,8 +392,6 @@ static enum db_status merge(struct db_import *imp, struct db_import_summary *s)
             s->skipped = 0;
     }
     clear_calls(calls, 2);
-    if (status == DB_OK && s->inserted + s->updated >= ANALYZE_MIN_ROWS)
-        status = exec_plain(imp, stage->analyze_merged, PGRES_COMMAND_OK);
     if (status != DB_OK)
         return status;
 

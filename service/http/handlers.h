@@ -61,7 +61,8 @@ enum MHD_Result handle_report_health(struct http_request *req);
 enum MHD_Result handle_imports_create(struct http_request *req);
 enum MHD_Result handle_imports_list(struct http_request *req);
 enum MHD_Result handle_import_get(struct http_request *req);
-/** The largest import (REDRESS_IMPORT_MAX_MIB), set before serving. */
-void imports_configure(unsigned max_mib);
+/** The largest import (REDRESS_IMPORT_MAX_MIB) and how many may stream at
+ * once (REDRESS_IMPORT_CONCURRENCY), set before serving. */
+void imports_configure(unsigned max_mib, unsigned concurrency);
 
 #endif

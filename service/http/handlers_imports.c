@@ -4,6 +4,7 @@
  * size. At the end the import is merged and committed as a whole, or
  * refused as a whole (422 with the lines that say why) and recorded as
  * failed. GET /v1/imports and /v1/imports/{id}: what was imported. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,12 +18,17 @@
 #include "log.h"
 #include "validate.h"
 
-/* Set once by http_server_start (REDRESS_IMPORT_MAX_MIB), read by every worker. */
+/* Set once by http_server_start (REDRESS_IMPORT_MAX_MIB and _CONCURRENCY),
+ * read by every worker. */
 static uint64_t import_max_bytes = 512ull << 20;
+static unsigned import_concurrency = 4;
+/* Imports streaming now: each holds a database connection of its own. */
+static atomic_uint imports_running;
 
-void imports_configure(unsigned max_mib)
+void imports_configure(unsigned max_mib, unsigned concurrency)
 {
     import_max_bytes = (uint64_t)max_mib << 20;
+    import_concurrency = concurrency;
 }
 
 enum { IMPORTS_PAGE_DEFAULT = 20, IMPORTS_PAGE_MAX = 100 };
@@ -64,6 +70,7 @@ struct upload {
     enum upload_failure failure;
     enum db_status db_status;
     char failure_detail[256];
+    bool counted;                    /* holds one of import_concurrency's places */
     /* the end: what is recorded, and how the commit went */
     struct db_import_summary summary;
     char *rejected_text;             /* owned: rejected_rows as JSON text */
@@ -79,6 +86,8 @@ static void upload_release(void *cls)
     db_import_free(u->db); /* rolls back an import the request did not finish */
     json_decref(u->rejected_rows);
     free(u->rejected_text);
+    if (u->counted)
+        atomic_fetch_sub(&imports_running, 1);
     free(u);
 }
 
@@ -247,8 +256,16 @@ static void commit_work(void *cls)
 static enum MHD_Result reply_committed(struct http_request *req, struct upload *u)
 {
     const struct db_import_summary *s = &u->summary;
-    if (u->commit_status != DB_OK)
-        return http_reply_db_error(req, u->commit_status);
+    if (u->commit_status != DB_OK) {
+        log_msg(LOG_WARN, "request %s: import %s: the merge or its commit failed (%s)", req->request_id,
+                u->import_id, db_status_name(u->commit_status));
+        char detail[256];
+        snprintf(detail, sizeof(detail),
+                 "the database failed before import %s was confirmed: GET /v1/imports/%s says whether it was "
+                 "recorded; sending the file again is safe (imports are idempotent)", u->import_id, u->import_id);
+        return http_reply_problem(req, u->commit_status == DB_ERROR ? PROBLEM_INTERNAL : PROBLEM_DB_UNAVAILABLE,
+                                  detail);
+    }
     struct db_import_row row;
     summary_row(u, s, "completed", NULL, &row);
     char location[64];
@@ -373,6 +390,13 @@ static enum MHD_Result begin_upload(struct http_request *req)
     if (u == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     req->body_stream = (struct http_body_stream){ body_piece, upload_release, u };
+    if (atomic_fetch_add(&imports_running, 1) >= import_concurrency) {
+        atomic_fetch_sub(&imports_running, 1);
+        req->body_stream.piece = NULL; /* released with the request */
+        return http_reply_problem(req, PROBLEM_NOT_READY, /* 503 with Retry-After */
+                                  "other imports are running (REDRESS_IMPORT_CONCURRENCY); send the file again shortly");
+    }
+    u->counted = true;
     snprintf(u->request_id, sizeof(u->request_id), "%s", req->request_id);
     u->kind = (enum imp_kind)kind;
     u->abort_on_reject = on_error != NULL && strcmp(on_error, "abort") == 0;

@@ -448,6 +448,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connecti
     return finish_request(req);
 }
 
+/* After deferred work ends, how long stopping waits for its reply to go out. */
+enum { DEFERRED_REPLY_GRACE_MS = 2000 };
+
 struct deferred_job {
     struct http_request *req;
     void (*work)(void *cls);
@@ -474,12 +477,18 @@ bool http_defer(struct http_request *req, void (*work)(void *cls), void *cls)
 {
     if (req->server == NULL || req->deferred)
         return false;
+    /* Counted before draining is read, as http_server_stop drains before
+     * it reads the count: either stop waits for this work, or the work
+     * runs inline (MHD must never stop with a connection suspended). */
+    atomic_fetch_add(&req->server->deferred, 1);
     struct deferred_job *job = malloc(sizeof(*job));
-    if (job == NULL)
+    if (job == NULL || http_connections_draining(req->server->connections)) {
+        free(job);
+        atomic_fetch_sub(&req->server->deferred, 1);
         return false;
+    }
     *job = (struct deferred_job){ req, work, cls };
     req->deferred = true;
-    atomic_fetch_add(&req->server->deferred, 1);
     MHD_suspend_connection(req->connection);
     pthread_attr_t attr;
     pthread_t thread;
@@ -579,7 +588,7 @@ struct http_server *http_server_start(const struct config *cfg)
     snprintf(server->trusted_proxies, sizeof(server->trusted_proxies), "%s", cfg->trusted_proxies);
     atomic_store(&key_cache_ttl_ms, cfg->api_key_cache_s * 1000u);
     ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
-    imports_configure(cfg->import_max_mib);
+    imports_configure(cfg->import_max_mib, cfg->import_concurrency);
     raise_file_limit((rlim_t)cfg->connection_limit + CONNECTION_LIMIT_HEADROOM + OTHER_FILES);
     struct http_connection_limits limits = {
         .total = cfg->connection_limit,
@@ -672,6 +681,12 @@ void http_server_stop(struct http_server *server, unsigned grace_s)
                 atomic_load(&server->deferred));
     while (atomic_load(&server->deferred) > 0) {
         struct timespec pause = { 0, 20 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    /* ... and for their replies, which the workers send once resumed. */
+    clock_gettime(CLOCK_MONOTONIC, &since);
+    while (atomic_load(&server->in_flight) > 0 && elapsed_ms(&since) < DEFERRED_REPLY_GRACE_MS) {
+        struct timespec pause = { 0, 5 * 1000000L };
         nanosleep(&pause, NULL);
     }
     if (atomic_load(&server->in_flight) > 0)

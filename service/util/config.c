@@ -58,6 +58,8 @@ static const struct config_spec CONFIG_SPECS[] = {
       "64", "most connections from one client address; REDRESS_TRUSTED_PROXIES are exempt" },
     { "REDRESS_IMPORT_MAX_MIB", CFG_UINT, FIELD(import_max_mib), 1, 65536,
       "512", "largest file POST /v1/imports/{kind} takes, in MiB, as sent and once decompressed" },
+    { "REDRESS_IMPORT_CONCURRENCY", CFG_UINT, FIELD(import_concurrency), 1, 256,
+      "4", "imports that may stream at once (each holds a database connection); more get 503 with Retry-After" },
 };
 
 static int parse_bool(const char *text, bool *out)
