@@ -522,6 +522,17 @@ START_TEST(another_tenant_sees_none_of_it)
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_array_size(json_object_get(r.json, "imports")), 0);
     th_response_free(&r);
+    /* Nor can it page from A's import: that cursor is not one of B's. */
+    char after[128];
+    snprintf(after, sizeof(after), "/v1/imports?after=%s", path + strlen("/v1/imports/"));
+    th_request(srv.port, "GET", after, headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 400);
+    th_response_free(&r);
+    const char *own[] = { auth_header, NULL };
+    th_request(srv.port, "GET", after, own, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200); /* A's own cursor: the (empty) rest */
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "imports")), 0);
+    th_response_free(&r);
 }
 END_TEST
 

@@ -450,6 +450,19 @@ enum MHD_Result handle_imports_list(struct http_request *req)
         free(rows);
         return http_reply_db_error(req, status);
     }
+    if (after != NULL && n == 0) {
+        /* An empty page after an import this tenant does not have would
+         * read as "no more": say the cursor is wrong instead. */
+        struct db_import_row row;
+        enum db_status known = db_import_get(req->db, req->tenant.id, after, &row);
+        db_import_row_cleanup(&row);
+        free(rows);
+        if (known == DB_NOT_FOUND)
+            return http_reply_problem(req, PROBLEM_BAD_PARAMETER, "after: no import of yours has that id");
+        if (known != DB_OK)
+            return http_reply_db_error(req, known);
+        rows = NULL;
+    }
     json_t *items = json_array();
     for (int i = 0; i < n; i++) {
         json_array_append_new(items, import_row_json(&rows[i], false));
