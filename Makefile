@@ -20,7 +20,8 @@ LDLIBS := $(PKG_LIBS) -lpthread
 
 # Data compiled into the binary: migrations, SQL statements, reply templates.
 EMBED_FILES := $(sort $(wildcard migrations/*.sql)) service/db/statements.sql \
-               $(sort $(wildcard service/engine/templates/*.json))
+               $(sort $(wildcard service/engine/templates/*.json)) \
+               $(sort $(wildcard service/engine/triage/*.json))
 
 LIB_SRC  := $(sort $(wildcard service/*/*.c))
 MAIN_SRC := service/main.c
@@ -78,6 +79,17 @@ $(BUILD)/asan/tests/check_redress: $(call objects,$(BUILD)/asan,$(TEST_SRC)) $(A
 $(BUILD)/bench_engine: tests/bench/engine.c $(REL_LIB_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/triage_eval: tests/bench/triage_eval.c tests/triage_set.c $(REL_LIB_OBJ)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_RELEASE) -Itests $^ -o $@ $(LDLIBS)
+
+# Triage against the labelled messages of tests/data/triage: accuracy per
+# language and per category, signals' recall and precision (-v: TRIAGE_VERBOSE=1).
+.PHONY: triage-report
+triage-report: deps
+	@$(MAKE) --no-print-directory $(BUILD)/triage_eval
+	@$(BUILD)/triage_eval $(if $(TRIAGE_VERBOSE),-v)
 
 # Decisions per second per core, reply rendering and JSON included.
 bench-engine: deps

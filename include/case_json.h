@@ -7,13 +7,31 @@
 #include "engine.h"
 
 /** Fill c from a request body; strings are borrowed from body. Appends
- * every problem to errors; returns true when there were none. */
+ * every problem to errors; returns true when there were none. With
+ * issue.message, triage reads it (c->triage), and supplies the category
+ * when the request names none. False with no problem appended: triage
+ * ran out of memory (the caller answers 500). */
 bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors);
 
 /** The decision as the contract's response object (new reference).
  * case_id and created_at are NULL for a dry run. NULL on allocation failure. */
 json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d, const char *case_id,
                          const char *created_at);
+
+/* A message longer than triage reads is a 422 naming the field (it is
+ * well-formed, just too long to read whole); the shape check's own limit
+ * is the body's, so that the two do not both report it. */
+enum { TRIAGE_MESSAGE_SHAPE_MAX = 1 << 16 };
+void triage_check_message(json_t *errors, const char *field, const char *message);
+
+/** The response's `triage`: category and its source, confidence (1 when
+ * the request named the category), the words that decided it, the
+ * language (the requested one when it is one of ours, else the message's
+ * own, else null) and the signals with their words. message is the text t
+ * was read from (NULL when none: t->read is false). New reference; NULL
+ * on allocation failure. */
+json_t *triage_to_json(const struct eng_triage *t, const char *message, enum eng_category category,
+                       bool from_message, const char *requested_language);
 
 struct db_cost_settings;
 

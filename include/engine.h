@@ -89,6 +89,76 @@ struct eng_sku_costs {
     int resale_percent;
 };
 
+/* ---- triage (triage.c): the buyer's own words ---- */
+
+/* What a buyer's message can carry besides its category, described once:
+ * the enum, the API's names and the lexicons' keys come from this list. */
+#define ENG_TRIAGE_SIGNALS(X)                                        \
+    X(TRIAGE_THREATENS_NEGATIVE_REVIEW, "threatens_negative_review") \
+    X(TRIAGE_THREATENS_A_TO_Z, "threatens_a_to_z")                   \
+    X(TRIAGE_THREATENS_CHARGEBACK, "threatens_chargeback")           \
+    X(TRIAGE_MENTIONS_SAFETY_HAZARD, "mentions_safety_hazard")       \
+    X(TRIAGE_REQUESTS_REFUND, "requests_refund")                     \
+    X(TRIAGE_REQUESTS_REPLACEMENT, "requests_replacement")           \
+    X(TRIAGE_REQUESTS_RETURN, "requests_return")                     \
+    X(TRIAGE_ALREADY_RETURNED, "already_returned")                   \
+    X(TRIAGE_ITEM_NOT_RECEIVED, "item_not_received")                 \
+    X(TRIAGE_REPEAT_CONTACT, "repeat_contact")                       \
+    X(TRIAGE_ABUSIVE_LANGUAGE, "abusive_language")
+
+#define ENG_TRIAGE_SIGNAL_ENUM(id, name) id,
+enum eng_triage_signal { ENG_TRIAGE_SIGNALS(ENG_TRIAGE_SIGNAL_ENUM) TRIAGE_SIGNAL_COUNT };
+#undef ENG_TRIAGE_SIGNAL_ENUM
+extern const char *const ENG_TRIAGE_SIGNAL_NAMES[TRIAGE_SIGNAL_COUNT];
+#define ENG_TRIAGE_SIGNAL_BIT(signal) (1u << (unsigned)(signal))
+_Static_assert((int)TRIAGE_SIGNAL_COUNT <= 32, "signals are bits of an unsigned");
+
+enum {
+    ENG_TRIAGE_TEXT_MAX = 8192,   /* bytes of a message triage reads (the API's limit on issue.message) */
+    ENG_TRIAGE_MATCHED_MAX = 5,   /* the words that decided the category, at most */
+};
+
+/* A category read from the message below this confidence is a guess a
+ * person confirms before money moves (the decision adds manual_review). */
+#define ENG_TRIAGE_CONFIDENCE_MIN 0.6
+
+/* Bytes [offset, offset + length) of the message triage read. */
+struct eng_text_span {
+    uint16_t offset, length;
+};
+_Static_assert(ENG_TRIAGE_TEXT_MAX <= UINT16_MAX, "spans of a message fit in 16 bits");
+
+struct eng_triage {
+    bool read;                      /* a message was read; when false, nothing else is set */
+    enum eng_category category;     /* the best guess, also when uncertain */
+    double confidence;              /* 0..1, in thousandths */
+    bool uncertain;                 /* confidence < ENG_TRIAGE_CONFIDENCE_MIN */
+    bool language_known;            /* the script or the words told the language */
+    enum eng_language language;     /* when language_known */
+    struct eng_text_span matched[ENG_TRIAGE_MATCHED_MAX]; /* what decided the category, in text order */
+    int n_matched;
+    unsigned signals;               /* ENG_TRIAGE_SIGNAL_BIT()s */
+    struct eng_text_span signal_matched[TRIAGE_SIGNAL_COUNT]; /* the first words of each signal present */
+};
+
+/** Build the lexicons (embedded data, service/engine/triage/) into one
+ * matcher and check them: every language has every category and signal,
+ * every phrase normalises to something matchable, weights and windows are
+ * in range, the variant table is one character to one. Returns 0, or -1
+ * with a message naming the file and the entry in err. Call once at
+ * start, before eng_triage. */
+int eng_triage_init(char *err, size_t err_size);
+
+/** The same checks on one language's lexicon text, without installing it
+ * (what start-up runs on each embedded file; open to tests). */
+int eng_triage_check_lexicon(const char *path, const char *text, size_t len, char *err, size_t err_size);
+
+/** Read a buyer's message (UTF-8; at most ENG_TRIAGE_TEXT_MAX bytes are
+ * read; bytes that are not UTF-8 separate words). Pure: the same text
+ * always gives the same result, in time linear in the text. Returns 0, or
+ * -1 when eng_triage_init has not succeeded or memory ran out. */
+int eng_triage(const char *text, size_t len, struct eng_triage *out);
+
 struct eng_case {
     const char *ticket_id;      /* may be NULL */
     enum eng_channel channel;
@@ -115,6 +185,7 @@ struct eng_case {
     struct {
         enum eng_category category;
         const char *description; /* may be NULL */
+        const char *message;     /* the buyer's text as received; may be NULL */
         int64_t delay_days;
         int64_t items_affected; /* 1..quantity */
     } issue;
@@ -125,6 +196,11 @@ struct eng_case {
         bool chargeback;
         bool return_requested;
     } signals;
+    /* What triage read in issue.message (the caller runs eng_triage;
+     * triage.read false when there is none). category_from_message:
+     * issue.category is triage's guess, not the request's. */
+    struct eng_triage triage;
+    bool category_from_message;
     struct eng_sku_costs sku_costs; /* from the seller's settings, not the request */
     /* From the account's own data, not the request; `known` false (as in a
      * zeroed struct) when it was not read: no rule then uses it. */

@@ -38,6 +38,7 @@ enum http_problem {
     PROBLEM_PRECONDITION_FAILED, /* 412: If-Match is not the current version */
     PROBLEM_IDEMPOTENCY_MISMATCH, /* 422 */
     PROBLEM_IMPORT_REFUSED,      /* 422: a file that cannot be imported as a whole, with errors[] */
+    PROBLEM_UNPROCESSABLE,       /* 422: well-formed fields that cannot be decided on as sent, with errors[] */
     PROBLEM_PRECONDITION_REQUIRED, /* 428: If-Match is missing */
     PROBLEM_RATE_LIMITED,        /* 429, with Retry-After and RateLimit-* */
     PROBLEM_INTERNAL,            /* 500 */

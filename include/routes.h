@@ -15,6 +15,7 @@
     X("POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY)        \
     X("GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH)                                       \
     X("POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY)            \
+    X("POST", "/v1/triage", handle_triage, ROUTE_AUTH | ROUTE_JSON_BODY)                          \
     X("GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH)                           \
     X("PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)         \
     X("GET", "/v1/skus/{}/costs", handle_sku_costs_get, ROUTE_AUTH)                               \

@@ -46,6 +46,13 @@ bool validate_json(const json_t *root, const struct field_spec *specs, size_t n_
 void validate_error(json_t *errors, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/** The same for a field that is well-formed but cannot be decided on as
+ * sent (a message too long to read, neither a category nor a message):
+ * when every problem is of this kind, the answer is 422, not 400. */
+void validate_error_unprocessable(json_t *errors, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define VALIDATE_UNPROCESSABLE_MARK "unprocessable" /* removed before the problem is sent */
+
 /** Parse RFC 3339 ("2026-11-01T10:00:00Z", offsets and fractions allowed)
  * into Unix seconds. Returns false if malformed. */
 bool validate_parse_time(const char *text, int64_t *out);

@@ -12,6 +12,7 @@
 #   fuzz_policy       documents and patches like those tests/check_policy.c
 #                     sends (first byte 1: a patch over version 1)
 #   fuzz_import       every file of tests/data/imports behind its kind byte
+#   fuzz_triage       every labelled message of tests/data/triage, unescaped
 #                     (0 all orders, 1 FBA returns, 2 FBM returns, 3 events)
 #                     and a split-seed byte
 # Usage: scripts/fuzz-seeds.sh OUT
@@ -19,7 +20,7 @@ set -eu
 out=${1:?usage: scripts/fuzz-seeds.sh OUT}
 root=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$out"
-mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply" "$out/fuzz_policy" "$out/fuzz_import"
+mkdir -p "$out/fuzz_case_intake" "$out/fuzz_guard" "$out/fuzz_router" "$out/fuzz_reply" "$out/fuzz_policy" "$out/fuzz_import" "$out/fuzz_triage"
 
 # ---- fuzz_case_intake ----
 # A * in the table stands for every value; the first is enough for a seed.
@@ -54,6 +55,9 @@ done <<'BODIES'
 {"order":{"order_id":"1","sku":"MUG-01","currency":"EUR","item_price":2000},"buyer":{"buyer_id":"COSTED-4"},"issue":{"category":"wrong_item"}}
 {"channel":"shopify","marketplace":"ATVPDKIKX0DER","order":{"order_id":"113-4567890","sku":"X","currency":"JPY","item_price":4980,"quantity":3,"unit_cost":1000,"fulfillment":"FBA","customized":true,"shipped":true,"ordered_at":"2026-11-01T10:00:00+09:00","delivered_at":"2026-11-05T16:00:00.5Z"},"buyer":{"buyer_id":"B","name":"\u5f20\u4f1f","language":"zh-TW"},"issue":{"category":"missing_parts","items_affected":2},"signals":{"review":{"type":"product_review","rating":1},"a_to_z_claim":true,"chargeback":true,"return_requested":true}}
 {"channel":"other","order":{"order_id":"A","sku":"B","currency":"KWD","item_price":100000000000,"quantity":1000,"shipping_paid":100000000000},"buyer":{"buyer_id":"C","language":"pt-BR"},"issue":{"category":"lost_in_transit","delay_days":3650}}
+{"order":{"order_id":"1","sku":"K","currency":"EUR","item_price":3000},"buyer":{"buyer_id":"M1"},"issue":{"message":"Die Lampe kam kaputt an. Ich will kein Geld zur\u00fcck, sondern Ersatz, sonst A-bis-z-Garantie."}}
+{"order":{"order_id":"1","sku":"K","currency":"CNY","item_price":3000},"buyer":{"buyer_id":"M2"},"issue":{"category":"defective","message":"\u5145\u7535\u5668\u5192\u70df\u4e86\uff0c\u4e0d\u662f\u8d28\u91cf\u95ee\u9898\uff1f\u6211\u8981\u9000\u6b3e"}}
+{"order":{"order_id":"1","sku":"K","currency":"USD","item_price":3000},"buyer":{"buyer_id":"M3"},"issue":{}}
 BODIES
 
 # ---- fuzz_guard: first byte picks the channel (amazon 0, shopify 1, other 2) ----
@@ -130,4 +134,15 @@ for file in "$root"/tests/data/imports/*; do
     *) continue ;;
     esac
     { printf "$kind\007"; cat "$file"; } > "$out/fuzz_import/$(basename "$file")"
+done
+
+# ---- fuzz_triage: the labelled messages, as received ----
+for file in "$root"/tests/data/triage/*.tsv; do
+    awk -F'\t' -v dir="$out/fuzz_triage" -v tag="$(basename "$file" .tsv)" '
+        NR > 1 && NF >= 5 {
+            text = $5
+            gsub(/\\\\/, "\001", text); gsub(/\\n/, "\n", text); gsub(/\\t/, "\t", text); gsub(/\001/, "\\", text)
+            printf "%s", text > (dir "/" tag "-" NR)
+            close(dir "/" tag "-" NR)
+        }' "$file"
 done

@@ -902,8 +902,14 @@ START_TEST(case_validation_defaults_and_cross_field_rules)
     ck_assert_int_eq(c.order.shipping_paid, 0);
     ck_assert_int_eq(c.order.fulfillment, FULFILLMENT_FBM);
     ck_assert(!c.order.customized && c.order.shipped);
-    ck_assert_str_eq(c.buyer.language, "en");
+    ck_assert_ptr_null(c.buyer.language); /* absent: the message's language, else en (eng_decide) */
     ck_assert_int_eq(c.order.unit_cost, -1);
+    struct eng_decision *d = malloc(sizeof(*d));
+    struct eng_history none = { 0 };
+    ck_assert_int_eq(eng_decide(&c, eng_policy_default(), &none, 1795000000, d), 0);
+    ck_assert_int_eq(d->language, LANG_EN);
+    ck_assert(!d->language_fell_back);
+    free(d);
     json_decref(body);
     body = json_loads("{\"order\":{\"order_id\":\"1\",\"sku\":\"S\",\"currency\":\"USD\",\"item_price\":100,"
                       "\"quantity\":2,\"ordered_at\":\"2026-11-05T00:00:00Z\",\"delivered_at\":\"2026-11-01T00:00:00+02:00\"},"

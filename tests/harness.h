@@ -24,6 +24,7 @@ Suite *import_parse_suite(void); /* check_import_parse.c */
 Suite *imports_suite(void);      /* check_imports.c */
 Suite *reports_suite(void);      /* check_reports.c */
 Suite *budget_suite(void);       /* check_budget.c */
+Suite *triage_suite(void);       /* check_triage.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */

@@ -8,7 +8,13 @@
  * with the order defect rate at risk, a case that can add a defect is
  * resolved in the buyer's favour (favour_buyer); over the SKU's
  * compensation budget, the cheapest remedy that makes the buyer equally
- * whole is recommended (cheapest_over_budget). */
+ * whole is recommended (cheapest_over_budget). What the buyer wrote
+ * (issue #11, eng_triage) weighs in where the seeds say it should: a
+ * safety hazard goes to a person with the money back in full
+ * (safety_first); a threatened A-to-z claim or chargeback sets its
+ * deadline and counts as a possible defect; among remedies that serve
+ * the buyer equally well, the one they asked for; and a category guessed
+ * with too little confidence is confirmed by a person. */
 #include <string.h>
 
 #include "engine_internal.h"
@@ -553,10 +559,57 @@ static void rule_for(const struct money *m, int64_t now, struct rule *r)
         limit_to_ceiling(r, m, seller);
 }
 
+/* ---- what the buyer wrote (issue #11) ---- */
+
+static bool wrote(const struct eng_case *c, enum eng_triage_signal signal)
+{
+    return c->triage.read && (c->triage.signals & ENG_TRIAGE_SIGNAL_BIT(signal)) != 0;
+}
+
+/* A safety hazard (burn, fire, shock, injury): a person looks before
+ * anything else happens, the money goes back in full, and the buyer keeps
+ * the item (to dispose of safely) rather than pay to send a dangerous
+ * thing back; the alternative, for the person to choose, takes it back at
+ * the seller's expense. Neither the seller's tier ceiling nor the actions
+ * it allows for the category bind here: a hazard is not a boundary to
+ * negotiate. */
+static void safety_first(struct rule *r)
+{
+    r->responsibility = RESP_SELLER;
+    r->tier = TIER_TOP;
+    r->situation = NULL;
+    r->overfull = false;
+    struct package refund = pkg(ACT_FULL_REFUND);
+    refund.extra = ACT_MANUAL_REVIEW;
+    r->equivalents[0] = refund;
+    r->n_equivalents = 1;
+    r->alternatives[0] = pkg_return(ACT_RETURN_REFUND, true);
+    r->n_alternatives = 1;
+}
+
+/* Whether the buyer asked for this remedy in so many words. */
+static bool asked_for(const struct eng_case *c, enum eng_action action)
+{
+    switch (action) {
+    case ACT_REPLACEMENT:
+    case ACT_EXCHANGE:
+        return wrote(c, TRIAGE_REQUESTS_REPLACEMENT);
+    case ACT_FULL_REFUND:
+    case ACT_PARTIAL_REFUND:
+    case ACT_CANCEL_REFUND:
+        return wrote(c, TRIAGE_REQUESTS_REFUND);
+    case ACT_RETURN_REFUND:
+        return wrote(c, TRIAGE_REQUESTS_REFUND) || wrote(c, TRIAGE_REQUESTS_RETURN);
+    default:
+        return false;
+    }
+}
+
 /* ---- the account's own data (issue #10) ---- */
 
 /* What makes this case a possible order defect: an A-to-z claim, a
- * chargeback, or negative seller feedback (1-2 stars) it threatens. A
+ * chargeback, or negative seller feedback (1-2 stars) it threatens; or a
+ * claim or chargeback the buyer's message threatens. A
  * product review is not part of the order defect rate, so it does not
  * count here. NULL: none. */
 static const char *defect_trigger(const struct eng_case *c)
@@ -568,6 +621,11 @@ static const char *defect_trigger(const struct eng_case *c)
     if (c->signals.review_type == REVIEW_SELLER_FEEDBACK && c->signals.review_rating >= 1
         && c->signals.review_rating <= 2)
         return "negative_feedback";
+    /* Threatened in the message: filed, each is a defect. */
+    if (wrote(c, TRIAGE_THREATENS_A_TO_Z))
+        return "threatens_a_to_z";
+    if (wrote(c, TRIAGE_THREATENS_CHARGEBACK))
+        return "threatens_chargeback";
     return NULL;
 }
 
@@ -730,6 +788,9 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
     money_init(&m, c, policy);
     struct rule rule;
     rule_for(&m, now, &rule);
+    bool safety = wrote(c, TRIAGE_MENTIONS_SAFETY_HAZARD);
+    if (safety)
+        safety_first(&rule);
     out->policy_version = policy->version;
     out->unit_cost = m.unit_cost;
     out->unit_cost_source = m.unit_cost_source;
@@ -772,19 +833,27 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
     if (rule.overfull)
         rule.n_equivalents = rule.n_alternatives = 0;
 
-    /* Cheapest of the equivalents; the others become alternatives. */
+    /* Cheapest of the equivalents, or of those the buyer asked for when
+     * they asked for one; the others become alternatives. Favouring the
+     * buyer, and a safety hazard, keep their offer as it is. */
+    bool keep_offer = favour || safety;
+    bool honour_request = false;
+    for (int i = 0; i < rule.n_equivalents; i++)
+        honour_request = honour_request || asked_for(c, rule.equivalents[i].primary);
     struct eng_remedy candidates[MAX_EQUIVALENTS];
     int best = -1; /* none yet */
     for (int i = 0; i < rule.n_equivalents; i++) {
-        if (out->risk == RISK_MEDIUM && !favour) {
+        if (out->risk == RISK_MEDIUM && !keep_offer) {
             /* inspect before refunding; no gestures */
             rule.equivalents[i].gesture_percent = 0;
             if (rule.equivalents[i].primary == ACT_FULL_REFUND)
                 rule.equivalents[i].return_item = true;
         }
         build(&m, &rule.equivalents[i], &candidates[i]);
-        if (!favour)
+        if (!keep_offer)
             keep_no_dearer_than_return(&m, &rule.equivalents[i], &candidates[i], &full_return, &out->full_return);
+        if (honour_request && !asked_for(c, rule.equivalents[i].primary))
+            continue;
         if (best < 0 || candidates[i].cost < candidates[best].cost)
             best = i;
     }
@@ -792,10 +861,12 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
         out->remedy = candidates[best];
     /* Over budget, the cheapest that serves the buyer equally well; the
      * remedy it replaces is offered as the first alternative. Favouring
-     * the buyer comes first: a defect costs more than any budget. */
+     * the buyer comes first: a defect costs more than any budget; so do a
+     * hazard and the remedy the buyer asked for. */
     struct eng_remedy before_budget;
     bool budget_changed = false;
-    if (best >= 0 && out->budget.over && policy->prefer_cheapest_over_budget && !favour && out->risk != RISK_HIGH) {
+    if (best >= 0 && out->budget.over && policy->prefer_cheapest_over_budget && !keep_offer && !honour_request
+        && out->risk != RISK_HIGH) {
         before_budget = out->remedy;
         budget_changed = cheapest_over_budget(&m, &rule, &rule.equivalents[best], &out->remedy);
         if (budget_changed) {
@@ -804,7 +875,7 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
         }
     }
 
-    if ((out->risk == RISK_HIGH && !favour) || best < 0) {
+    if ((out->risk == RISK_HIGH && !keep_offer) || best < 0) {
         /* Abuse suspected (or no remedy to recommend): no automatic
          * compensation; a person decides, and sees what policy would
          * otherwise have given. */
@@ -827,24 +898,34 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
         build(&m, &rule.alternatives[i], &alt);
         push_alternative(out, &alt);
     }
-    /* Above the seller's automatic-approval limit in this currency, a
-     * person confirms; the decision still says what to offer. */
+    /* Above the seller's automatic-approval limit in this currency, or
+     * with a category triage was not sure of, a person confirms; the
+     * decision still says what to offer. */
     int64_t limit = policy->auto_approve_limit[eng_currency_index(c->order.currency)];
     bool reviewed = false;
     for (int i = 0; i < out->remedy.n_actions; i++)
         reviewed = reviewed || out->remedy.actions[i].type == ACT_MANUAL_REVIEW;
-    if (limit >= 0 && out->remedy.refund_amount > limit && !reviewed)
+    bool confirm = (limit >= 0 && out->remedy.refund_amount > limit)
+                   || (c->category_from_message && c->triage.read && c->triage.uncertain);
+    if (confirm && !reviewed)
         add_action(&m, &out->remedy, ACT_MANUAL_REVIEW, 0, 0);
     if (m.overflow)
         return -1;
 
     out->respond_by = now + (int64_t)policy->respond_hours * 3600;
-    if (c->signals.a_to_z_claim)
+    /* A threatened claim gets the claim's deadline: answered in time, it
+     * is never filed. */
+    if (c->signals.a_to_z_claim || wrote(c, TRIAGE_THREATENS_A_TO_Z))
         out->a_to_z_respond_by = now + (int64_t)policy->a_to_z_hours * 3600;
-    if (c->signals.chargeback)
+    if (c->signals.chargeback || wrote(c, TRIAGE_THREATENS_CHARGEBACK))
         out->chargeback_respond_by = now + (int64_t)policy->chargeback_hours * 3600;
 
-    out->language = eng_language_resolve(c->buyer.language, &out->language_fell_back);
+    /* The buyer's language as the request names it; else the language
+     * their message is written in; else English. */
+    if (c->buyer.language != NULL)
+        out->language = eng_language_resolve(c->buyer.language, &out->language_fell_back);
+    else
+        out->language = c->triage.read && c->triage.language_known ? c->triage.language : LANG_EN;
     if (!with_reply)
         return 0;
     if (eng_render_reply(c, policy, out, rule.situation) != 0)

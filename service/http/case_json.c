@@ -35,9 +35,13 @@ static const struct field_spec CASE_FIELDS[] = {
     { "buyer", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
     { "buyer.buyer_id", FIELD_STRING, true, AT(buyer.buyer_id), 1, 128, NULL, 0, NULL },
     { "buyer.name", FIELD_STRING, false, AT(buyer.name), 0, 128, NULL, 0, NULL },
-    { "buyer.language", FIELD_LANGUAGE, false, AT(buyer.language), 0, 0, NULL, 0, "en" },
+    /* absent: the message's own language, else en (eng_decide) */
+    { "buyer.language", FIELD_LANGUAGE, false, AT(buyer.language), 0, 0, NULL, 0, NULL },
     { "issue", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
-    { "issue.category", FIELD_ENUM, true, AT(issue.category), 0, 0, ENUM_OF(ENG_CATEGORY_NAMES), NULL },
+    /* one of category and message is required (case_from_json) */
+    { "issue.category", FIELD_ENUM, false, AT(issue.category), 0, 0, ENUM_OF(ENG_CATEGORY_NAMES), NULL },
+    /* its length limit is triage's, a 422 (triage_check_message) */
+    { "issue.message", FIELD_STRING, false, AT(issue.message), 1, TRIAGE_MESSAGE_SHAPE_MAX, NULL, 0, NULL },
     { "issue.description", FIELD_STRING, false, AT(issue.description), 0, 4000, NULL, 0, NULL },
     { "issue.delay_days", FIELD_INT, false, AT(issue.delay_days), -365, 3650, NULL, 0, "0" },
     { "issue.items_affected", FIELD_INT, false, AT(issue.items_affected), 1, MAX_QUANTITY, NULL, 0, "1" },
@@ -51,13 +55,30 @@ static const struct field_spec CASE_FIELDS[] = {
     { "signals.return_requested", FIELD_BOOL, false, AT(signals.return_requested), 0, 0, NULL, 0, "false" },
 };
 
+void triage_check_message(json_t *errors, const char *field, const char *message)
+{
+    if (message != NULL && strlen(message) > ENG_TRIAGE_TEXT_MAX)
+        validate_error_unprocessable(errors, field, "must be at most %d bytes (UTF-8): triage reads no more",
+                                     ENG_TRIAGE_TEXT_MAX);
+}
+
 bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
 {
     memset(c, 0, sizeof(*c));
-    if (!validate_json(body, CASE_FIELDS, sizeof(CASE_FIELDS) / sizeof(CASE_FIELDS[0]), c, errors))
-        return false;
-    /* Rules across fields. */
     size_t before = json_array_size(errors);
+    bool shaped = validate_json(body, CASE_FIELDS, sizeof(CASE_FIELDS) / sizeof(CASE_FIELDS[0]), c, errors);
+    /* What the issue says, checked with the shape: one of category and
+     * message, and a message triage can read. */
+    const json_t *issue = json_object_get(body, "issue");
+    bool has_category = json_object_get(issue, "category") != NULL;
+    if (json_is_object(issue) && !has_category && json_object_get(issue, "message") == NULL) {
+        validate_error_unprocessable(errors, "issue.category", "is required when issue.message is absent");
+        validate_error_unprocessable(errors, "issue.message", "is required when issue.category is absent");
+    }
+    triage_check_message(errors, "issue.message", c->issue.message);
+    if (!shaped || json_array_size(errors) != before)
+        return false; /* not shaped with nothing appended: no memory, a 500 */
+    /* Rules across fields. */
     if (c->issue.items_affected > c->order.quantity)
         validate_error(errors, "issue.items_affected", "must not exceed order.quantity (%lld)",
                        (long long)c->order.quantity);
@@ -65,7 +86,46 @@ bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
         validate_error(errors, "order.delivered_at", "must not be before order.ordered_at");
     if (c->order.delivered_at != 0 && !c->order.shipped)
         validate_error(errors, "order.shipped", "must be true when order.delivered_at is given");
-    return json_array_size(errors) == before;
+    if (json_array_size(errors) != before)
+        return false;
+    /* The buyer's words: read for signals always, for the category when
+     * the request names none (an explicit category always wins). */
+    if (c->issue.message != NULL) {
+        if (eng_triage(c->issue.message, strlen(c->issue.message), &c->triage) != 0)
+            return false; /* no memory: no problem to name, so the caller answers 500 */
+        if (!has_category) {
+            c->issue.category = c->triage.category;
+            c->category_from_message = true;
+        }
+    }
+    return true;
+}
+
+json_t *triage_to_json(const struct eng_triage *t, const char *message, enum eng_category category,
+                       bool from_message, const char *requested_language)
+{
+    json_t *matched = json_array(), *signals = json_array();
+    for (int i = 0; from_message && i < t->n_matched; i++)
+        json_array_append_new(matched, json_stringn(message + t->matched[i].offset, t->matched[i].length));
+    for (int s = 0; s < TRIAGE_SIGNAL_COUNT; s++)
+        if (t->signals & ENG_TRIAGE_SIGNAL_BIT(s))
+            json_array_append_new(signals, json_pack("{s:s, s:s%}", "code", ENG_TRIAGE_SIGNAL_NAMES[s], "matched",
+                                                     message + t->signal_matched[s].offset,
+                                                     (size_t)t->signal_matched[s].length));
+    /* The language: the request's, when it names one of ours; else the
+     * message's own, when its script or words tell it. */
+    bool fell_back = true;
+    enum eng_language language = requested_language ? eng_language_resolve(requested_language, &fell_back) : LANG_EN;
+    const char *source = "request";
+    if (fell_back) {
+        language = t->language;
+        source = t->read && t->language_known ? "message" : NULL;
+    }
+    return json_pack("{s:s, s:s, s:f, s:b, s:o, s:o, s:o, s:o}", "category", ENG_CATEGORY_NAMES[category],
+                     "source", from_message ? "message" : "request", "confidence", from_message ? t->confidence : 1.0,
+                     "uncertain", from_message && t->uncertain, "language",
+                     source ? json_string(ENG_LANGUAGE_TAGS[language]) : json_null(), "language_source",
+                     source ? json_string(source) : json_null(), "matched", matched, "signals", signals);
 }
 
 #define REPLY_AT(member) offsetof(struct reply_check_request, member)
@@ -236,6 +296,15 @@ json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d,
         json_decref(out);
         return NULL;
     }
+    json_t *triage = triage_to_json(&c->triage, c->issue.message, c->issue.category, c->category_from_message,
+                                    c->buyer.language);
+    if (triage == NULL) {
+        json_decref(budget);
+        json_decref(health);
+        json_decref(out);
+        return NULL;
+    }
+    json_object_set_new(out, "triage", triage);
     if (budget != NULL)
         json_object_set_new(out, "budget", budget);
     if (health != NULL)

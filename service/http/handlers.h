@@ -51,6 +51,7 @@ char *policy_inputs_to_json(const struct db_cost_settings *costs, const struct e
 
 /* handlers_replies.c */
 enum MHD_Result handle_replies_check(struct http_request *req);
+enum MHD_Result handle_triage(struct http_request *req);
 
 /* handlers_reports.c */
 enum MHD_Result handle_report_summary(struct http_request *req);

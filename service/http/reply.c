@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "validate.h"
 #include "http.h"
 #include "log.h"
 
@@ -32,6 +33,7 @@ static const struct problem_info PROBLEMS[PROBLEM_COUNT] = {
     [PROBLEM_IDEMPOTENCY_MISMATCH] = { 422, "idempotency-mismatch",
                                        "This Idempotency-Key was used with a different request" },
     [PROBLEM_IMPORT_REFUSED] = { 422, "import-refused", "The file cannot be imported" },
+    [PROBLEM_UNPROCESSABLE] = { 422, "unprocessable", "The request cannot be decided as sent" },
     [PROBLEM_RATE_LIMITED] = { 429, "rate-limited", "Too many requests for this tenant" },
     [PROBLEM_INTERNAL] = { 500, "internal", "Internal error" },
     [PROBLEM_DB_UNAVAILABLE] = { 503, "database-unavailable", "The database is unavailable" },
@@ -144,6 +146,15 @@ enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors)
         json_decref(errors);
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory while validating the request");
     }
+    /* Only what the fields say (validate_error_unprocessable) and nothing
+     * malformed: 422; anything malformed: 400. The mark stays inside. */
+    size_t unprocessable = 0, i;
+    json_t *entry;
+    json_array_foreach(errors, i, entry) {
+        unprocessable += json_is_true(json_object_get(entry, VALIDATE_UNPROCESSABLE_MARK));
+        json_object_del(entry, VALIDATE_UNPROCESSABLE_MARK);
+    }
+    enum http_problem problem = unprocessable == n ? PROBLEM_UNPROCESSABLE : PROBLEM_VALIDATION;
     char detail[160];
     json_t *first = json_array_get(errors, 0);
     if (n == 1)
@@ -151,7 +162,7 @@ enum MHD_Result http_reply_invalid(struct http_request *req, json_t *errors)
                  json_string_value(json_object_get(first, "message")));
     else
         snprintf(detail, sizeof(detail), "%zu fields are invalid; see errors", n);
-    return reply_problem_with(req, PROBLEM_VALIDATION, detail, errors, NULL);
+    return reply_problem_with(req, problem, detail, errors, NULL);
 }
 
 enum MHD_Result http_reply_db_error(struct http_request *req, enum db_status status)

@@ -582,6 +582,11 @@ struct http_server *http_server_start(const struct config *cfg)
         log_msg(LOG_ERROR, "reply templates: %s", err);
         return NULL;
     }
+    /* Buyers' messages are only ever read with checked lexicons. */
+    if (eng_triage_init(err, sizeof(err)) != 0) {
+        log_msg(LOG_ERROR, "triage lexicons: %s", err);
+        return NULL;
+    }
     struct http_server *server = calloc(1, sizeof(*server));
     if (server == NULL)
         return NULL;

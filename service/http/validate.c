@@ -19,6 +19,17 @@ void validate_error(json_t *errors, const char *field, const char *fmt, ...)
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
 }
 
+void validate_error_unprocessable(json_t *errors, const char *field, const char *fmt, ...)
+{
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    json_array_append_new(errors, json_pack("{s:s, s:s, s:b}", "field", field, "message", message,
+                                            VALIDATE_UNPROCESSABLE_MARK, 1));
+}
+
 /* Problems found by one validate_json(), counted apart from the array so
  * that one that could not be appended (out of memory) still fails it. */
 struct problems {

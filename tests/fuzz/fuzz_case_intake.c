@@ -27,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     char err[256];
-    if (eng_templates_init(err, sizeof(err)) != 0) {
+    if (eng_templates_init(err, sizeof(err)) != 0 || eng_triage_init(err, sizeof(err)) != 0) {
         fprintf(stderr, "fuzz_case_intake: %s\n", err);
         abort();
     }
