@@ -79,6 +79,7 @@ struct pattern {
     uint8_t len;        /* normalised bytes */
     bool open_start;    /* "*karton": may start inside a word */
     bool open_end;      /* "kaputt*": may end inside a word */
+    bool word_end;      /* ends on a Latin letter or digit, not open: needs the word to end there */
     int32_t next;       /* the next pattern ending in the same state, -1 */
     int32_t combo;      /* parts: the category or signal pattern they make together (never matched itself) */
 };
@@ -100,6 +101,7 @@ struct ac_state {
     uint8_t only_byte;   /* ... and on which byte: read without touching the edge arrays */
     uint16_t n_edges;
     bool emits;          /* a pattern ends here or on its fail chain */
+    bool emits_in_word;  /* ... one that may end inside a word (open, or not Latin) */
 };
 
 /* The matcher, built once by eng_triage_init; read-only afterwards. */
@@ -580,6 +582,8 @@ static int add_single(struct builder *b, const char *where, const char *phrase, 
         return fail_at(b, where, "%s", "out of memory");
     p.len = (uint8_t)len;
     p.next = -1;
+    char last = text[len - 1];
+    p.word_end = !p.open_end && ((last >= 'a' && last <= 'z') || (last >= '0' && last <= '9'));
     b->patterns[b->n++] = p;
     return 0;
 }
@@ -615,19 +619,21 @@ static int add_pattern(struct builder *b, const char *where, const char *phrase,
     return add_single(b, where, second, strlen(second), part);
 }
 
-static int add_list(struct builder *b, const json_t *doc, const char *member, struct pattern p, bool required)
+/* doc[member], a list of phrases; where names it in errors. */
+static int add_list(struct builder *b, const json_t *doc, const char *member, const char *where, struct pattern p,
+                    bool required)
 {
     const json_t *list = json_object_get(doc, member);
     if (list == NULL && !required)
         return 0;
     if (!json_is_array(list) || (required && json_array_size(list) == 0))
-        return fail_at(b, member, "%s", required ? "must be a non-empty array of phrases" : "must be an array of phrases");
+        return fail_at(b, where, "%s", required ? "must be a non-empty array of phrases" : "must be an array of phrases");
     size_t i;
     const json_t *item;
     json_array_foreach(list, i, item) {
         if (!json_is_string(item))
-            return fail_at(b, member, "%s", "every entry must be a string");
-        if (add_pattern(b, member, json_string_value(item), p) != 0)
+            return fail_at(b, where, "%s", "every entry must be a string");
+        if (add_pattern(b, where, json_string_value(item), p) != 0)
             return -1;
     }
     return 0;
@@ -654,6 +660,53 @@ static enum family family_of(int language)
 static const char *const LEXICON_MEMBERS[] = {
     "language", "stopwords", "negation", "scope_end", "reply_headers", "categories", "signals",
 };
+
+/* The two groups of a lexicon, described once: categories hold
+ * {phrase: weight}, signals [phrase, ...]; each must name every member of
+ * its enumeration once. */
+struct group {
+    const char *member;
+    const char *const *names;
+    int count;
+    enum pattern_kind kind;
+    const char *each; /* what the message calls one */
+};
+static const struct group CATEGORY_GROUP = { "categories", ENG_CATEGORY_NAMES, CAT_COUNT, PK_CATEGORY, "category" };
+static const struct group SIGNAL_GROUP = { "signals", ENG_TRIAGE_SIGNAL_NAMES, TRIAGE_SIGNAL_COUNT, PK_SIGNAL, "signal" };
+
+static int load_group(struct builder *b, json_t *doc, const struct group *g, int language)
+{
+    json_t *group = json_object_get(doc, g->member);
+    if (!json_is_object(group) || json_object_size(group) != (size_t)g->count)
+        return fail_at(b, g->member, "must name each of the %d %ss once", g->count, g->each);
+    const char *key;
+    json_t *value;
+    char where[96];
+    json_object_foreach(group, key, value) {
+        int which = eng_enum_parse(g->names, g->count, key);
+        snprintf(where, sizeof(where), "%s.%s", g->member, key);
+        if (which < 0)
+            return fail_at(b, where, "is not a %s", g->each);
+        struct pattern p = { .kind = (uint8_t)g->kind, .language = (uint8_t)language, .which = (uint8_t)which };
+        if (g->kind == PK_SIGNAL) {
+            if (add_list(b, group, key, where, p, true) != 0)
+                return -1;
+            continue;
+        }
+        if (!json_is_object(value) || json_object_size(value) == 0)
+            return fail_at(b, where, "%s", "must be a non-empty object of phrase: weight");
+        const char *phrase;
+        json_t *weight;
+        json_object_foreach(value, phrase, weight) {
+            if (!json_is_integer(weight) || json_integer_value(weight) < 1 || json_integer_value(weight) > WEIGHT_MAX)
+                return fail_at(b, where, "\"%s\": the weight must be an integer from 1 to 5", phrase);
+            p.weight = (uint8_t)json_integer_value(weight);
+            if (add_pattern(b, where, phrase, p) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
 
 /* One language's file into the builder: every rule of the format checked. */
 static int load_language(struct builder *b, const char *path, const char *text, size_t len)
@@ -695,16 +748,16 @@ static int load_language(struct builder *b, const char *path, const char *text, 
     }
     struct pattern p = { .language = (uint8_t)language, .window = (uint8_t)json_integer_value(window) };
     p.kind = PK_NEG_BEFORE;
-    if (add_list(b, negation, "before", p, false) != 0)
+    if (add_list(b, negation, "before", "negation.before", p, false) != 0)
         goto out;
     p.kind = PK_NEG_AFTER;
-    if (add_list(b, negation, "after", p, false) != 0)
+    if (add_list(b, negation, "after", "negation.after", p, false) != 0)
         goto out;
     p.kind = PK_SCOPE_END;
-    if (add_list(b, doc, "scope_end", p, false) != 0)
+    if (add_list(b, doc, "scope_end", "scope_end", p, false) != 0)
         goto out;
     p.kind = PK_STOPWORD;
-    if (add_list(b, doc, "stopwords", p, false) != 0)
+    if (add_list(b, doc, "stopwords", "stopwords", p, false) != 0)
         goto out;
 
     const json_t *headers = json_object_get(doc, "reply_headers");
@@ -735,52 +788,8 @@ static int load_language(struct builder *b, const char *path, const char *text, 
         copy[strlen(marker)] = '\0';
     }
 
-    char where[96];
-    json_t *categories = json_object_get(doc, "categories");
-    if (!json_is_object(categories) || json_object_size(categories) != CAT_COUNT) {
-        fail_at(b, "categories", "%s", "must name each of the 15 categories once");
+    if (load_group(b, doc, &CATEGORY_GROUP, language) != 0 || load_group(b, doc, &SIGNAL_GROUP, language) != 0)
         goto out;
-    }
-    json_object_foreach(categories, key, value) {
-        int category = eng_enum_parse(ENG_CATEGORY_NAMES, CAT_COUNT, key);
-        snprintf(where, sizeof(where), "categories.%s", key);
-        if (category < 0) {
-            fail_at(b, where, "%s", "is not a category");
-            goto out;
-        }
-        if (!json_is_object(value) || json_object_size(value) == 0) {
-            fail_at(b, where, "%s", "must be a non-empty object of phrase: weight");
-            goto out;
-        }
-        const char *phrase;
-        json_t *weight;
-        json_object_foreach(value, phrase, weight) {
-            if (!json_is_integer(weight) || json_integer_value(weight) < 1 || json_integer_value(weight) > WEIGHT_MAX) {
-                fail_at(b, where, "\"%s\": the weight must be an integer from 1 to 5", phrase);
-                goto out;
-            }
-            struct pattern c = { .kind = PK_CATEGORY, .language = (uint8_t)language, .which = (uint8_t)category,
-                                 .weight = (uint8_t)json_integer_value(weight) };
-            if (add_pattern(b, where, phrase, c) != 0)
-                goto out;
-        }
-    }
-    json_t *signals = json_object_get(doc, "signals");
-    if (!json_is_object(signals) || json_object_size(signals) != TRIAGE_SIGNAL_COUNT) {
-        fail_at(b, "signals", "%s", "must name each of the 11 signals once");
-        goto out;
-    }
-    json_object_foreach(signals, key, value) {
-        int signal = eng_enum_parse(ENG_TRIAGE_SIGNAL_NAMES, TRIAGE_SIGNAL_COUNT, key);
-        snprintf(where, sizeof(where), "signals.%s", key);
-        if (signal < 0) {
-            fail_at(b, where, "%s", "is not a signal");
-            goto out;
-        }
-        struct pattern s = { .kind = PK_SIGNAL, .language = (uint8_t)language, .which = (uint8_t)signal };
-        if (add_list(b, signals, key, s, true) != 0)
-            goto out;
-    }
     rc = 0;
 out:
     json_decref(doc);
@@ -1035,6 +1044,11 @@ static int build_automaton(struct builder *b)
         int32_t st = queue[i];
         lex.states[st].row = -1;
         lex.states[st].emits = lex.states[st].out >= 0 || lex.states[st].dict >= 0;
+        /* breadth-first: the dict state is shallower, already done */
+        int32_t d = lex.states[st].dict;
+        lex.states[st].emits_in_word = d >= 0 && lex.states[d].emits_in_word;
+        for (int32_t q = lex.states[st].out; q >= 0; q = b->patterns[q].next)
+            lex.states[st].emits_in_word = lex.states[st].emits_in_word || !b->patterns[q].word_end;
         if (lex.states[st].n_edges == 1) {
             lex.states[st].only_byte = lex.edge_byte[lex.states[st].first_edge];
             lex.states[st].only_to = lex.edge_to[lex.states[st].first_edge];
@@ -1236,6 +1250,13 @@ static void match_all(struct scan *s)
     for (size_t i = 0; i < s->n.len; i++) {
         state = move(state, text[i]);
         if (!lex.states[state].emits)
+            continue;
+        /* inside a Latin word only open phrases and CJK ones can end:
+         * "in" in "nothing" is no word of its own */
+        unsigned char after = i + 1 < s->n.len ? text[i + 1] : ' ';
+        bool in_word = (after >= 'a' && after <= 'z') || (after >= '0' && after <= '9')
+                       || (after >= 0x80 && !(s->n.flags[i + 1] & BF_CJK));
+        if (in_word && !lex.states[state].emits_in_word)
             continue;
         for (int32_t at = lex.states[state].out >= 0 ? state : lex.states[state].dict; at >= 0; at = lex.states[at].dict)
             for (int32_t p = lex.states[at].out; p >= 0; p = lex.patterns[p].next)

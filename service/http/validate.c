@@ -9,25 +9,33 @@
 
 #include "engine.h"
 
-void validate_error(json_t *errors, const char *field, const char *fmt, ...)
+/* One problem; `unprocessable` marks it for a 422 (http_reply_invalid). */
+static void append_error(json_t *errors, const char *field, bool unprocessable, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static void append_error(json_t *errors, const char *field, bool unprocessable, const char *fmt, va_list ap)
 {
     char message[256];
+    vsnprintf(message, sizeof(message), fmt, ap);
+    json_t *entry = json_pack("{s:s, s:s}", "field", field, "message", message);
+    if (entry != NULL && unprocessable)
+        json_object_set_new(entry, VALIDATE_UNPROCESSABLE_MARK, json_true());
+    json_array_append_new(errors, entry);
+}
+
+void validate_error(json_t *errors, const char *field, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    append_error(errors, field, false, fmt, ap);
     va_end(ap);
-    json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "message", message));
 }
 
 void validate_error_unprocessable(json_t *errors, const char *field, const char *fmt, ...)
 {
-    char message[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    append_error(errors, field, true, fmt, ap);
     va_end(ap);
-    json_array_append_new(errors, json_pack("{s:s, s:s, s:b}", "field", field, "message", message,
-                                            VALIDATE_UNPROCESSABLE_MARK, 1));
 }
 
 /* Problems found by one validate_json(), counted apart from the array so
