@@ -49,18 +49,16 @@ enum {
     PHRASE_MAX = 120,      /* normalised bytes of one phrase */
     WEIGHT_MAX = 5,
     WINDOW_MAX = 8,        /* tokens a negation cue reaches */
-    HITS_MAX = 1024,       /* phrase matches one message may record ... */
+    HITS_MAX = 2048,       /* phrase matches one message may record ... */
     CUES_MAX = 512,        /* ... negation cues and scope ends */
-    HITS_PER_PATTERN = 4,  /* the same phrase again adds nothing but a chance to be un-negated */
-    SEEN_SCORED = 0x80,    /* a pattern's count byte: its weight is in the score */
+
     TOKENS_PER_PHRASE_MAX = 64, /* a phrase of PHRASE_MAX bytes spans at most this many tokens */
     REPLY_HEADER_MAX = 64, /* bytes of one reply-history marker */
-    PARTS_MAX = 512,       /* parts of "A ... B" phrases one message may record */
+    PARTS_MAX = 1024,      /* parts of "A ... B" phrases one message may record */
     COMBO_GAP = 12,        /* tokens at most between the two parts of "A ... B" */
     ROW_DEPTH = 1,         /* states this deep or shallower have full rows of moves */
 };
 _Static_assert(PHRASE_MAX <= UINT8_MAX, "a pattern's length fits in a byte");
-_Static_assert(HITS_PER_PATTERN < SEEN_SCORED, "per-pattern counts fit below the scored bit");
 _Static_assert(PHRASE_MAX / 2 + 1 <= TOKENS_PER_PHRASE_MAX, "one-letter words: a phrase's tokens are bounded");
 
 #define LEXICON_DIR "service/engine/triage/"
@@ -68,7 +66,7 @@ _Static_assert(PHRASE_MAX / 2 + 1 <= TOKENS_PER_PHRASE_MAX, "one-letter words: a
 
 enum pattern_kind { PK_CATEGORY, PK_SIGNAL, PK_STOPWORD, PK_NEG_BEFORE, PK_NEG_AFTER, PK_SCOPE_END,
                     PK_MERGED, /* the same phrase of another language of its family: never matched */
-                    PK_PART_A, PK_PART_B /* the two parts of "ordered ... received" (its combo) */ };
+                    PK_PART /* a part of "ordered ... received": joined to its combo's other part */ };
 
 struct pattern {
     uint8_t kind;       /* enum pattern_kind */
@@ -81,7 +79,12 @@ struct pattern {
     bool open_end;      /* "kaputt*": may end inside a word */
     bool word_end;      /* ends on a Latin letter or digit, not open: needs the word to end there */
     int32_t next;       /* the next pattern ending in the same state, -1 */
-    int32_t combo;      /* parts: the category or signal pattern they make together (never matched itself) */
+    /* "A ... B": the combo (a category or signal pattern of length 0,
+     * never matched itself) names its parts; a part, the combos it ends
+     * (combos_by_b[first_combo .. + n_combos)); a merged part, its twin. */
+    int32_t part_a, part_b;
+    int32_t first_combo, n_combos;
+    int32_t same_as;
 };
 
 /* ---- the Traditional → Simplified table ---- */
@@ -117,6 +120,7 @@ static struct {
      * already resolved through the fail links): most text is read there,
      * and a miss deeper falls back to one of them in a step or two. */
     int32_t *rows;                   /* 256 moves each */
+    int32_t *combos_by_b;            /* combos, grouped by the part that ends them */
     struct ac_state *states;
     uint8_t *edge_byte;
     int32_t *edge_to;
@@ -221,7 +225,7 @@ struct norm {
     size_t src, src_len;
 };
 
-static void put(struct norm *n, char byte, uint8_t flags)
+static inline __attribute__((always_inline)) void put(struct norm *n, char byte, uint8_t flags)
 {
     if (n->len == n->cap) {
         n->overflow = true;
@@ -238,7 +242,7 @@ static void put(struct norm *n, char byte, uint8_t flags)
     n->len++;
 }
 
-static void latin_byte(struct norm *n, char byte)
+static inline __attribute__((always_inline)) void latin_byte(struct norm *n, char byte)
 {
     if (n->last == LAST_CJK || (n->space_pending && n->last == LAST_LATIN))
         put(n, ' ', 0);
@@ -274,7 +278,7 @@ static void cjk_char(struct norm *n, uint32_t cp)
         put(n, utf8[i], BF_CJK);
 }
 
-static void separator(struct norm *n)
+static inline __attribute__((always_inline)) void separator(struct norm *n)
 {
     if (n->last == LAST_LATIN || n->last == LAST_CJK)
         n->space_pending = true;
@@ -440,14 +444,43 @@ static void normalise_range(struct norm *n, const char *text, size_t from, size_
     pthread_once(&tables_once, tables_build);
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = from; i < to && !n->overflow;) {
-        /* the common case first: an ASCII letter or digit inside a word */
+        /* the commonest case: the rest of a Latin word, in one tight run
+         * (its token, clause and quoting do not change inside it) */
         uint8_t c = s[i];
-        if (c < 0x80 && tables.ascii[c] <= CC_DIGIT && tables.ascii[c] != CC_SEPARATOR && n->last == LAST_LATIN
-            && !n->space_pending) {
-            n->latin += tables.ascii[c] == CC_LETTER;
+        if (c < 0x80 && tables.ascii[c] != CC_SEPARATOR && tables.ascii[c] <= CC_DIGIT && n->last == LAST_LATIN
+            && !n->space_pending && n->orig != NULL) {
+            size_t at = n->len;
+            uint8_t flags = n->in_quote ? BF_QUOTED : 0;
+            while (i < to && at < n->cap && s[i] < 0x80 && tables.ascii[s[i]] != CC_SEPARATOR
+                   && tables.ascii[s[i]] <= CC_DIGIT) {
+                bool letter = tables.ascii[s[i]] == CC_LETTER;
+                n->latin += letter;
+                n->text[at] = (char)(letter ? s[i] | 0x20 : s[i]);
+                n->orig[at] = (uint16_t)i;
+                n->orig_len[at] = 1;
+                n->token[at] = n->tokens;
+                n->clause[at] = n->clauses;
+                n->flags[at] = flags;
+                at++;
+                i++;
+            }
+            n->len = at;
+            if (at == n->cap && i < to)
+                n->overflow = true;
+            continue;
+        }
+        /* then ASCII letters, digits and spaces one by one */
+        if (c < 0x80 && tables.ascii[c] <= CC_DIGIT) {
             n->src = i;
             n->src_len = 1;
-            put(n, (char)(tables.ascii[c] == CC_LETTER ? c | 0x20 : c), 0);
+            if (tables.ascii[c] == CC_LETTER) {
+                n->latin++;
+                latin_byte(n, (char)(c | 0x20));
+            } else if (tables.ascii[c] == CC_DIGIT) {
+                latin_byte(n, (char)c);
+            } else {
+                separator(n);
+            }
             i++;
             continue;
         }
@@ -593,7 +626,7 @@ static int add_single(struct builder *b, const char *where, const char *phrase, 
  * combo is a pattern of its own, never matched; its parts point at it. */
 static int add_pattern(struct builder *b, const char *where, const char *phrase, struct pattern p)
 {
-    p.combo = -1;
+    p.part_a = p.part_b = p.same_as = -1;
     const char *gap = strstr(phrase, "...");
     if (gap == NULL)
         return add_single(b, where, phrase, strlen(phrase), p);
@@ -611,12 +644,14 @@ static int add_pattern(struct builder *b, const char *where, const char *phrase,
     int32_t combo = b->n - 1;
     b->patterns[combo].len = 0;
     struct pattern part = p;
-    part.combo = combo;
-    part.kind = PK_PART_A;
+    part.kind = PK_PART;
     if (add_single(b, where, phrase, first_len, part) != 0)
         return -1;
-    part.kind = PK_PART_B;
-    return add_single(b, where, second, strlen(second), part);
+    b->patterns[combo].part_a = b->n - 1;
+    if (add_single(b, where, second, strlen(second), part) != 0)
+        return -1;
+    b->patterns[combo].part_b = b->n - 1;
+    return 0;
 }
 
 /* doc[member], a list of phrases; where names it in errors. */
@@ -952,6 +987,47 @@ static bool same_meaning(const struct pattern *a, const struct pattern *b)
            && a->open_start == b->open_start && a->open_end == b->open_end;
 }
 
+static int32_t canonical_part(const struct builder *b, int32_t part)
+{
+    while (b->patterns[part].same_as >= 0)
+        part = b->patterns[part].same_as;
+    return part;
+}
+
+/* Each combo names its parts by their canonical ids; each part, the
+ * combos it ends, in combos_by_b. */
+static int index_combos(struct builder *b)
+{
+    int32_t n_combos = 0;
+    for (int32_t p = 0; p < b->n; p++) {
+        struct pattern *c = &b->patterns[p];
+        b->patterns[p].first_combo = b->patterns[p].n_combos = 0;
+        if (c->len == 0 && c->part_a >= 0) {
+            c->part_a = canonical_part(b, c->part_a);
+            c->part_b = canonical_part(b, c->part_b);
+            n_combos++;
+        }
+    }
+    for (int32_t p = 0; p < b->n; p++)
+        if (b->patterns[p].len == 0 && b->patterns[p].part_a >= 0)
+            b->patterns[b->patterns[p].part_b].n_combos++;
+    int32_t at = 0;
+    for (int32_t p = 0; p < b->n; p++) {
+        b->patterns[p].first_combo = at;
+        at += b->patterns[p].n_combos;
+        b->patterns[p].n_combos = 0;
+    }
+    lex.combos_by_b = malloc((size_t)(n_combos > 0 ? n_combos : 1) * sizeof(int32_t));
+    if (lex.combos_by_b == NULL)
+        return -1;
+    for (int32_t p = 0; p < b->n; p++)
+        if (b->patterns[p].len == 0 && b->patterns[p].part_a >= 0) {
+            struct pattern *part = &b->patterns[b->patterns[p].part_b];
+            lex.combos_by_b[part->first_combo + part->n_combos++] = p;
+        }
+    return 0;
+}
+
 static int build_automaton(struct builder *b)
 {
     struct trie t = { 0 };
@@ -977,8 +1053,14 @@ static int build_automaton(struct builder *b)
         bool merged = false;
         for (int32_t q = t.out[s]; q >= 0 && !merged; q = b->patterns[q].next) {
             struct pattern *other = &b->patterns[q], *mine = &b->patterns[p];
-            if ((mine->kind == PK_STOPWORD && other->language != mine->language) || mine->kind == PK_PART_A
-                || mine->kind == PK_PART_B)
+            /* a part's text is one part, whatever combos and languages use it */
+            if (mine->kind == PK_PART && other->kind == PK_PART && mine->open_start == other->open_start
+                && mine->open_end == other->open_end) {
+                mine->same_as = q;
+                merged = true;
+                continue;
+            }
+            if ((mine->kind == PK_STOPWORD && other->language != mine->language) || mine->kind == PK_PART)
                 continue;
             struct pattern as_other = *mine;
             as_other.language = other->language;
@@ -995,6 +1077,8 @@ static int build_automaton(struct builder *b)
         b->patterns[p].next = t.out[s];
         t.out[s] = p;
     }
+    if (index_combos(b) != 0)
+        goto oom;
     int32_t n = t.n;
     lex.states = calloc((size_t)n, sizeof(*lex.states));
     lex.edge_byte = malloc((size_t)n);
@@ -1095,6 +1179,7 @@ static void lexicon_free(void)
     free(lex.edge_byte);
     free(lex.edge_to);
     free(lex.rows);
+    free(lex.combos_by_b);
     free(lex.reply_headers);
     free(lex.han);
     free(lex.variants);
@@ -1156,7 +1241,6 @@ struct scan {
     struct norm n;
     int n_hits, n_parts, n_cues, n_scope_ends;
     int stopwords[LANG_COUNT];
-    uint8_t *seen;              /* hits recorded per pattern */
     bool *consumed;             /* per cue: inside a longer phrase */
     /* what a pass records; only [0, n_...) is ever read, so the arrays
      * are not cleared (SCAN_CLEARED: what is) */
@@ -1164,6 +1248,8 @@ struct scan {
     struct hit parts[PARTS_MAX]; /* parts of "A ... B" phrases, in end order */
     struct hit cues[CUES_MAX];  /* negation cues, both kinds, in end order */
     struct hit scope_ends[CUES_MAX]; /* scope_end words, in end order */
+    int phrases[HITS_MAX];      /* decide_category's scratch */
+    struct hit parts_sorted[PARTS_MAX]; /* join_parts' scratch */
 };
 #define SCAN_CLEARED offsetof(struct scan, hits)
 
@@ -1205,19 +1291,14 @@ static void record(struct scan *s, int32_t id, size_t end)
         break;
     case PK_MERGED:
         break;
-    case PK_PART_A:
-    case PK_PART_B:
-        if (s->seen[id] < HITS_PER_PATTERN && s->n_parts < PARTS_MAX) {
-            s->seen[id]++;
+    case PK_PART:
+        if (s->n_parts < PARTS_MAX)
             s->parts[s->n_parts++] = h;
-        }
         break;
     case PK_CATEGORY:
     case PK_SIGNAL:
-        if (s->seen[id] < HITS_PER_PATTERN && s->n_hits < HITS_MAX) {
-            s->seen[id]++;
+        if (s->n_hits < HITS_MAX)
             s->hits[s->n_hits++] = h;
-        }
         break;
     }
 }
@@ -1377,25 +1458,51 @@ static void detect_language(const struct scan *s, struct eng_triage *out)
 
 /* Hits to cues that lie inside them: "not" in "not working" negates
  * nothing else. */
+static int first_hit_ending_at_or_after(const struct scan *s, size_t end)
+{
+    int lo = 0, hi = s->n_hits;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (s->hits[mid].end < end)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A hit that contains a cue ends at or after the cue's end and at most
+ * PHRASE_MAX bytes after its start: only those are looked at. */
 static void consume_cues(struct scan *s)
 {
-    for (int i = 0; i < s->n_cues; i++)
-        for (int k = 0; k < s->n_hits && !s->consumed[i]; k++)
-            if (s->hits[k].start <= s->cues[i].start && s->cues[i].end <= s->hits[k].end
-                && s->hits[k].end - s->hits[k].start > s->cues[i].end - s->cues[i].start)
+    for (int i = 0; i < s->n_cues; i++) {
+        const struct hit *c = &s->cues[i];
+        for (int k = first_hit_ending_at_or_after(s, c->end);
+             k < s->n_hits && s->hits[k].end <= c->start + PHRASE_MAX && !s->consumed[i]; k++)
+            if (s->hits[k].start <= c->start && s->hits[k].end - s->hits[k].start > c->end - c->start)
                 s->consumed[i] = true;
+    }
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 static void decide_category(struct scan *s, const bool *counts, struct eng_triage *out)
 {
+    /* each phrase once, however often it repeats: the counted phrases,
+     * sorted, without repeats */
+    int *phrases = s->phrases, n_phrases = 0;
+    for (int k = 0; k < s->n_hits; k++)
+        if (counts[k] && lex.patterns[s->hits[k].pattern].kind == PK_CATEGORY)
+            phrases[n_phrases++] = s->hits[k].pattern;
+    qsort(phrases, (size_t)n_phrases, sizeof(int), int_cmp);
     int score[CAT_COUNT] = { 0 };
-    for (int k = 0; k < s->n_hits; k++) {
-        const struct pattern *p = &lex.patterns[s->hits[k].pattern];
-        if (p->kind != PK_CATEGORY || !counts[k] || (s->seen[s->hits[k].pattern] & SEEN_SCORED))
-            continue;
-        score[p->which] += p->weight; /* once per phrase, however often it repeats */
-        s->seen[s->hits[k].pattern] |= SEEN_SCORED;
-    }
+    for (int k = 0; k < n_phrases; k++)
+        if (k == 0 || phrases[k] != phrases[k - 1])
+            score[lex.patterns[phrases[k]].which] += lex.patterns[phrases[k]].weight;
     /* No words for any category: the question it most likely is, for a
      * person to confirm. */
     int best = CAT_USAGE_QUESTION, second = 0;
@@ -1448,37 +1555,53 @@ static int hit_end_cmp(const void *a, const void *b)
     return (x->start < y->start) - (x->start > y->start); /* the longer first at one end */
 }
 
-/* "A ... B": each B joined to the nearest A of its combo before it,
- * within COMBO_GAP tokens, becomes a hit of the combo spanning both. Hits
- * stay in end order for what follows. */
+/* Parts by pattern, then by end: where a combo looks for its first part. */
+static int part_cmp(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+    if (x->pattern != y->pattern)
+        return (x->pattern > y->pattern) - (x->pattern < y->pattern);
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+/* "A ... B": for each part found, each combo it ends looks for the last
+ * A of its own that ends before it, within COMBO_GAP tokens; found, the
+ * combo is a hit spanning both, put in its place among the hits (they
+ * stay in end order). One sorted copy of the parts serves every search. */
 static void join_parts(struct scan *s)
 {
     const struct norm *n = &s->n;
-    bool joined = false;
+    struct hit *sorted = s->parts_sorted;
+    memcpy(sorted, s->parts, (size_t)s->n_parts * sizeof(*sorted));
+    qsort(sorted, (size_t)s->n_parts, sizeof(*sorted), part_cmp);
     for (int k = 0; k < s->n_parts; k++) {
         const struct hit *second = &s->parts[k];
         const struct pattern *bp = &lex.patterns[second->pattern];
-        if (bp->kind != PK_PART_B)
-            continue;
-        for (int j = k - 1; j >= 0; j--) {
-            const struct hit *first = &s->parts[j];
-            if (first->end > second->start)
-                continue;
-            if ((int)n->token[second->start] - (int)n->token[first->end - 1] - 1 > COMBO_GAP)
-                break;
-            const struct pattern *ap = &lex.patterns[first->pattern];
-            if (ap->kind != PK_PART_A || ap->combo != bp->combo)
-                continue;
-            if (s->seen[bp->combo] < HITS_PER_PATTERN && s->n_hits < HITS_MAX) {
-                s->seen[bp->combo]++;
-                s->hits[s->n_hits++] = (struct hit){ bp->combo, first->start, second->end };
-                joined = true;
+        for (int32_t i = 0; i < bp->n_combos && s->n_hits < HITS_MAX; i++) {
+            int32_t combo = lex.combos_by_b[bp->first_combo + i];
+            int32_t part_a = lex.patterns[combo].part_a;
+            int lo = 0, hi = s->n_parts;
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (sorted[mid].pattern < part_a || (sorted[mid].pattern == part_a && sorted[mid].end <= second->start))
+                    lo = mid + 1;
+                else
+                    hi = mid;
             }
-            break;
+            if (lo == 0 || sorted[lo - 1].pattern != part_a)
+                continue;
+            const struct hit *first = &sorted[lo - 1];
+            if ((int)n->token[second->start] - (int)n->token[first->end - 1] - 1 > COMBO_GAP)
+                continue;
+            struct hit joined = { combo, first->start, second->end };
+            int at = s->n_hits++;
+            while (at > 0 && hit_end_cmp(&s->hits[at - 1], &joined) > 0) {
+                s->hits[at] = s->hits[at - 1];
+                at--;
+            }
+            s->hits[at] = joined;
         }
     }
-    if (joined)
-        qsort(s->hits, (size_t)s->n_hits, sizeof(s->hits[0]), hit_end_cmp);
 }
 
 /* Chinese phrases count in a Chinese message, Japanese ones in a
@@ -1530,7 +1653,7 @@ int eng_triage(const char *text, size_t len, struct eng_triage *out)
     struct scan *s = malloc(sizeof(*s));
     if (s != NULL)
         memset(s, 0, SCAN_CLEARED);
-    char *block = malloc(cap * (2 + 2 + 2 + 1 + 1 + 1) + (size_t)lex.n_patterns + CUES_MAX + HITS_MAX);
+    char *block = malloc(cap * (2 + 2 + 2 + 1 + 1 + 1) + CUES_MAX + HITS_MAX);
     if (s == NULL || block == NULL) {
         free(s);
         free(block);
@@ -1543,9 +1666,7 @@ int eng_triage(const char *text, size_t len, struct eng_triage *out)
     s->n.text = (char *)(s->n.clause + cap);
     s->n.orig_len = (uint8_t *)s->n.text + cap;
     s->n.flags = s->n.orig_len + cap;
-    s->seen = s->n.flags + cap;
-    memset(s->seen, 0, (size_t)lex.n_patterns);
-    s->consumed = (bool *)(s->seen + lex.n_patterns);
+    s->consumed = (bool *)(s->n.flags + cap);
     memset(s->consumed, 0, CUES_MAX);
     bool *counts = s->consumed + CUES_MAX;
     s->n.cap = cap;
