@@ -1,4 +1,5 @@
 #include "buf.h"
+#include "engine.h"
 #include "harness.h"
 #include "http_text.h"
 
@@ -303,6 +304,12 @@ int main(void)
         return 1;
     if (db_migrate(run_conninfo, err, sizeof(err)) != 0) {
         fprintf(stderr, "migrate: %s\n", err);
+        return 1;
+    }
+    /* The engine's data once, here: every forked test (and every server
+     * it starts) inherits it instead of building the lexicons again. */
+    if (eng_templates_init(err, sizeof(err)) != 0 || eng_triage_init(err, sizeof(err)) != 0) {
+        fprintf(stderr, "engine data: %s\n", err);
         return 1;
     }
     SRunner *runner = srunner_create(util_suite());
