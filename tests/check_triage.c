@@ -89,6 +89,8 @@ START_TEST(lexicons_load_and_every_broken_rule_is_refused)
     assert_refused("categories.wrong_item", "{\"sent the wrong one\": 0}", "weight must be an integer from 1 to 5");
     assert_refused("categories.defective", "{\"broken. really\": 2}", "ends a clause");
     assert_refused("categories.defective", "{\"*\": 2}", "has no letters");
+    assert_refused("categories.defective", "{\"rott* in due\": 2}", "stands only at a phrase");
+    assert_refused("categories.wrong_item", "{\"ordered ... got ... back\": 2}", "joins two parts");
     assert_refused("signals.requests_refund", "[]", "non-empty array");
     assert_refused("signals.requests_refunds", "[\"refund\"]", "signals");
     assert_refused("signals.abusive_language", "[\"idiot\", 3]", "every entry must be a string");
@@ -218,7 +220,10 @@ END_TEST
 
 /* The labelled set, held to what the note reports (make triage-report
  * prints the same figures). The four account threats are never missed. */
-enum { MIN_LANGUAGE_PERCENT = 80, MIN_CATEGORY_PERCENT = 60, MIN_SIGNAL_PRECISION_PERCENT = 90 };
+enum {
+    MIN_LANGUAGE_PERCENT = 75, MIN_CATEGORY_PERCENT = 70, MIN_SIGNAL_RECALL_PERCENT = 60,
+    MIN_SIGNAL_PRECISION_PERCENT = 80,
+};
 
 START_TEST(labelled_messages_in_eight_languages)
 {
@@ -227,7 +232,7 @@ START_TEST(labelled_messages_in_eight_languages)
     ck_assert_msg(triage_set_load(NULL, 0, &set, err, sizeof(err)) == 0, "%s", err);
     int right[LANG_COUNT] = { 0 }, total[LANG_COUNT] = { 0 }, cat_right[CAT_COUNT] = { 0 },
         cat_total[CAT_COUNT] = { 0 }, languages_right = 0;
-    int found[TRIAGE_SIGNAL_COUNT] = { 0 }, true_found[TRIAGE_SIGNAL_COUNT] = { 0 };
+    int found[TRIAGE_SIGNAL_COUNT] = { 0 }, true_found[TRIAGE_SIGNAL_COUNT] = { 0 }, present[TRIAGE_SIGNAL_COUNT] = { 0 };
     char missed[2048] = "";
     for (size_t i = 0; i < set.n; i++) {
         const struct triage_example *e = &set.items[i];
@@ -250,6 +255,7 @@ START_TEST(labelled_messages_in_eight_languages)
         }
         for (int s = 0; s < TRIAGE_SIGNAL_COUNT; s++) {
             found[s] += (t.signals & ENG_TRIAGE_SIGNAL_BIT(s)) != 0;
+            present[s] += (e->signals & ENG_TRIAGE_SIGNAL_BIT(s)) != 0;
             true_found[s] += (t.signals & e->signals & ENG_TRIAGE_SIGNAL_BIT(s)) != 0;
         }
     }
@@ -262,9 +268,12 @@ START_TEST(labelled_messages_in_eight_languages)
         ck_assert_msg(cat_total[c] > 0 && cat_right[c] * 100 >= MIN_CATEGORY_PERCENT * cat_total[c],
                       "%s: %d of %d right", ENG_CATEGORY_NAMES[c], cat_right[c], cat_total[c]);
     ck_assert_msg(languages_right * 100 >= 95 * (int)set.n, "language: %d of %zu", languages_right, set.n);
-    for (int s = 0; s < TRIAGE_SIGNAL_COUNT; s++)
+    for (int s = 0; s < TRIAGE_SIGNAL_COUNT; s++) {
         ck_assert_msg(true_found[s] * 100 >= MIN_SIGNAL_PRECISION_PERCENT * found[s], "%s: %d of %d found are right",
                       ENG_TRIAGE_SIGNAL_NAMES[s], true_found[s], found[s]);
+        ck_assert_msg(present[s] > 0 && true_found[s] * 100 >= MIN_SIGNAL_RECALL_PERCENT * present[s],
+                      "%s: %d of %d found", ENG_TRIAGE_SIGNAL_NAMES[s], true_found[s], present[s]);
+    }
     triage_set_free(&set);
 }
 END_TEST

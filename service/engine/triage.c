@@ -71,6 +71,7 @@ enum pattern_kind { PK_CATEGORY, PK_SIGNAL, PK_STOPWORD, PK_NEG_BEFORE, PK_NEG_A
 struct pattern {
     uint8_t kind;       /* enum pattern_kind */
     uint8_t language;   /* enum eng_language of the file it came from */
+    uint8_t languages;  /* language_bit()s of every file that has it (merged twins) */
     uint8_t which;      /* category or signal */
     uint8_t weight;     /* category phrases */
     uint8_t window;     /* negation cues: the language's window */
@@ -86,6 +87,28 @@ struct pattern {
     int32_t first_combo, n_combos;
     int32_t same_as;
 };
+
+/* Phrases of one family read alike: Simplified and Traditional Chinese
+ * are one text once normalised; Japanese shares their characters but not
+ * their meanings (破損 is the item, 外盒破损 the box); the Latin languages
+ * share a script and, in mixed messages, words. */
+enum family { FAMILY_LATIN, FAMILY_CHINESE, FAMILY_JAPANESE };
+
+static enum family family_of(int language)
+{
+    return language == LANG_ZH_HANS || language == LANG_ZH_HANT ? FAMILY_CHINESE
+           : language == LANG_JA                                ? FAMILY_JAPANESE
+                                                                : FAMILY_LATIN;
+}
+
+/* A language as a bit; the two Chinese files are one reader. */
+static uint8_t language_bit(int language)
+{
+    if (family_of(language) == FAMILY_CHINESE)
+        return (uint8_t)((1u << LANG_ZH_HANS) | (1u << LANG_ZH_HANT));
+    return (uint8_t)(1u << language);
+}
+_Static_assert(LANG_COUNT <= 8, "a pattern's languages are the bits of a byte");
 
 /* ---- the Traditional → Simplified table ---- */
 
@@ -424,6 +447,15 @@ static void character(struct norm *n, uint32_t cp, const unsigned char *bytes, s
         cjk_char(n, cp);
         return;
     }
+    /* a rating in stars (★1, ☆☆☆, ⭐): the word "star", so "1 star" and
+     * "★1" read alike */
+    if (cp == 0x2605 || cp == 0x2606 || cp == 0x2B50 || (cp >= 0x2729 && cp <= 0x2730)) {
+        separator(n);
+        for (const char *w = "star"; *w; w++)
+            latin_byte(n, *w);
+        separator(n);
+        return;
+    }
     char folded[ENG_FOLD_MAX];
     int k = eng_fold_char(cp, folded);
     if (k >= 0) {
@@ -587,6 +619,9 @@ static int add_single(struct builder *b, const char *where, const char *phrase, 
         p.open_end = true;
         end--;
     }
+    if (memchr(start, '*', (size_t)(end - start)) != NULL)
+        return fail_at(b, where, "\"%.*s\": a * stands only at a phrase's (or a part's) start or end", (int)raw,
+                       phrase);
     char text[PHRASE_MAX + 8];
     struct norm n = { .text = text, .cap = sizeof(text) };
     normalise_range(&n, start, 0, (size_t)(end - start), false);
@@ -615,6 +650,7 @@ static int add_single(struct builder *b, const char *where, const char *phrase, 
         return fail_at(b, where, "%s", "out of memory");
     p.len = (uint8_t)len;
     p.next = -1;
+    p.languages = language_bit(p.language);
     char last = text[len - 1];
     p.word_end = !p.open_end && ((last >= 'a' && last <= 'z') || (last >= '0' && last <= '9'));
     b->patterns[b->n++] = p;
@@ -677,19 +713,6 @@ static int add_list(struct builder *b, const json_t *doc, const char *member, co
 static int language_of(const char *tag)
 {
     return eng_enum_parse(ENG_LANGUAGE_TAGS, LANG_COUNT, tag);
-}
-
-/* Phrases of one family read alike: Simplified and Traditional Chinese
- * are one text once normalised; Japanese shares their characters but not
- * their meanings (破損 is the item, 外盒破损 the box); the Latin languages
- * share a script and, in mixed messages, words. */
-enum family { FAMILY_LATIN, FAMILY_CHINESE, FAMILY_JAPANESE };
-
-static enum family family_of(int language)
-{
-    return language == LANG_ZH_HANS || language == LANG_ZH_HANT ? FAMILY_CHINESE
-           : language == LANG_JA                                ? FAMILY_JAPANESE
-                                                                : FAMILY_LATIN;
 }
 
 static const char *const LEXICON_MEMBERS[] = {
@@ -1065,6 +1088,7 @@ static int build_automaton(struct builder *b)
             struct pattern as_other = *mine;
             as_other.language = other->language;
             if (family_of(other->language) == family_of(mine->language) && same_meaning(other, &as_other)) {
+                other->languages |= mine->languages;
                 other->weight = other->weight > mine->weight ? other->weight : mine->weight;
                 other->window = other->window > mine->window ? other->window : mine->window;
                 merged = true;
@@ -1235,7 +1259,16 @@ out:
 struct hit {
     int32_t pattern;
     uint16_t start, end; /* normalised bytes [start, end) */
+    /* "A ... B": the words between the parts, [gap, gap_end), are not the
+     * combo's own; a plain phrase has none (gap = gap_end = end) */
+    uint16_t gap, gap_end;
 };
+
+/* Whether h lies in o's own words (its parts, never the gap between). */
+static bool inside(const struct hit *h, const struct hit *o)
+{
+    return o->start <= h->start && h->end <= o->end && (h->end <= o->gap || h->start >= o->gap_end);
+}
 
 struct scan {
     struct norm n;
@@ -1275,7 +1308,7 @@ static void record(struct scan *s, int32_t id, size_t end)
     size_t start = end - p->len;
     if (!at_boundaries(&s->n, p, start, end))
         return;
-    struct hit h = { id, (uint16_t)start, (uint16_t)end };
+    struct hit h = { id, (uint16_t)start, (uint16_t)end, (uint16_t)end, (uint16_t)end };
     switch ((enum pattern_kind)p->kind) {
     case PK_STOPWORD:
         s->stopwords[p->language]++;
@@ -1345,17 +1378,10 @@ static void match_all(struct scan *s)
     }
 }
 
-/* One language's words limit its own cues ("ma" is Italian "but" and
- * French "my"); the two Chinese files are one reader. */
-static bool same_reader(int a, int b)
-{
-    return a == b || (family_of(a) == FAMILY_CHINESE && family_of(b) == FAMILY_CHINESE);
-}
-
 /* A clause ends, or a scope_end word of the cue's language starts, after
  * byte a and before b (a < b). Scope ends are in end order, and one that
  * starts before b ends before b + PHRASE_MAX. */
-static bool scope_ends_between(const struct scan *s, size_t a, size_t b, int language)
+static bool scope_ends_between(const struct scan *s, size_t a, size_t b, uint8_t languages)
 {
     if (s->n.clause[a] != s->n.clause[b])
         return true;
@@ -1369,7 +1395,9 @@ static bool scope_ends_between(const struct scan *s, size_t a, size_t b, int lan
     }
     for (int i = lo; i < s->n_scope_ends && s->scope_ends[i].end < b + PHRASE_MAX; i++) {
         const struct hit *e = &s->scope_ends[i];
-        if (e->start > a && e->start < b && same_reader(lex.patterns[e->pattern].language, language))
+        /* a language's words limit its own cues ("ma" is Italian "but"
+         * and French "my"); a cue several languages share ("no"), each */
+        if (e->start > a && e->start < b && (lex.patterns[e->pattern].languages & languages))
             return true;
     }
     return false;
@@ -1396,7 +1424,7 @@ static int first_cue_ending_after(const struct scan *s, size_t end)
 static bool negated(const struct scan *s, const struct hit *h)
 {
     const struct norm *n = &s->n;
-    enum family family = family_of(lex.patterns[h->pattern].language);
+    uint8_t languages = lex.patterns[h->pattern].languages; /* a cue negates its own languages' phrases */
     int at = first_cue_ending_after(s, h->start);
     for (int i = at - 1; i >= 0; i--) {
         const struct hit *c = &s->cues[i];
@@ -1405,7 +1433,7 @@ static bool negated(const struct scan *s, const struct hit *h)
             break;
         const struct pattern *cue = &lex.patterns[c->pattern];
         if (!s->consumed[i] && cue->kind == PK_NEG_BEFORE && between <= cue->window
-            && family_of(cue->language) == family && !scope_ends_between(s, c->end - 1, h->start, cue->language))
+            && (cue->languages & languages) && !scope_ends_between(s, c->end - 1, h->start, cue->languages))
             return true;
     }
     for (int i = first_cue_ending_after(s, h->end - 1); i < s->n_cues; i++) {
@@ -1413,10 +1441,10 @@ static bool negated(const struct scan *s, const struct hit *h)
         if ((int)n->token[c->end - 1] - (int)n->token[h->end - 1] > WINDOW_MAX + TOKENS_PER_PHRASE_MAX)
             break;
         const struct pattern *cue = &lex.patterns[c->pattern];
-        if (s->consumed[i] || cue->kind != PK_NEG_AFTER || c->start < h->end || family_of(cue->language) != family)
+        if (s->consumed[i] || cue->kind != PK_NEG_AFTER || c->start < h->end || !(cue->languages & languages))
             continue;
         int between = (int)n->token[c->start] - (int)n->token[h->end - 1] - 1;
-        if (between <= cue->window && !scope_ends_between(s, h->end - 1, c->start, cue->language))
+        if (between <= cue->window && !scope_ends_between(s, h->end - 1, c->start, cue->languages))
             return true;
     }
     return false;
@@ -1479,7 +1507,7 @@ static void consume_cues(struct scan *s)
         const struct hit *c = &s->cues[i];
         for (int k = first_hit_ending_at_or_after(s, c->end);
              k < s->n_hits && s->hits[k].end <= c->start + PHRASE_MAX && !s->consumed[i]; k++)
-            if (s->hits[k].start <= c->start && s->hits[k].end - s->hits[k].start > c->end - c->start)
+            if (inside(c, &s->hits[k]) && s->hits[k].end - s->hits[k].start > c->end - c->start)
                 s->consumed[i] = true;
     }
 }
@@ -1593,7 +1621,7 @@ static void join_parts(struct scan *s)
             const struct hit *first = &sorted[lo - 1];
             if ((int)n->token[second->start] - (int)n->token[first->end - 1] - 1 > COMBO_GAP)
                 continue;
-            struct hit joined = { combo, first->start, second->end };
+            struct hit joined = { combo, first->start, second->end, first->end, second->start };
             int at = s->n_hits++;
             while (at > 0 && hit_end_cmp(&s->hits[at - 1], &joined) > 0) {
                 s->hits[at] = s->hits[at - 1];
@@ -1604,25 +1632,37 @@ static void join_parts(struct scan *s)
     }
 }
 
-/* Chinese phrases count in a Chinese message, Japanese ones in a
- * Japanese message (and both when the language is not known); Latin
- * phrases count everywhere: "refund" and "A-to-z" inside Chinese text are
- * what they say. */
-static bool in_family(const struct eng_triage *t, const struct hit *h)
+/* Which phrases count in this message: Chinese phrases in Chinese
+ * messages and Japanese ones in Japanese messages; in a message of a
+ * Latin language, its own phrases and English ones (the marketplaces'
+ * lingua franca), not another language's false friends (Italian "storno"
+ * is a chargeback, German "Storno" a cancellation); in a CJK message,
+ * every Latin phrase ("refund", "A-to-z" and "PayPal" inside Chinese text
+ * are what they say); CJK phrases in a Latin message. All of them when the
+ * language is not known. */
+static bool counts_in(const struct eng_triage *t, const struct hit *h)
 {
-    enum family family = family_of(lex.patterns[h->pattern].language);
-    return family == FAMILY_LATIN || !t->language_known || family_of(t->language) == family
-           || family_of(t->language) == FAMILY_LATIN;
+    const struct pattern *p = &lex.patterns[h->pattern];
+    if (!t->language_known)
+        return true;
+    enum family message = family_of(t->language), phrase = family_of(p->language);
+    if (phrase != FAMILY_LATIN)
+        return phrase == message || message == FAMILY_LATIN;
+    if (message != FAMILY_LATIN)
+        return true;
+    return (p->languages & (language_bit(t->language) | language_bit(LANG_EN))) != 0;
 }
 
-/* The longest match wins: a phrase inside a longer counted phrase of the
- * same kind says nothing of its own ("broken" in "arrived broken",
- * 退货 in 已经退货). Hits are in end order, so a longer one containing k
- * ends at most PHRASE_MAX bytes after it. */
-static void drop_contained(const struct scan *s, bool *counts)
+/* The longest match wins: a phrase inside a longer phrase of the same
+ * kind, that counts in this message, says nothing of its own ("broken" in
+ * "arrived broken", 退货 in 已经退货), whether or not the longer one is
+ * negated (then neither counts). Hits are in end order, so a longer one
+ * containing k ends at most PHRASE_MAX bytes after it. */
+static void drop_contained(const struct scan *s, const bool *eligible, bool *kept)
 {
     for (int k = 0; k < s->n_hits; k++) {
-        if (!counts[k])
+        kept[k] = eligible[k];
+        if (!eligible[k])
             continue;
         const struct hit *h = &s->hits[k];
         uint8_t kind = lex.patterns[h->pattern].kind;
@@ -1631,9 +1671,9 @@ static void drop_contained(const struct scan *s, bool *counts)
             lo--;
         for (int j = lo; j < s->n_hits && s->hits[j].end <= h->start + PHRASE_MAX; j++) {
             const struct hit *o = &s->hits[j];
-            if (j != k && counts[j] && lex.patterns[o->pattern].kind == kind && o->start <= h->start
-                && h->end <= o->end && o->end - o->start > h->end - h->start) {
-                counts[k] = false;
+            if (j != k && eligible[j] && lex.patterns[o->pattern].kind == kind && inside(h, o)
+                && o->end - o->start > h->end - h->start) {
+                kept[k] = false;
                 break;
             }
         }
@@ -1653,7 +1693,7 @@ int eng_triage(const char *text, size_t len, struct eng_triage *out)
     struct scan *s = malloc(sizeof(*s));
     if (s != NULL)
         memset(s, 0, SCAN_CLEARED);
-    char *block = malloc(cap * (2 + 2 + 2 + 1 + 1 + 1) + CUES_MAX + HITS_MAX);
+    char *block = malloc(cap * (2 + 2 + 2 + 1 + 1 + 1) + CUES_MAX + 2 * HITS_MAX);
     if (s == NULL || block == NULL) {
         free(s);
         free(block);
@@ -1676,10 +1716,12 @@ int eng_triage(const char *text, size_t len, struct eng_triage *out)
     join_parts(s);
     consume_cues(s);
     detect_language(s, out);
+    bool *eligible = counts + HITS_MAX;
     for (int k = 0; k < s->n_hits; k++)
-        counts[k] = !(s->n.flags[s->hits[k].start] & BF_QUOTED) && in_family(out, &s->hits[k])
-                    && !negated(s, &s->hits[k]);
-    drop_contained(s, counts);
+        eligible[k] = !(s->n.flags[s->hits[k].start] & BF_QUOTED) && counts_in(out, &s->hits[k]);
+    drop_contained(s, eligible, counts);
+    for (int k = 0; k < s->n_hits; k++)
+        counts[k] = counts[k] && !negated(s, &s->hits[k]);
     decide_category(s, counts, out);
     for (int k = 0; k < s->n_hits; k++) {
         const struct pattern *p = &lex.patterns[s->hits[k].pattern];

@@ -191,5 +191,35 @@ int main(int argc, char **argv)
             return 1;
     }
     printf("eng_triage alone: %.1f us per 1 KiB message\n", (cpu_seconds() - t0) / (double)reads * 1e6);
+
+    /* 8 KiB of what an attacker would send: bounded like any text */
+    static const char *const ADVERSARIAL[] = {
+        "refund ", "退款", "notnotnot", "不是不是", "ないない", "\"a\" ", "kaputtkaputt", "a ... b ",
+        "I don't not never no ", "refund,", "🙂退款 refund ＲＥＦＵＮＤ返金ße ",
+    };
+    static char big[ENG_TRIAGE_TEXT_MAX + 1];
+    double worst = 0;
+    const char *worst_text = ADVERSARIAL[0];
+    for (size_t a = 0; a < sizeof(ADVERSARIAL) / sizeof(ADVERSARIAL[0]); a++) {
+        size_t len = 0, n = strlen(ADVERSARIAL[a]);
+        while (len + n <= ENG_TRIAGE_TEXT_MAX) {
+            memcpy(big + len, ADVERSARIAL[a], n);
+            len += n;
+        }
+        double a0 = cpu_seconds();
+        enum { ROUNDS = 200 };
+        for (int r = 0; r < ROUNDS; r++) {
+            struct eng_triage t;
+            if (eng_triage(big, len, &t) != 0)
+                return 1;
+        }
+        double per = (cpu_seconds() - a0) / ROUNDS;
+        if (per > worst) {
+            worst = per;
+            worst_text = ADVERSARIAL[a];
+        }
+    }
+    printf("eng_triage on 8 KiB of one piece repeated (%zu shapes): at most %.1f us (\"%s\")\n",
+           sizeof(ADVERSARIAL) / sizeof(ADVERSARIAL[0]), worst * 1e6, worst_text);
     return 0;
 }
