@@ -1378,6 +1378,20 @@ static void match_all(struct scan *s)
     }
 }
 
+/* The first of hits[0..n) (in end order) that ends after byte `end`. */
+static int first_ending_after(const struct hit *hits, int n, size_t end)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (hits[mid].end <= end)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* A clause ends, or a scope_end word of the cue's language starts, after
  * byte a and before b (a < b). Scope ends are in end order, and one that
  * starts before b ends before b + PHRASE_MAX. */
@@ -1385,15 +1399,7 @@ static bool scope_ends_between(const struct scan *s, size_t a, size_t b, uint8_t
 {
     if (s->n.clause[a] != s->n.clause[b])
         return true;
-    int lo = 0, hi = s->n_scope_ends;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (s->scope_ends[mid].end <= a)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (int i = lo; i < s->n_scope_ends && s->scope_ends[i].end < b + PHRASE_MAX; i++) {
+    for (int i = first_ending_after(s->scope_ends, s->n_scope_ends, a); i < s->n_scope_ends && s->scope_ends[i].end < b + PHRASE_MAX; i++) {
         const struct hit *e = &s->scope_ends[i];
         /* a language's words limit its own cues ("ma" is Italian "but"
          * and French "my"); a cue several languages share ("no"), each */
@@ -1403,19 +1409,6 @@ static bool scope_ends_between(const struct scan *s, size_t a, size_t b, uint8_t
     return false;
 }
 
-/* The first cue ending after byte `end` (cues are recorded in end order). */
-static int first_cue_ending_after(const struct scan *s, size_t end)
-{
-    int lo = 0, hi = s->n_cues;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (s->cues[mid].end <= end)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
 
 /* Only the cues within reach are looked at: backwards while a cue ends
  * within WINDOW_MAX tokens before the phrase, forwards while one could
@@ -1425,7 +1418,7 @@ static bool negated(const struct scan *s, const struct hit *h)
 {
     const struct norm *n = &s->n;
     uint8_t languages = lex.patterns[h->pattern].languages; /* a cue negates its own languages' phrases */
-    int at = first_cue_ending_after(s, h->start);
+    int at = first_ending_after(s->cues, s->n_cues, h->start);
     for (int i = at - 1; i >= 0; i--) {
         const struct hit *c = &s->cues[i];
         int between = (int)n->token[h->start] - (int)n->token[c->end - 1] - 1;
@@ -1436,7 +1429,7 @@ static bool negated(const struct scan *s, const struct hit *h)
             && (cue->languages & languages) && !scope_ends_between(s, c->end - 1, h->start, cue->languages))
             return true;
     }
-    for (int i = first_cue_ending_after(s, h->end - 1); i < s->n_cues; i++) {
+    for (int i = first_ending_after(s->cues, s->n_cues, h->end - 1); i < s->n_cues; i++) {
         const struct hit *c = &s->cues[i];
         if ((int)n->token[c->end - 1] - (int)n->token[h->end - 1] > WINDOW_MAX + TOKENS_PER_PHRASE_MAX)
             break;
@@ -1486,18 +1479,6 @@ static void detect_language(const struct scan *s, struct eng_triage *out)
 
 /* Hits to cues that lie inside them: "not" in "not working" negates
  * nothing else. */
-static int first_hit_ending_at_or_after(const struct scan *s, size_t end)
-{
-    int lo = 0, hi = s->n_hits;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (s->hits[mid].end < end)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
 
 /* A hit that contains a cue ends at or after the cue's end and at most
  * PHRASE_MAX bytes after its start: only those are looked at. */
@@ -1505,7 +1486,7 @@ static void consume_cues(struct scan *s)
 {
     for (int i = 0; i < s->n_cues; i++) {
         const struct hit *c = &s->cues[i];
-        for (int k = first_hit_ending_at_or_after(s, c->end);
+        for (int k = first_ending_after(s->hits, s->n_hits, c->end - 1u);
              k < s->n_hits && s->hits[k].end <= c->start + PHRASE_MAX && !s->consumed[i]; k++)
             if (inside(c, &s->hits[k]) && s->hits[k].end - s->hits[k].start > c->end - c->start)
                 s->consumed[i] = true;
