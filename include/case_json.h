@@ -22,7 +22,7 @@ json_t *decision_to_json(const struct eng_case *c, const struct eng_decision *d,
  * well-formed, just too long to read whole); the shape check's own limit
  * is the body's, so that the two do not both report it. */
 enum { TRIAGE_MESSAGE_SHAPE_MAX = 1 << 16 };
-void triage_check_message(json_t *errors, const char *field, const char *message);
+bool triage_check_message(json_t *errors, const char *field, const char *message);
 
 /** The response's `triage`: category and its source, confidence (1 when
  * the request named the category), the words that decided it, the

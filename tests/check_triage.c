@@ -158,9 +158,36 @@ START_TEST(quoted_words_are_not_the_buyers_own)
     t = read_text("> I want a refund\nThanks, the new one works fine now.");
     ck_assert(!has(&t, TRIAGE_REQUESTS_REFUND));
 
-    /* a quotation mark left open is not a quotation */
+    /* a quotation mark left open is not a quotation, nor are inches */
     t = read_text("The 5\" screen cracked and I want a refund.");
     ck_assert(has(&t, TRIAGE_REQUESTS_REFUND));
+    t = read_text("My 10\" tablet stopped working, I want a refund for it and for the 8\" one.");
+    ck_assert(has(&t, TRIAGE_REQUESTS_REFUND));
+
+    /* only a real reply header ends what is read; the buyer's own words
+     * about an earlier message do not */
+    t = read_text("As I said in my original message\nthe heater caught fire and burned my hand. "
+                  "I will file an A-to-z claim.");
+    ck_assert(has(&t, TRIAGE_MENTIONS_SAFETY_HAZARD));
+    ck_assert(has(&t, TRIAGE_THREATENS_A_TO_Z));
+    t = read_text("Your agent wrote:\nwe will send a new one\nNothing came. I will dispute the charge with my bank.");
+    ck_assert(has(&t, TRIAGE_THREATENS_CHARGEBACK));
+    t = read_text("Still waiting.\n\n-----Original Message-----\nFrom: shop@example.com\nI want a refund\n");
+    ck_assert(!has(&t, TRIAGE_REQUESTS_REFUND));
+}
+END_TEST
+
+START_TEST(a_hazard_is_read_fail_safe)
+{
+    /* a cue that does not stand right before it does not negate it */
+    struct eng_triage t = read_text("I can't believe the charger caught fire on my desk.");
+    ck_assert(has(&t, TRIAGE_MENTIONS_SAFETY_HAZARD));
+    /* quoted, it still counts: a person looks */
+    t = read_text("Your manual says \"may overheat and catch fire\" and that is exactly what happened.");
+    ck_assert(has(&t, TRIAGE_MENTIONS_SAFETY_HAZARD));
+    /* a cue right before it does */
+    t = read_text("It never caught fire, it just stopped working.");
+    ck_assert(!has(&t, TRIAGE_MENTIONS_SAFETY_HAZARD));
 }
 END_TEST
 
@@ -521,6 +548,12 @@ START_TEST(the_reply_speaks_the_messages_language)
     c.buyer.language = "fr"; /* the request's language wins */
     d = decide(&c, NULL);
     ck_assert_int_eq(d->language, LANG_FR);
+    /* a tag without replies: the message's language, not en */
+    c = message_case("注文した商品と違う色が届きました。交換をお願いします。", CAT_COUNT, true);
+    c.buyer.language = "ko";
+    d = decide(&c, NULL);
+    ck_assert_int_eq(d->language, LANG_JA);
+    ck_assert(d->language_fell_back);
 }
 END_TEST
 
@@ -748,6 +781,7 @@ Suite *triage_suite(void)
     tcase_add_test(engine, negation_does_not_fool_it);
     tcase_add_test(engine, quoted_words_are_not_the_buyers_own);
     tcase_add_test(engine, threats_and_hazards_carry_their_words);
+    tcase_add_test(engine, a_hazard_is_read_fail_safe);
     tcase_add_test(engine, the_language_of_the_message);
     tcase_add_test(engine, labelled_messages_in_eight_languages);
     tcase_add_test(engine, generated_text_always_gives_a_valid_answer);

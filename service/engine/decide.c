@@ -920,12 +920,14 @@ static int decide(const struct eng_case *c, const struct eng_policy *policy, con
     if (c->signals.chargeback || wrote(c, TRIAGE_THREATENS_CHARGEBACK))
         out->chargeback_respond_by = now + (int64_t)policy->chargeback_hours * 3600;
 
-    /* The buyer's language as the request names it; else the language
-     * their message is written in; else English. */
+    /* The buyer's language as the request names it, when we have replies
+     * in it; else the language their message is written in; else English. */
+    bool message_language = c->triage.read && c->triage.language_known;
     if (c->buyer.language != NULL)
         out->language = eng_language_resolve(c->buyer.language, &out->language_fell_back);
-    else
-        out->language = c->triage.read && c->triage.language_known ? c->triage.language : LANG_EN;
+    /* a tag we have no replies for ("ko"): the message's language beats en */
+    if (c->buyer.language == NULL || out->language_fell_back)
+        out->language = message_language ? c->triage.language : LANG_EN;
     if (!with_reply)
         return 0;
     if (eng_render_reply(c, policy, out, rule.situation) != 0)

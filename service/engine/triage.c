@@ -321,8 +321,11 @@ static void clause_break(struct norm *n)
  * is somebody else's words. */
 static void quote_mark(struct norm *n, bool message)
 {
+    /* 10" and 8": inches, not quotation marks */
+    bool inches = n->len > 0 && !n->space_pending && n->last == LAST_LATIN && n->text[n->len - 1] >= '0'
+                  && n->text[n->len - 1] <= '9';
     separator(n);
-    if (!message)
+    if (!message || inches)
         return;
     if (!n->in_quote) {
         n->in_quote = true;
@@ -542,20 +545,43 @@ static bool ascii_lower_equal(const char *a, const char *b, size_t len)
     return true;
 }
 
-/* A line that begins the quoted history of an e-mail ("On Mon, ... wrote:",
- * "-----Original Message-----"): it starts or ends with a marker. */
+/* Spaces and the rules mail clients draw around a separator line. */
+static bool rule_char(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '-' || c == '_' || c == '=' || c == '*';
+}
+
+static void trim_rule(const char **text, size_t *len)
+{
+    while (*len > 0 && rule_char((*text)[*len - 1]))
+        (*len)--;
+    while (*len > 0 && rule_char(**text)) {
+        (*text)++;
+        (*len)--;
+    }
+}
+
+/* A line that begins the quoted history of an e-mail: the whole line is
+ * a separator marker ("-----Original Message-----"), or it ends with a
+ * "wrote:" marker and carries what such a header carries (a date, a time
+ * or an address: a digit or an @). "As I said in my original message" and
+ * "Your agent wrote:" are the buyer's own words. */
 static bool reply_header(const char *line, size_t len)
 {
-    while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
-        len--;
-    while (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
-        line++;
-        len--;
-    }
+    trim_rule(&line, &len);
+    bool header_like = memchr(line, '@', len) != NULL;
+    for (size_t i = 0; i < len && !header_like; i++)
+        header_like = line[i] >= '0' && line[i] <= '9';
     for (size_t i = 0; i < lex.n_reply_headers; i++) {
         const char *marker = lex.reply_headers[i];
         size_t m = strlen(marker);
-        if (m <= len && (ascii_lower_equal(line + len - m, marker, m) || ascii_lower_equal(line, marker, m)))
+        trim_rule(&marker, &m);
+        if (m == 0)
+            continue;
+        if (m == len && ascii_lower_equal(line, marker, m))
+            return true;
+        bool ends_wrote = marker[m - 1] == ':' || (m >= 3 && memcmp(marker + m - 3, "\xef\xbc\x9a", 3) == 0);
+        if (ends_wrote && header_like && m < len && ascii_lower_equal(line + len - m, marker, m))
             return true;
     }
     return false;
@@ -1274,7 +1300,7 @@ struct scan {
     struct norm n;
     int n_hits, n_parts, n_cues, n_scope_ends;
     int stopwords[LANG_COUNT];
-    bool *consumed;             /* per cue: inside a longer phrase */
+    uint8_t *consumed;          /* per cue: 1 << kind of a longer phrase it lies inside */
     /* what a pass records; only [0, n_...) is ever read, so the arrays
      * are not cleared (SCAN_CLEARED: what is) */
     struct hit hits[HITS_MAX];
@@ -1414,10 +1440,20 @@ static bool scope_ends_between(const struct scan *s, size_t a, size_t b, uint8_t
  * within WINDOW_MAX tokens before the phrase, forwards while one could
  * start within WINDOW_MAX tokens after it; so a text full of cues costs
  * each phrase a bounded number of steps. */
+/* A hazard is read fail-safe: quoted, it still counts, and only a cue
+ * right before it ("no smoke", "never caught fire") negates it, so "I
+ * can't believe it caught fire" still goes to a person. */
+static bool fail_safe(const struct pattern *p)
+{
+    return p->kind == PK_SIGNAL && p->which == TRIAGE_MENTIONS_SAFETY_HAZARD;
+}
+
 static bool negated(const struct scan *s, const struct hit *h)
 {
     const struct norm *n = &s->n;
     uint8_t languages = lex.patterns[h->pattern].languages; /* a cue negates its own languages' phrases */
+    int reach = fail_safe(&lex.patterns[h->pattern]) ? 0 : WINDOW_MAX;
+    uint8_t kind_bit = 0xFF; /* a cue inside any longer phrase, see consume_cues */
     int at = first_ending_after(s->cues, s->n_cues, h->start);
     for (int i = at - 1; i >= 0; i--) {
         const struct hit *c = &s->cues[i];
@@ -1425,7 +1461,7 @@ static bool negated(const struct scan *s, const struct hit *h)
         if (between > WINDOW_MAX)
             break;
         const struct pattern *cue = &lex.patterns[c->pattern];
-        if (!s->consumed[i] && cue->kind == PK_NEG_BEFORE && between <= cue->window
+        if (!(s->consumed[i] & kind_bit) && cue->kind == PK_NEG_BEFORE && between <= cue->window && between <= reach
             && (cue->languages & languages) && !scope_ends_between(s, c->end - 1, h->start, cue->languages))
             return true;
     }
@@ -1434,10 +1470,11 @@ static bool negated(const struct scan *s, const struct hit *h)
         if ((int)n->token[c->end - 1] - (int)n->token[h->end - 1] > WINDOW_MAX + TOKENS_PER_PHRASE_MAX)
             break;
         const struct pattern *cue = &lex.patterns[c->pattern];
-        if (s->consumed[i] || cue->kind != PK_NEG_AFTER || c->start < h->end || !(cue->languages & languages))
+        if ((s->consumed[i] & kind_bit) || cue->kind != PK_NEG_AFTER || c->start < h->end
+            || !(cue->languages & languages))
             continue;
         int between = (int)n->token[c->start] - (int)n->token[h->end - 1] - 1;
-        if (between <= cue->window && !scope_ends_between(s, h->end - 1, c->start, cue->languages))
+        if (between <= cue->window && between <= reach && !scope_ends_between(s, h->end - 1, c->start, cue->languages))
             return true;
     }
     return false;
@@ -1480,16 +1517,21 @@ static void detect_language(const struct scan *s, struct eng_triage *out)
 /* Hits to cues that lie inside them: "not" in "not working" negates
  * nothing else. */
 
-/* A hit that contains a cue ends at or after the cue's end and at most
+/* A cue inside a longer phrase is that phrase's word and negates nothing
+ * else: "not" in "not working", "no" in "still no refund" (the buyer
+ * wants the refund). consumed[] records the kinds of the phrases it lies
+ * in; negated() treats any as consuming, which the tuning sets bear out
+ * (a category phrase that holds the cue speaks for the whole clause). A
+ * hit that contains a cue ends at or after the cue's end and at most
  * PHRASE_MAX bytes after its start: only those are looked at. */
 static void consume_cues(struct scan *s)
 {
     for (int i = 0; i < s->n_cues; i++) {
         const struct hit *c = &s->cues[i];
         for (int k = first_ending_after(s->hits, s->n_hits, c->end - 1u);
-             k < s->n_hits && s->hits[k].end <= c->start + PHRASE_MAX && !s->consumed[i]; k++)
+             k < s->n_hits && s->hits[k].end <= c->start + PHRASE_MAX; k++)
             if (inside(c, &s->hits[k]) && s->hits[k].end - s->hits[k].start > c->end - c->start)
-                s->consumed[i] = true;
+                s->consumed[i] |= (uint8_t)(1u << lex.patterns[s->hits[k].pattern].kind);
     }
 }
 
@@ -1687,9 +1729,9 @@ int eng_triage(const char *text, size_t len, struct eng_triage *out)
     s->n.text = (char *)(s->n.clause + cap);
     s->n.orig_len = (uint8_t *)s->n.text + cap;
     s->n.flags = s->n.orig_len + cap;
-    s->consumed = (bool *)(s->n.flags + cap);
+    s->consumed = s->n.flags + cap;
     memset(s->consumed, 0, CUES_MAX);
-    bool *counts = s->consumed + CUES_MAX;
+    bool *counts = (bool *)(s->consumed + CUES_MAX);
     s->n.cap = cap;
 
     normalise_message(&s->n, text, len);
@@ -1699,7 +1741,8 @@ int eng_triage(const char *text, size_t len, struct eng_triage *out)
     detect_language(s, out);
     bool *eligible = counts + HITS_MAX;
     for (int k = 0; k < s->n_hits; k++)
-        eligible[k] = !(s->n.flags[s->hits[k].start] & BF_QUOTED) && counts_in(out, &s->hits[k]);
+        eligible[k] = (!(s->n.flags[s->hits[k].start] & BF_QUOTED) || fail_safe(&lex.patterns[s->hits[k].pattern]))
+                      && counts_in(out, &s->hits[k]);
     drop_contained(s, eligible, counts);
     for (int k = 0; k < s->n_hits; k++)
         counts[k] = counts[k] && !negated(s, &s->hits[k]);

@@ -55,11 +55,13 @@ static const struct field_spec CASE_FIELDS[] = {
     { "signals.return_requested", FIELD_BOOL, false, AT(signals.return_requested), 0, 0, NULL, 0, "false" },
 };
 
-void triage_check_message(json_t *errors, const char *field, const char *message)
+bool triage_check_message(json_t *errors, const char *field, const char *message)
 {
-    if (message != NULL && strlen(message) > ENG_TRIAGE_TEXT_MAX)
-        validate_error_unprocessable(errors, field, "must be at most %d bytes (UTF-8): triage reads no more",
-                                     ENG_TRIAGE_TEXT_MAX);
+    if (message == NULL || strlen(message) <= ENG_TRIAGE_TEXT_MAX)
+        return true;
+    validate_error_unprocessable(errors, field, "must be at most %d bytes (UTF-8): triage reads no more",
+                                 ENG_TRIAGE_TEXT_MAX);
+    return false;
 }
 
 bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
@@ -71,13 +73,16 @@ bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
      * message, and a message triage can read. */
     const json_t *issue = json_object_get(body, "issue");
     bool has_category = json_object_get(issue, "category") != NULL;
-    if (json_is_object(issue) && !has_category && json_object_get(issue, "message") == NULL) {
+    bool neither = json_is_object(issue) && !has_category && json_object_get(issue, "message") == NULL;
+    if (neither) {
         validate_error_unprocessable(errors, "issue.category", "is required when issue.message is absent");
         validate_error_unprocessable(errors, "issue.message", "is required when issue.category is absent");
     }
-    triage_check_message(errors, "issue.message", c->issue.message);
-    if (!shaped || json_array_size(errors) != before)
-        return false; /* not shaped with nothing appended: no memory, a 500 */
+    bool readable = triage_check_message(errors, "issue.message", c->issue.message);
+    /* refused whether or not the problem could be appended: with none
+     * appended (no memory) the caller answers 500 */
+    if (!shaped || neither || !readable || json_array_size(errors) != before)
+        return false;
     /* Rules across fields. */
     if (c->issue.items_affected > c->order.quantity)
         validate_error(errors, "issue.items_affected", "must not exceed order.quantity (%lld)",
@@ -104,14 +109,23 @@ bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
 json_t *triage_to_json(const struct eng_triage *t, const char *message, enum eng_category category,
                        bool from_message, const char *requested_language)
 {
+    /* every part or none: a signal the decision acted on is never left out */
     json_t *matched = json_array(), *signals = json_array();
-    for (int i = 0; from_message && i < t->n_matched; i++)
-        json_array_append_new(matched, json_stringn(message + t->matched[i].offset, t->matched[i].length));
-    for (int s = 0; s < TRIAGE_SIGNAL_COUNT; s++)
+    bool complete = matched != NULL && signals != NULL;
+    for (int i = 0; complete && from_message && i < t->n_matched; i++)
+        complete = json_array_append_new(matched, json_stringn(message + t->matched[i].offset, t->matched[i].length))
+                   == 0;
+    for (int s = 0; complete && s < TRIAGE_SIGNAL_COUNT; s++)
         if (t->signals & ENG_TRIAGE_SIGNAL_BIT(s))
-            json_array_append_new(signals, json_pack("{s:s, s:s%}", "code", ENG_TRIAGE_SIGNAL_NAMES[s], "matched",
-                                                     message + t->signal_matched[s].offset,
-                                                     (size_t)t->signal_matched[s].length));
+            complete = json_array_append_new(signals, json_pack("{s:s, s:s%}", "code", ENG_TRIAGE_SIGNAL_NAMES[s],
+                                                                "matched", message + t->signal_matched[s].offset,
+                                                                (size_t)t->signal_matched[s].length))
+                       == 0;
+    if (!complete) {
+        json_decref(matched);
+        json_decref(signals);
+        return NULL;
+    }
     /* The language: the request's, when it names one of ours; else the
      * message's own, when its script or words tell it. */
     bool fell_back = true;

@@ -27,8 +27,8 @@ enum MHD_Result handle_triage(struct http_request *req)
     if (errors == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     bool shaped = validate_json(req->json, TRIAGE_FIELDS, sizeof(TRIAGE_FIELDS) / sizeof(TRIAGE_FIELDS[0]), &in, errors);
-    triage_check_message(errors, "message", in.message);
-    if (!shaped || json_array_size(errors) > 0)
+    bool readable = triage_check_message(errors, "message", in.message);
+    if (!shaped || !readable || json_array_size(errors) > 0)
         return http_reply_invalid(req, errors); /* none recorded: a 500 */
     json_decref(errors);
     struct eng_triage t;
