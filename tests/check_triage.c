@@ -771,6 +771,26 @@ START_TEST(triage_alone_for_routing)
 }
 END_TEST
 
+/* A case opened by its message replays as it was decided: the replay
+ * reads the same words the same way. */
+START_TEST(replays_read_the_message_again)
+{
+    struct th_response r;
+    char *body = case_with_issue("\"message\":\"The kettle arrived with a crack in the glass, water leaks out. I want a "
+                                 "replacement, not a refund, or I will leave a 1 star review.\"",
+                                 NULL);
+    post("/v1/cases", body, strlen(body), &r);
+    free(body);
+    ck_assert_int_eq(r.status, 201);
+    th_response_free(&r);
+    post("/v1/policy/simulate", "{\"policy\":1}", 12, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "cases")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "fidelity_mismatches")), 0);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *triage_suite(void)
 {
     Suite *s = suite_create("triage");
@@ -798,6 +818,7 @@ Suite *triage_suite(void)
     tcase_add_test(api, a_case_opened_by_the_buyers_words);
     tcase_add_test(api, bad_messages_are_refused_naming_the_field);
     tcase_add_test(api, triage_alone_for_routing);
+    tcase_add_test(api, replays_read_the_message_again);
     suite_add_tcase(s, api);
     return s;
 }
