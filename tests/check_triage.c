@@ -584,6 +584,14 @@ static char *case_with_issue(const char *issue, const char *buyer_language)
     return body;
 }
 
+/* POST path a case with that issue; the response in r (caller frees). */
+static void post_issue(const char *path, const char *issue, const char *buyer_language, struct th_response *r)
+{
+    char *body = case_with_issue(issue, buyer_language);
+    post(path, body, strlen(body), r);
+    free(body);
+}
+
 static const char *str_at(json_t *root, const char *a, const char *b)
 {
     json_t *v = json_object_get(root, a);
@@ -601,11 +609,10 @@ static bool json_has_signal(json_t *triage, const char *code)
 START_TEST(a_case_opened_by_the_buyers_words)
 {
     struct th_response r;
-    char *body = case_with_issue("\"message\":\"Ich habe den falschen Artikel bekommen: bestellt war ein blauer "
-                                 "Pullover, geliefert wurde ein roter. Bitte schicken Sie mir den richtigen.\"",
-                                 NULL);
-    post("/v1/cases", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases",
+               "\"message\":\"Ich habe den falschen Artikel bekommen: bestellt war ein blauer Pullover, geliefert "
+               "wurde ein roter. Bitte schicken Sie mir den richtigen.\"",
+               NULL, &r);
     ck_assert_int_eq(r.status, 201);
     json_t *triage = json_object_get(r.json, "triage");
     ck_assert_str_eq(str_at(triage, "category", NULL), "wrong_item");
@@ -630,11 +637,8 @@ START_TEST(a_case_opened_by_the_buyers_words)
     th_response_free(&r);
 
     /* an explicit category always wins; the message is still read */
-    body = case_with_issue("\"category\":\"minor_defect\",\"message\":\"You sent the wrong item and I will leave "
-                           "a 1 star review.\"",
-                           "en");
-    post("/v1/cases?dry_run=true", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases?dry_run=true", "\"category\":\"minor_defect\",\"message\":\"You sent the wrong item and I will leave "
+                           "a 1 star review.\"", "en", &r);
     ck_assert_int_eq(r.status, 200);
     triage = json_object_get(r.json, "triage");
     ck_assert_str_eq(str_at(triage, "category", NULL), "minor_defect");
@@ -645,11 +649,8 @@ START_TEST(a_case_opened_by_the_buyers_words)
     th_response_free(&r);
 
     /* a hazard: the money back and a person */
-    body = case_with_issue("\"message\":\"The heater started smoking and melted the plug. I am scared it will "
-                           "catch fire.\"",
-                           NULL);
-    post("/v1/cases?dry_run=true", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases?dry_run=true", "\"message\":\"The heater started smoking and melted the plug. I am scared it will "
+                           "catch fire.\"", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert(json_has_signal(json_object_get(r.json, "triage"), "mentions_safety_hazard"));
     ck_assert_str_eq(str_at(json_object_get(r.json, "remedy"), "primary", NULL), "full_refund");
@@ -667,9 +668,7 @@ START_TEST(bad_messages_are_refused_naming_the_field)
 {
     struct th_response r;
     /* neither category nor message */
-    char *body = case_with_issue("\"description\":\"see ticket\"", "en");
-    post("/v1/cases", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases", "\"description\":\"see ticket\"", "en", &r);
     ck_assert_msg(r.status == 422, "%ld %s", r.status, r.body);
     char *errors = json_dumps(json_object_get(r.json, "errors"), 0);
     ck_assert_msg(strstr(errors, "issue.category") && strstr(errors, "issue.message"), "%s", errors);
@@ -683,9 +682,7 @@ START_TEST(bad_messages_are_refused_naming_the_field)
     memset(big + len, 'a', ENG_TRIAGE_TEXT_MAX + 1);
     len += ENG_TRIAGE_TEXT_MAX + 1;
     snprintf(big + len, 8, "\"");
-    body = case_with_issue(big, "en");
-    post("/v1/cases", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases", big, "en", &r);
     ck_assert_msg(r.status == 422, "%ld %s", r.status, r.body);
     errors = json_dumps(json_object_get(r.json, "errors"), 0);
     ck_assert_msg(strstr(errors, "issue.message") != NULL, "%s", errors);
@@ -694,9 +691,7 @@ START_TEST(bad_messages_are_refused_naming_the_field)
     /* exactly 8 KiB is read */
     big[len - 1] = '"';
     big[len] = '\0';
-    body = case_with_issue(big, "en");
-    post("/v1/cases?dry_run=true", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases?dry_run=true", big, "en", &r);
     ck_assert_int_eq(r.status, 200);
     th_response_free(&r);
     free(big);
@@ -706,9 +701,7 @@ START_TEST(bad_messages_are_refused_naming_the_field)
     post("/v1/triage", NOT_UTF8, sizeof(NOT_UTF8) - 1, &r);
     ck_assert_int_eq(r.status, 400);
     th_response_free(&r);
-    body = case_with_issue("\"message\":\"broken \xc3\x28 item\"", "en");
-    post("/v1/cases", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases", "\"message\":\"broken \xc3\x28 item\"", "en", &r);
     ck_assert_int_eq(r.status, 400);
     th_response_free(&r);
 
@@ -765,11 +758,8 @@ END_TEST
 START_TEST(replays_read_the_message_again)
 {
     struct th_response r;
-    char *body = case_with_issue("\"message\":\"The kettle arrived with a crack in the glass, water leaks out. I want a "
-                                 "replacement, not a refund, or I will leave a 1 star review.\"",
-                                 NULL);
-    post("/v1/cases", body, strlen(body), &r);
-    free(body);
+    post_issue("/v1/cases", "\"message\":\"The kettle arrived with a crack in the glass, water leaks out. I want a "
+                                 "replacement, not a refund, or I will leave a 1 star review.\"", NULL, &r);
     ck_assert_int_eq(r.status, 201);
     th_response_free(&r);
     post("/v1/policy/simulate", "{\"policy\":1}", 12, &r);
