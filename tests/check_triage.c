@@ -248,7 +248,8 @@ START_TEST(labelled_messages_in_eight_languages)
     ck_assert_msg(triage_set_load(NULL, 0, &set, err, sizeof(err)) == 0, "%s", err);
     int right[LANG_COUNT] = { 0 }, total[LANG_COUNT] = { 0 }, cat_right[CAT_COUNT] = { 0 },
         cat_total[CAT_COUNT] = { 0 }, languages_right = 0;
-    int found[TRIAGE_SIGNAL_COUNT] = { 0 }, true_found[TRIAGE_SIGNAL_COUNT] = { 0 }, present[TRIAGE_SIGNAL_COUNT] = { 0 };
+    int found[TRIAGE_SIGNAL_COUNT] = { 0 }, true_found[TRIAGE_SIGNAL_COUNT] = { 0 };
+    int present[TRIAGE_SIGNAL_COUNT] = { 0 };
     char missed[2048] = "";
     for (size_t i = 0; i < set.n; i++) {
         const struct triage_example *e = &set.items[i];
@@ -434,7 +435,8 @@ static struct eng_decision *decide(const struct eng_case *c, const struct eng_hi
 
 START_TEST(a_safety_hazard_goes_to_a_person_with_the_money_back)
 {
-    struct eng_case c = message_case("The kettle sparked and burned my hand. It is dangerous.", CAT_MINOR_DEFECT, false);
+    struct eng_case c =
+        message_case("The kettle sparked and burned my hand. It is dangerous.", CAT_MINOR_DEFECT, false);
     ck_assert(has(&c.triage, TRIAGE_MENTIONS_SAFETY_HAZARD));
     struct eng_decision *d = decide(&c, NULL);
     ck_assert_int_eq(d->remedy.primary, ACT_FULL_REFUND);
@@ -602,7 +604,10 @@ static bool json_has_signal(json_t *triage, const char *code)
 {
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(triage, "signals"), i, s) if (strcmp(str_at(s, "code", NULL), code) == 0) return true;
+    json_array_foreach(json_object_get(triage, "signals"), i, s) {
+        if (strcmp(str_at(s, "code", NULL), code) == 0)
+            return true;
+    }
     return false;
 }
 
@@ -637,7 +642,8 @@ START_TEST(a_case_opened_by_the_buyers_words)
     th_response_free(&r);
 
     /* an explicit category always wins; the message is still read */
-    post_issue("/v1/cases?dry_run=true", "\"category\":\"minor_defect\",\"message\":\"You sent the wrong item and I will leave "
+    post_issue("/v1/cases?dry_run=true",
+               "\"category\":\"minor_defect\",\"message\":\"You sent the wrong item and I will leave "
                            "a 1 star review.\"", "en", &r);
     ck_assert_int_eq(r.status, 200);
     triage = json_object_get(r.json, "triage");
@@ -649,7 +655,8 @@ START_TEST(a_case_opened_by_the_buyers_words)
     th_response_free(&r);
 
     /* a hazard: the money back and a person */
-    post_issue("/v1/cases?dry_run=true", "\"message\":\"The heater started smoking and melted the plug. I am scared it will "
+    post_issue("/v1/cases?dry_run=true",
+               "\"message\":\"The heater started smoking and melted the plug. I am scared it will "
                            "catch fire.\"", NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert(json_has_signal(json_object_get(r.json, "triage"), "mentions_safety_hazard"));
