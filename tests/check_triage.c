@@ -644,7 +644,8 @@ START_TEST(a_case_opened_by_the_buyers_words)
     /* an explicit category always wins; the message is still read */
     post_issue("/v1/cases?dry_run=true",
                "\"category\":\"minor_defect\",\"message\":\"You sent the wrong item and I will leave "
-                           "a 1 star review.\"", "en", &r);
+               "a 1 star review.\"",
+               "en", &r);
     ck_assert_int_eq(r.status, 200);
     triage = json_object_get(r.json, "triage");
     ck_assert_str_eq(str_at(triage, "category", NULL), "minor_defect");
@@ -657,7 +658,8 @@ START_TEST(a_case_opened_by_the_buyers_words)
     /* a hazard: the money back and a person */
     post_issue("/v1/cases?dry_run=true",
                "\"message\":\"The heater started smoking and melted the plug. I am scared it will "
-                           "catch fire.\"", NULL, &r);
+               "catch fire.\"",
+               NULL, &r);
     ck_assert_int_eq(r.status, 200);
     ck_assert(json_has_signal(json_object_get(r.json, "triage"), "mentions_safety_hazard"));
     ck_assert_str_eq(str_at(json_object_get(r.json, "remedy"), "primary", NULL), "full_refund");
