@@ -25,6 +25,8 @@ Suite *imports_suite(void);      /* check_imports.c */
 Suite *reports_suite(void);      /* check_reports.c */
 Suite *budget_suite(void);       /* check_budget.c */
 Suite *triage_suite(void);       /* check_triage.c */
+Suite *messages_suite(void);     /* check_messages.c */
+Suite *connectors_suite(void);   /* check_connectors.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */
