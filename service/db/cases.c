@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "log.h"
 
-static void bytea_text(const uint8_t *data, size_t n, char *out)
+void db_bytea_text(const uint8_t *data, size_t n, char *out)
 {
     out[0] = '\\';
     out[1] = 'x';
@@ -34,7 +34,7 @@ static const char KEY_CONSTRAINT[] = "idempotency_keys_pkey";
 /* A failed write: a race on the key runs the transaction again (the claim
  * will then find the winner's response); any other conflict, on the case's
  * own id say, is a fault and must not be retried as if it were one. */
-static enum db_status write_failure(const struct db *db, enum db_status status)
+enum db_status db_write_failure(const struct db *db, enum db_status status)
 {
     if (status == DB_CONFLICT && strcmp(db->conflict_constraint, KEY_CONSTRAINT) == 0)
         return DB_SERIALIZATION;
@@ -137,13 +137,11 @@ struct create_ctx {
     void *cls;
 };
 
-enum key_claim { KEY_NEW, KEY_IN_FLIGHT, KEY_MISMATCH, KEY_REPLAY };
-
 /* Read an idempotency_claim row against this request's hash. For
  * KEY_REPLAY, *replay_body gets the stored response (malloc'd; on
  * allocation failure *status is DB_ERROR) and replay_case_id its case. */
-static enum key_claim key_claim_read(const PGresult *res, const uint8_t request_hash[32], char **replay_body,
-                                     char *replay_case_id, size_t id_size, enum db_status *status)
+enum db_key_claim db_key_claim_read(const PGresult *res, const uint8_t request_hash[32], char **replay_body,
+                                    char *replay_case_id, size_t id_size, enum db_status *status)
 {
     *status = DB_OK;
     if (strcmp(value(res, "claimed"), "t") != 0)
@@ -151,7 +149,7 @@ static enum key_claim key_claim_read(const PGresult *res, const uint8_t request_
     if (PQgetisnull(res, 0, db_column(res, "request_hash")))
         return KEY_NEW;
     char expected[2 + 64 + 1];
-    bytea_text(request_hash, 32, expected);
+    db_bytea_text(request_hash, 32, expected);
     if (strcmp(value(res, "request_hash"), expected) != 0)
         return KEY_MISMATCH;
     snprintf(replay_case_id, id_size, "%s", value(res, "case_id"));
@@ -165,8 +163,8 @@ static enum key_claim key_claim_read(const PGresult *res, const uint8_t request_
 /* Sets c->result and returns true when the key settles the request. */
 static bool key_settles(const PGresult *res, struct db_case_new *c, enum db_status *status)
 {
-    switch (key_claim_read(res, c->request_hash, &c->replay_body, c->replay_case_id, sizeof(c->replay_case_id),
-                           status)) {
+    switch (db_key_claim_read(res, c->request_hash, &c->replay_body, c->replay_case_id, sizeof(c->replay_case_id),
+                              status)) {
     case KEY_NEW:
         return false;
     case KEY_IN_FLIGHT:
@@ -203,8 +201,8 @@ static enum db_status look_in_transaction(struct db *db, void *cls)
  * held (granted once it has ended: committed, or rolled back when
  * PostgreSQL noticed the dropped connection), then look for the row it
  * wrote. DB_OK with *landed set, or DB_UNAVAILABLE when it cannot tell. */
-static enum db_status landed_after_lost_commit(struct db **dbp, struct db_call lock, struct db_call find,
-                                               bool *landed)
+enum db_status db_landed_after_lost_commit(struct db **dbp, struct db_call lock, struct db_call find,
+                                           bool *landed)
 {
     *landed = false;
     struct db *fresh = NULL;
@@ -294,7 +292,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     db_int_text(c->order_value, order_value);
     db_int_text(c->remedy_cost, remedy_cost);
     db_int_text(c->full_return_cost, full_return);
-    bytea_text(c->request_hash, 32, hash);
+    db_bytea_text(c->request_hash, 32, hash);
     const char *const params[] = {
         tenant, c->case_id, c->buyer_id, c->order_id, c->sku, c->channel, c->category, c->responsibility,
         c->tier, c->primary_action, c->currency, refund, order_value, remedy_cost, full_return, c->risk,
@@ -303,7 +301,7 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
     };
     PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 23, params, &status);
     if (res == NULL)
-        return write_failure(db, status);
+        return db_write_failure(db, status);
     PQclear(res);
     return DB_OK;
 }
@@ -323,8 +321,8 @@ enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_f
     const char *const buyer[] = { tenant, c->buyer_id };
     const char *const key[] = { tenant, c->case_id };
     bool landed;
-    status = landed_after_lost_commit(db, (struct db_call){ STMT_BUYER_LOCK, 2, buyer, NULL, DB_OK },
-                                      (struct db_call){ STMT_CASE_EXISTS, 2, key, NULL, DB_OK }, &landed);
+    status = db_landed_after_lost_commit(db, (struct db_call){ STMT_BUYER_LOCK, 2, buyer, NULL, DB_OK },
+                                         (struct db_call){ STMT_CASE_EXISTS, 2, key, NULL, DB_OK }, &landed);
     log_msg(LOG_WARN, "commit of case %s was interrupted; it %s", c->case_id,
             status != DB_OK ? "could not be told whether it was recorded" : landed ? "was recorded" : "was not recorded");
     return status == DB_OK && landed ? DB_OK : DB_UNAVAILABLE;
@@ -412,8 +410,8 @@ static enum db_status outcome_in_transaction(struct db *db, void *cls)
     if (status == DB_OK) {
         if (claim >= 0) {
             char replay_case_id[40];
-            switch (key_claim_read(calls[claim].result, o->request_hash, &o->replay_body, replay_case_id,
-                                   sizeof(replay_case_id), &status)) {
+            switch (db_key_claim_read(calls[claim].result, o->request_hash, &o->replay_body, replay_case_id,
+                                      sizeof(replay_case_id), &status)) {
             case KEY_NEW:
                 break;
             case KEY_IN_FLIGHT:
@@ -447,7 +445,7 @@ static enum db_status outcome_in_transaction(struct db *db, void *cls)
     char revision[24], final_refund[24], hash[2 + 64 + 1];
     db_int_text(o->revision, revision);
     db_int_text(o->final_refund, final_refund);
-    bytea_text(o->request_hash, 32, hash);
+    db_bytea_text(o->request_hash, 32, hash);
     const char *const params[] = {
         ctx->tenant, ctx->case_id, revision, o->outcome_id, o->status, o->final_refund >= 0 ? final_refund : NULL,
         o->review_outcome, o->order_retained < 0 ? NULL : (o->order_retained ? "true" : "false"),
@@ -455,7 +453,7 @@ static enum db_status outcome_in_transaction(struct db *db, void *cls)
     };
     PGresult *res = db_exec_commit(db, STMT_OUTCOME_INSERT, 14, params, &status);
     if (res == NULL)
-        return write_failure(db, status);
+        return db_write_failure(db, status);
     PQclear(res);
     return DB_OK;
 }
@@ -477,8 +475,9 @@ enum db_status db_outcome_record(struct db **db, int64_t tenant_id, const char *
     const char *const case_key[] = { tenant, case_id };
     const char *const outcome_key[] = { tenant, o->outcome_id };
     bool landed;
-    status = landed_after_lost_commit(db, (struct db_call){ STMT_CASE_LOCK, 2, case_key, NULL, DB_OK },
-                                      (struct db_call){ STMT_OUTCOME_EXISTS, 2, outcome_key, NULL, DB_OK }, &landed);
+    status = db_landed_after_lost_commit(db, (struct db_call){ STMT_CASE_LOCK, 2, case_key, NULL, DB_OK },
+                                         (struct db_call){ STMT_OUTCOME_EXISTS, 2, outcome_key, NULL, DB_OK },
+                                         &landed);
     log_msg(LOG_WARN, "commit of outcome %s (case %s) was interrupted; it %s", o->outcome_id, case_id,
             status != DB_OK ? "could not be told whether it was recorded" : landed ? "was recorded" : "was not recorded");
     return status == DB_OK && landed ? DB_OK : DB_UNAVAILABLE;

@@ -63,6 +63,12 @@ enum db_stmt {
     STMT_REPORT_RESPONSE_DAYS,
     /* case rollups and decision inputs (db/cases.c) */
     STMT_CASE_ACCOUNT,
+    /* the conversation on a case (db/messages.c) */
+    STMT_MESSAGE_CASE,
+    STMT_MESSAGE_NEXT_SEQ,
+    STMT_MESSAGE_INSERT,
+    STMT_MESSAGE_EXISTS,
+    STMT_CASE_MESSAGES,
     STMT_COUNT
 };
 
@@ -150,5 +156,31 @@ int db_column(const PGresult *res, const char *name);
 
 /** v as decimal text, for a statement's parameter. */
 void db_int_text(int64_t v, char out[24]);
+
+/* Shared by the writes that honour an Idempotency-Key (db/cases.c): cases,
+ * outcomes and messages on a case. */
+
+/** bytea as PostgreSQL's hex text ("\\x..."); out holds 2 + 2n + 1. */
+void db_bytea_text(const uint8_t *data, size_t n, char *out);
+
+/** How an idempotency_claim row settles a request. */
+enum db_key_claim { KEY_NEW, KEY_IN_FLIGHT, KEY_MISMATCH, KEY_REPLAY };
+
+/** Read an idempotency_claim row against this request's hash. For
+ * KEY_REPLAY, *replay_body gets the stored response (malloc'd; on
+ * allocation failure *status is DB_ERROR) and replay_case_id its case. */
+enum db_key_claim db_key_claim_read(const PGresult *res, const uint8_t request_hash[32], char **replay_body,
+                                    char *replay_case_id, size_t id_size, enum db_status *status);
+
+/** A failed keyed write: a race on the key is DB_SERIALIZATION (run again,
+ * the claim then replays); any other conflict is DB_ERROR. */
+enum db_status db_write_failure(const struct db *db, enum db_status status);
+
+/** After DB_COMMIT_UNKNOWN: on a fresh connection (stored in *dbp), take
+ * `lock` (the lock the interrupted transaction held), then run `find`;
+ * DB_OK with *landed set when find returned a row, or DB_UNAVAILABLE when
+ * it cannot tell. */
+enum db_status db_landed_after_lost_commit(struct db **dbp, struct db_call lock, struct db_call find,
+                                           bool *landed);
 
 #endif

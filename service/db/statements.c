@@ -61,6 +61,12 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_REPORT_RESPONSE_DAYS] = "report_response_days",
     /* case rollups and decision inputs (db/cases.c) */
     [STMT_CASE_ACCOUNT] = "case_account",
+    /* the conversation on a case (db/messages.c) */
+    [STMT_MESSAGE_CASE] = "message_case",
+    [STMT_MESSAGE_NEXT_SEQ] = "message_next_seq",
+    [STMT_MESSAGE_INSERT] = "message_insert",
+    [STMT_MESSAGE_EXISTS] = "message_exists",
+    [STMT_CASE_MESSAGES] = "case_messages",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

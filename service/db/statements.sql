@@ -811,3 +811,40 @@ FROM (SELECT DISTINCT p.span, p.start,
       WHERE d.import_id = $2) AS p
 JOIN returns_daily r ON r.tenant_id = $1 AND r.day >= p.start AND r.day < p.stop
 GROUP BY p.span, p.start, r.sku, r.category;
+
+-- name: message_case
+-- Lock the case (one writer numbers its messages at a time, as for its
+-- outcomes) and read what the compliance guard needs: the marketplace
+-- channel and the case's own identifiers. No row: no such case here.
+SELECT channel, order_id, sku, request->>'ticket_id' AS ticket_id
+FROM cases WHERE tenant_id = $1 AND case_id = $2 FOR UPDATE;
+
+-- name: message_next_seq
+-- After message_case, in the same transaction (its own snapshot, taken once
+-- the lock is granted): nobody else numbers meanwhile.
+SELECT coalesce(max(seq), 0) + 1 AS seq FROM case_messages WHERE tenant_id = $1 AND case_id = $2;
+
+-- name: message_insert
+-- Message $4 (the id the service made) as number $3 of case $2, and, when
+-- the request had a key ($10), the response to replay ($12, byte for byte).
+WITH ins AS (
+    INSERT INTO case_messages (tenant_id, case_id, seq, message_id, sender, at, channel, body, compliance)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+    RETURNING tenant_id, case_id
+)
+INSERT INTO idempotency_keys (tenant_id, key, request_hash, case_id, response_status, response_body)
+SELECT tenant_id, $10, $11::bytea, case_id, 201, $12::text FROM ins WHERE $10::text IS NOT NULL;
+
+-- name: message_exists
+-- Whether a message the service made (by its id) was recorded.
+SELECT 1 FROM case_messages WHERE tenant_id = $1 AND message_id = $2;
+
+-- name: case_messages
+-- The case's conversation in order (`at`, then recording order), each as
+-- POST /v1/cases/{id}/messages answered it; `compliance` on seller messages.
+SELECT coalesce(json_agg(jsonb_build_object(
+           'message_id', message_id, 'case_id', case_id, 'from', sender,
+           'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'channel', channel, 'text', body)
+           || CASE WHEN compliance IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('compliance', compliance) END
+           ORDER BY at, seq), '[]'::json)::text AS messages
+FROM case_messages WHERE tenant_id = $1 AND case_id = $2;

@@ -16,6 +16,15 @@ enum MHD_Result handle_cases_create(struct http_request *req);
 enum MHD_Result handle_case_get(struct http_request *req);
 enum MHD_Result handle_outcome_record(struct http_request *req);
 enum MHD_Result handle_buyer_get(struct http_request *req);
+/** An Idempotency-Key header's value is 1-255 printable ASCII characters. */
+bool idempotency_key_valid(const char *key);
+/** What a key names, for POST /v1/cases/{case_id}/{what}: the route and the
+ * canonical body (key order and white space do not count). 0, or -1 when
+ * out of memory. */
+int idempotency_request_hash(const char *case_id, const char *what, const json_t *body, uint8_t hash[32]);
+
+/* handlers_messages.c */
+enum MHD_Result handle_message_record(struct http_request *req);
 
 /* handlers_costs.c */
 enum MHD_Result handle_tenant_costs_get(struct http_request *req);

@@ -7,13 +7,14 @@
 
 #include "case_json.h"
 #include "crypto.h"
+#include "db_messages.h"
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
 #include "validate.h"
 
 /* 1-255 printable ASCII characters (contract). */
-static bool idempotency_key_valid(const char *key)
+bool idempotency_key_valid(const char *key)
 {
     size_t len = strlen(key);
     if (len < 1 || len > 255)
@@ -181,28 +182,41 @@ enum MHD_Result handle_cases_create(struct http_request *req)
 
 enum MHD_Result handle_case_get(struct http_request *req)
 {
-    char *request = NULL, *decision = NULL, *outcomes = NULL;
+    char *request = NULL, *decision = NULL, *outcomes = NULL, *messages = NULL;
     enum db_status status = db_case_get(req->db, req->tenant.id, req->path_args[0], &request, &decision, &outcomes);
-    if (status != DB_OK)
+    if (status == DB_OK)
+        status = db_case_messages(req->db, req->tenant.id, req->path_args[0], &messages);
+    if (status != DB_OK) {
+        free(request);
+        free(decision);
+        free(outcomes);
         return http_reply_db_error(req, status);
+    }
     json_t *request_json = json_loads(request, 0, NULL);
     json_t *decision_json = json_loads(decision, 0, NULL);
     json_t *outcomes_json = json_loads(outcomes, 0, NULL);
+    json_t *messages_json = json_loads(messages, 0, NULL);
     free(request);
     free(decision);
     free(outcomes);
+    free(messages);
     json_t *body = NULL;
-    if (request_json != NULL && decision_json != NULL && outcomes_json != NULL) {
+    if (request_json != NULL && decision_json != NULL && outcomes_json != NULL && messages_json != NULL) {
         json_t *latest = json_array_size(outcomes_json) > 0
                              ? json_incref(json_array_get(outcomes_json, json_array_size(outcomes_json) - 1))
                              : json_null();
         body = json_pack("{s:O, s:O, s:O, s:O, s:o, s:O}", "case_id", json_object_get(decision_json, "case_id"),
                          "created_at", json_object_get(decision_json, "created_at"), "request", request_json,
                          "decision", decision_json, "outcome", latest, "outcome_history", outcomes_json);
+        if (body != NULL && json_object_set(body, "messages", messages_json) != 0) {
+            json_decref(body);
+            body = NULL;
+        }
     }
     json_decref(request_json);
     json_decref(decision_json);
     json_decref(outcomes_json);
+    json_decref(messages_json);
     if (body == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "the stored case could not be read");
     return http_reply_json(req, 200, body);
@@ -251,14 +265,14 @@ static int render_outcome(struct db_outcome *o, void *cls)
 }
 
 /* A key names one request: the route (so the case) and the canonical body. */
-static int outcome_request_hash(const char *case_id, const json_t *body, uint8_t hash[32])
+int idempotency_request_hash(const char *case_id, const char *what, const json_t *body, uint8_t hash[32])
 {
     char *canonical = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    size_t prefix_len = strlen(case_id) + 32;
+    size_t prefix_len = strlen(case_id) + strlen(what) + 32;
     char *text = canonical ? malloc(prefix_len + strlen(canonical) + 1) : NULL;
     int rc = -1;
     if (text != NULL) {
-        int n = snprintf(text, prefix_len, "POST /v1/cases/%s/outcome\n", case_id);
+        int n = snprintf(text, prefix_len, "POST /v1/cases/%s/%s\n", case_id, what);
         strcpy(text + n, canonical);
         rc = crypto_sha256(text, strlen(text), hash);
     }
@@ -299,7 +313,7 @@ enum MHD_Result handle_outcome_record(struct http_request *req)
         .idempotency_key = key,
     };
     const char *case_id = req->path_args[0];
-    if (crypto_uuid_v4(outcome_id) != 0 || outcome_request_hash(case_id, req->json, o.request_hash) != 0)
+    if (crypto_uuid_v4(outcome_id) != 0 || idempotency_request_hash(case_id, "outcome", req->json, o.request_hash) != 0)
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     enum db_status status = db_outcome_record(&req->db, req->tenant.id, case_id, &o, render_outcome,
                                               (void *)(uintptr_t)case_id);
