@@ -4,6 +4,7 @@
 #define REDRESS_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -27,6 +28,10 @@ struct config {
     unsigned connection_limit_per_address;
     unsigned import_max_mib;         /* largest import file, as sent and decoded */
     unsigned import_concurrency;     /* imports streaming at once (each holds a database connection) */
+    struct config_secret_key {       /* REDRESS_SECRET_KEY: seals connector secrets (AES-256-GCM) */
+        bool set;                    /* false: connectors cannot store secrets */
+        uint8_t bytes[32];
+    } secret_key;
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

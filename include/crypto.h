@@ -10,6 +10,16 @@
 
 enum { CRYPTO_SHA256_LEN = 32, CRYPTO_UUID_STRLEN = 36 };
 
+/* AES-256-GCM: a sealed value is nonce || ciphertext || tag, the nonce
+ * random per seal, so it is CRYPTO_SEAL_OVERHEAD bytes longer than the
+ * plaintext. */
+enum {
+    CRYPTO_SEAL_KEY_LEN = 32,
+    CRYPTO_SEAL_NONCE_LEN = 12,
+    CRYPTO_SEAL_TAG_LEN = 16,
+    CRYPTO_SEAL_OVERHEAD = CRYPTO_SEAL_NONCE_LEN + CRYPTO_SEAL_TAG_LEN,
+};
+
 /** Fill out with n bytes from the OS CSPRNG. Returns 0, or -1 on failure. */
 int crypto_random_bytes(void *out, size_t n);
 /** SHA-256 of data. Returns 0, or -1 on failure. */
@@ -18,6 +28,19 @@ int crypto_sha256(const void *data, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
 bool crypto_equal(const void *a, const void *b, size_t n);
 /** Lower-case hex of n bytes into out (2n+1 bytes). */
 void crypto_hex(const uint8_t *data, size_t n, char *out);
+/** Parse 2n hex digits (either case) into n bytes. Returns 0, or -1 when
+ * text is not exactly that (out is then unspecified). */
+int crypto_unhex(const char *text, uint8_t *out, size_t n);
+/** Encrypt and authenticate n bytes of plain under key, bound to aad (the
+ * value's owner and name: a sealed value moved to another owner does not
+ * open). out gets n + CRYPTO_SEAL_OVERHEAD bytes. Returns 0, or -1. */
+int crypto_seal(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const char *aad, const void *plain, size_t n,
+                uint8_t *out);
+/** Verify and decrypt what crypto_seal made: plain gets sealed_len -
+ * CRYPTO_SEAL_OVERHEAD bytes. Returns 0, or -1 (plain zeroed) when it is
+ * too short or does not verify: altered, another key or another aad. */
+int crypto_open(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const char *aad, const uint8_t *sealed,
+                size_t sealed_len, void *plain);
 /** A random (version 4) UUID, lower case, into out (37 bytes). */
 int crypto_uuid_v4(char out[CRYPTO_UUID_STRLEN + 1]);
 /** True if text is a UUID in canonical 8-4-4-4-12 hex form. */

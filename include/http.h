@@ -44,6 +44,7 @@ enum http_problem {
     PROBLEM_INTERNAL,            /* 500 */
     PROBLEM_DB_UNAVAILABLE,      /* 503 */
     PROBLEM_NOT_READY,           /* 503 */
+    PROBLEM_CONNECTORS_DISABLED, /* 503: REDRESS_SECRET_KEY is not set, so no secret can be stored */
     PROBLEM_COUNT
 };
 
@@ -193,6 +194,8 @@ struct http_server *http_server_start(const struct config *cfg);
 /** True once http_server_stop has begun: every response then closes its
  * connection (reply.c). False for NULL. */
 bool http_server_draining(const struct http_server *server);
+/** REDRESS_SECRET_KEY's 32 bytes, or NULL when it is not set (or server is NULL). */
+const uint8_t *http_server_secret_key(const struct http_server *server);
 /** The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *server);
 /** Stop accepting, answer what is in flight with "Connection: close",

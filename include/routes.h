@@ -32,7 +32,9 @@
     X("GET", "/v1/reports/health", handle_report_health, ROUTE_AUTH)                             \
     X("POST", "/v1/imports/{}", handle_imports_create, ROUTE_AUTH | ROUTE_STREAM_BODY)              \
     X("GET", "/v1/imports", handle_imports_list, ROUTE_AUTH)                                       \
-    X("GET", "/v1/imports/{}", handle_import_get, ROUTE_AUTH)
+    X("GET", "/v1/imports/{}", handle_import_get, ROUTE_AUTH)                                      \
+    X("GET", "/v1/connectors/{}", handle_connector_get, ROUTE_AUTH)                                \
+    X("PUT", "/v1/connectors/{}", handle_connector_put, ROUTE_AUTH | ROUTE_JSON_BODY)
 
 #define HTTP_ROUTE_PLUS_ONE(method, pattern, handler, flags) +1
 enum { HTTP_ROUTE_COUNT = 0 HTTP_ROUTES(HTTP_ROUTE_PLUS_ONE) };

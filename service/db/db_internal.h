@@ -63,6 +63,9 @@ enum db_stmt {
     STMT_REPORT_RESPONSE_DAYS,
     /* case rollups and decision inputs (db/cases.c) */
     STMT_CASE_ACCOUNT,
+    /* connector settings (db/connectors.c) */
+    STMT_CONNECTOR_SETTINGS_GET,
+    STMT_CONNECTOR_SETTINGS_PUT,
     /* the conversation on a case (db/messages.c) */
     STMT_MESSAGE_CASE,
     STMT_MESSAGE_NEXT_SEQ,

@@ -61,6 +61,9 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_REPORT_RESPONSE_DAYS] = "report_response_days",
     /* case rollups and decision inputs (db/cases.c) */
     [STMT_CASE_ACCOUNT] = "case_account",
+    /* connector settings (db/connectors.c) */
+    [STMT_CONNECTOR_SETTINGS_GET] = "connector_settings_get",
+    [STMT_CONNECTOR_SETTINGS_PUT] = "connector_settings_put",
     /* the conversation on a case (db/messages.c) */
     [STMT_MESSAGE_CASE] = "message_case",
     [STMT_MESSAGE_NEXT_SEQ] = "message_next_seq",

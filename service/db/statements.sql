@@ -848,3 +848,18 @@ SELECT coalesce(json_agg(jsonb_build_object(
            || CASE WHEN compliance IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('compliance', compliance) END
            ORDER BY at, seq), '[]'::json)::text AS messages
 FROM case_messages WHERE tenant_id = $1 AND case_id = $2;
+
+-- name: connector_settings_get
+SELECT settings::text AS settings, secrets::text AS secrets
+FROM connector_settings
+WHERE tenant_id = $1 AND connector = $2;
+
+-- name: connector_settings_put
+-- $4: secrets to set (name -> sealed hex), $5: names to clear; the others stay.
+INSERT INTO connector_settings (tenant_id, connector, settings, secrets)
+VALUES ($1, $2, $3::jsonb, $4::jsonb - $5::text[])
+ON CONFLICT (tenant_id, connector) DO UPDATE
+SET settings = EXCLUDED.settings,
+    secrets = (connector_settings.secrets || $4::jsonb) - $5::text[],
+    updated_at = now()
+RETURNING secrets::text AS secrets;

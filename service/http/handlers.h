@@ -75,4 +75,8 @@ enum MHD_Result handle_import_get(struct http_request *req);
  * once (REDRESS_IMPORT_CONCURRENCY), set before serving. */
 void imports_configure(unsigned max_mib, unsigned concurrency);
 
+/* handlers_connectors.c */
+enum MHD_Result handle_connector_get(struct http_request *req);
+enum MHD_Result handle_connector_put(struct http_request *req);
+
 #endif

@@ -38,6 +38,8 @@ static const struct problem_info PROBLEMS[PROBLEM_COUNT] = {
     [PROBLEM_INTERNAL] = { 500, "internal", "Internal error" },
     [PROBLEM_DB_UNAVAILABLE] = { 503, "database-unavailable", "The database is unavailable" },
     [PROBLEM_NOT_READY] = { 503, "not-ready", "The service is not ready" },
+    [PROBLEM_CONNECTORS_DISABLED] = { 503, "connectors-disabled",
+                                      "Connectors are disabled on this server" },
 };
 
 unsigned http_problem_status(enum http_problem problem)

@@ -34,6 +34,7 @@ struct http_server {
     atomic_int deferred;      /* http_defer work still running: stopping waits for it */
     struct http_connections *connections; /* owned */
     char trusted_proxies[sizeof(((struct config *)0)->trusted_proxies)];
+    struct config_secret_key secret_key; /* seals connector secrets; .set false: none can be stored */
 };
 
 static double elapsed_ms(const struct timespec *since)
@@ -594,6 +595,9 @@ struct http_server *http_server_start(const struct config *cfg)
     atomic_store(&key_cache_ttl_ms, cfg->api_key_cache_s * 1000u);
     ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
     imports_configure(cfg->import_max_mib, cfg->import_concurrency);
+    server->secret_key = cfg->secret_key;
+    if (!cfg->secret_key.set)
+        log_msg(LOG_WARN, "connectors disabled: REDRESS_SECRET_KEY is not set, so connector secrets cannot be stored");
     raise_file_limit((rlim_t)cfg->connection_limit + CONNECTION_LIMIT_HEADROOM + OTHER_FILES);
     struct http_connection_limits limits = {
         .total = cfg->connection_limit,
@@ -653,6 +657,11 @@ struct http_server *http_server_start(const struct config *cfg)
 bool http_server_draining(const struct http_server *server)
 {
     return server != NULL && http_connections_draining(server->connections);
+}
+
+const uint8_t *http_server_secret_key(const struct http_server *server)
+{
+    return server != NULL && server->secret_key.set ? server->secret_key.bytes : NULL;
 }
 
 unsigned http_server_port(const struct http_server *server)

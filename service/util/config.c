@@ -1,4 +1,5 @@
 #include "config.h"
+#include "crypto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,7 +8,7 @@
 #include <strings.h>
 #include <string.h>
 
-enum config_kind { CFG_STRING, CFG_UINT, CFG_BOOL, CFG_LOG_LEVEL, CFG_IP_ADDRESS };
+enum config_kind { CFG_STRING, CFG_UINT, CFG_BOOL, CFG_LOG_LEVEL, CFG_IP_ADDRESS, CFG_SECRET_KEY };
 
 struct config_spec {
     const char *name;
@@ -60,7 +61,12 @@ static const struct config_spec CONFIG_SPECS[] = {
       "512", "largest file POST /v1/imports/{kind} takes, in MiB, as sent and once decompressed" },
     { "REDRESS_IMPORT_CONCURRENCY", CFG_UINT, FIELD(import_concurrency), 1, 256,
       "4", "imports that may stream at once (each holds a database connection); more get 503 with Retry-After" },
+    { "REDRESS_SECRET_KEY", CFG_SECRET_KEY, FIELD(secret_key), 0, 0,
+      "", "64 hex characters (32 bytes, e.g. `openssl rand -hex 32`) that encrypt connector secrets; unset:"
+          " connectors cannot store secrets" },
 };
+_Static_assert(sizeof(((struct config_secret_key *)0)->bytes) == CRYPTO_SEAL_KEY_LEN,
+               "REDRESS_SECRET_KEY is an AES-256 key");
 
 static int parse_bool(const char *text, bool *out)
 {
@@ -112,6 +118,17 @@ static int apply_spec(struct config *cfg, const struct config_spec *spec, const 
             return -1;
         }
         return 0;
+    case CFG_SECRET_KEY: {
+        /* The value is a secret: no message repeats it. */
+        struct config_secret_key *key = (struct config_secret_key *)(void *)dest;
+        key->set = value[0] != '\0';
+        if (key->set && crypto_unhex(value, key->bytes, sizeof(key->bytes)) != 0) {
+            snprintf(err, err_size, "%s: must be 64 hex characters (32 bytes), such as `openssl rand -hex 32`"
+                     " prints", spec->name);
+            return -1;
+        }
+        return 0;
+    }
     case CFG_LOG_LEVEL:
         if (log_level_parse(value, (enum log_level *)(void *)dest) != 0) {
             snprintf(err, err_size, "%s: '%s' is not debug, info, warn or error", spec->name, value);

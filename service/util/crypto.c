@@ -1,6 +1,7 @@
 #include "crypto.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -115,4 +116,83 @@ void crypto_sha256_free(struct crypto_sha256_stream *s)
         return;
     EVP_MD_CTX_free(s->ctx);
     free(s);
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int crypto_unhex(const char *text, uint8_t *out, size_t n)
+{
+    if (strlen(text) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int high = hex_digit(text[2 * i]), low = hex_digit(text[2 * i + 1]);
+        if (high < 0 || low < 0)
+            return -1;
+        out[i] = (uint8_t)(high << 4 | low);
+    }
+    return 0;
+}
+
+/* GCM through EVP; encrypting and decrypting differ only in the direction
+ * and in where the tag comes from. One exit: the context is freed there. */
+int crypto_seal(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const char *aad, const void *plain, size_t n,
+                uint8_t *out)
+{
+    if (n > INT_MAX - CRYPTO_SEAL_OVERHEAD || crypto_random_bytes(out, CRYPTO_SEAL_NONCE_LEN) != 0)
+        return -1;
+    int result = -1, len = 0;
+    uint8_t *cipher = out + CRYPTO_SEAL_NONCE_LEN;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return -1;
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1
+        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CRYPTO_SEAL_NONCE_LEN, NULL) != 1
+        || EVP_EncryptInit_ex(ctx, NULL, NULL, key, out) != 1
+        || EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1
+        || EVP_EncryptUpdate(ctx, cipher, &len, plain, (int)n) != 1 || (size_t)len != n
+        || EVP_EncryptFinal_ex(ctx, cipher + n, &len) != 1 || len != 0
+        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_SEAL_TAG_LEN, cipher + n) != 1)
+        goto out;
+    result = 0;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    return result;
+}
+
+int crypto_open(const uint8_t key[CRYPTO_SEAL_KEY_LEN], const char *aad, const uint8_t *sealed,
+                size_t sealed_len, void *plain)
+{
+    if (sealed_len < CRYPTO_SEAL_OVERHEAD || sealed_len > INT_MAX)
+        return -1;
+    size_t n = sealed_len - CRYPTO_SEAL_OVERHEAD;
+    const uint8_t *cipher = sealed + CRYPTO_SEAL_NONCE_LEN;
+    int result = -1, len = 0;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (ctx == NULL)
+        return -1;
+    /* The tag is checked by DecryptFinal: nothing counts until it passed. */
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1
+        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, CRYPTO_SEAL_NONCE_LEN, NULL) != 1
+        || EVP_DecryptInit_ex(ctx, NULL, NULL, key, sealed) != 1
+        || EVP_DecryptUpdate(ctx, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) != 1
+        || EVP_DecryptUpdate(ctx, plain, &len, cipher, (int)n) != 1 || (size_t)len != n
+        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_SEAL_TAG_LEN,
+                               (void *)(uintptr_t)(cipher + n)) != 1
+        || EVP_DecryptFinal_ex(ctx, (unsigned char *)plain + n, &len) != 1)
+        goto out;
+    result = 0;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    if (result != 0 && n > 0)
+        OPENSSL_cleanse(plain, n); /* fail closed: nothing unverified leaves */
+    return result;
 }
