@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "harness.h"
+#include "pgproxy.h"
 #include "validate.h"
 
 static struct th_server srv;
@@ -415,6 +416,74 @@ START_TEST(at_defaults_to_now)
 }
 END_TEST
 
+/* Through a proxy that lets a COMMIT through and swallows its reply (the
+ * message is in, the service never hears it) or drops the round trip before
+ * the COMMIT (it is not in): recorded if and only if a 2xx was returned. */
+static struct pgproxy *proxy;
+
+static void lost_reply_setup(void)
+{
+    const char *socket_path = getenv("REDRESS_TEST_PG_SOCKET");
+    ck_assert_msg(socket_path != NULL, "REDRESS_TEST_PG_SOCKET is unset: run the tests with 'make test'");
+    proxy = pgproxy_start(socket_path);
+    ck_assert_ptr_nonnull(proxy);
+    char conninfo[800];
+    pgproxy_conninfo(proxy, th_conninfo(), conninfo, sizeof(conninfo));
+    const char *threads[] = { "REDRESS_THREADS=1", NULL };
+    th_server_start(&srv, conninfo, threads);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
+}
+
+static void lost_reply_teardown(void)
+{
+    th_server_stop(&srv);
+    pgproxy_stop(proxy);
+}
+
+START_TEST(messages_are_recorded_iff_answered)
+{
+    char case_id[64];
+    post_case(auth_header, "113-1234567-1234567", "ZD-1", case_id);
+    const char *body = "{\"from\":\"seller\",\"text\":\"A replacement ships today.\"}";
+    struct th_response r;
+
+    /* keyed, reply lost: 201 for the message that is in; the retry replays it */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    post_message(auth_header, case_id, "Idempotency-Key: lost-message-1", body, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 1);
+    ck_assert_msg(r.status == 201, "status %ld: %s", r.status, r.body);
+    char *first = strdup(r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(messages_of_tenant(), 1);
+    post_message(auth_header, case_id, "Idempotency-Key: lost-message-1", body, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, first);
+    th_response_free(&r);
+    free(first);
+    ck_assert_int_eq(messages_of_tenant(), 1);
+
+    /* without a key, the same */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    post_message(auth_header, case_id, NULL, body, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 2);
+    ck_assert_msg(r.status == 201, "status %ld: %s", r.status, r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(messages_of_tenant(), 2);
+
+    /* COMMIT lost on the way: 503 and nothing recorded; the keyed retry records it once */
+    pgproxy_arm(proxy, PGPROXY_DROP_BEFORE_COMMIT);
+    post_message(auth_header, case_id, "Idempotency-Key: dropped-message-1", body, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 3);
+    ck_assert_int_eq(r.status, 503);
+    th_response_free(&r);
+    ck_assert_int_eq(messages_of_tenant(), 2);
+    post_message(auth_header, case_id, "Idempotency-Key: dropped-message-1", body, &r);
+    ck_assert_int_eq(r.status, 201);
+    th_response_free(&r);
+    ck_assert_int_eq(messages_of_tenant(), 3);
+}
+END_TEST
+
 Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -429,5 +498,10 @@ Suite *messages_suite(void)
     tcase_add_test(tc, a_key_replays_the_message_or_refuses_another);
     tcase_add_test(tc, at_defaults_to_now);
     suite_add_tcase(s, tc);
+    TCase *lost = tcase_create("lost_commit");
+    tcase_add_checked_fixture(lost, lost_reply_setup, lost_reply_teardown);
+    tcase_set_timeout(lost, 120);
+    tcase_add_test(lost, messages_are_recorded_iff_answered);
+    suite_add_tcase(s, lost);
     return s;
 }
