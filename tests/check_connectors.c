@@ -11,6 +11,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "harness.h"
+#include "../service/http/handlers.h" /* connectors_secret_open, connectors_settings */
 
 /* The key the suite's server seals with (tests only). */
 static const char KEY_HEX[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -449,6 +450,73 @@ START_TEST(enabling_zendesk_needs_every_credential)
 }
 END_TEST
 
+/* What the events and the outbox will use: the secret opened only for the
+ * row it was sealed for, with the server's key. */
+START_TEST(a_secret_opens_only_for_its_own_row_and_key)
+{
+    put_zendesk_full();
+    struct db *db = db_thread_connection(NULL);
+    ck_assert_ptr_nonnull(db);
+    const uint8_t *key = http_server_secret_key(srv.server);
+    ck_assert_ptr_nonnull(key);
+    int64_t id = tenant_id(tenant_name);
+    char *secret = NULL;
+    ck_assert_int_eq(connectors_secret_open(db, key, id, "zendesk", "api_token", &secret), DB_OK);
+    ck_assert_str_eq(secret, "TOKEN-plaintext-4f9a");
+    free(secret);
+    ck_assert_int_eq(connectors_secret_open(db, key, id, "zendesk", "webhook_secret", &secret), DB_OK);
+    ck_assert_str_eq(secret, "WEBHOOK-plaintext-77c1");
+    free(secret);
+    /* not a secret, not a connector, not set */
+    ck_assert_int_eq(connectors_secret_open(db, key, id, "zendesk", "subdomain", &secret), DB_NOT_FOUND);
+    ck_assert_int_eq(connectors_secret_open(db, key, id, "freshdesk", "api_token", &secret), DB_NOT_FOUND);
+    ck_assert_int_eq(connectors_secret_open(db, key, id, "gorgias", "api_token", &secret), DB_NOT_FOUND);
+    /* no key, another key */
+    uint8_t other[CRYPTO_SEAL_KEY_LEN];
+    memcpy(other, key, sizeof(other));
+    other[0] ^= 1;
+    ck_assert_int_eq(connectors_secret_open(db, NULL, id, "zendesk", "api_token", &secret), DB_ERROR);
+    ck_assert_int_eq(connectors_secret_open(db, other, id, "zendesk", "api_token", &secret), DB_ERROR);
+    ck_assert_ptr_null(secret);
+    /* Copied into another tenant's row, or into another field of its own,
+     * it does not open. */
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
+    int64_t other_id = tenant_id(other_name);
+    char a[24], b[24];
+    snprintf(a, sizeof(a), "%lld", (long long)id);
+    snprintf(b, sizeof(b), "%lld", (long long)other_id);
+    PGconn *conn = PQconnectdb(th_conninfo());
+    const char *params[] = { a, b };
+    PGresult *res = PQexecParams(conn,
+                                 "INSERT INTO connector_settings (tenant_id, connector, secrets)"
+                                 " SELECT $2, 'zendesk', secrets FROM connector_settings"
+                                 " WHERE tenant_id = $1 AND connector = 'zendesk'", 2, NULL, params, NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    res = PQexecParams(conn,
+                       "UPDATE connector_settings SET secrets = jsonb_build_object('webhook_secret',"
+                       " secrets->'api_token') WHERE tenant_id = $1 AND connector = 'zendesk'", 1, NULL, params,
+                       NULL, NULL, 0);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(conn);
+    ck_assert_int_eq(connectors_secret_open(db, key, other_id, "zendesk", "api_token", &secret), DB_ERROR);
+    ck_assert_int_eq(connectors_secret_open(db, key, id, "zendesk", "webhook_secret", &secret), DB_ERROR);
+    ck_assert_ptr_null(secret);
+    /* the settings as the connectors will read them */
+    enum db_status status;
+    json_t *settings = connectors_settings(db, id, "zendesk", &status);
+    ck_assert_int_eq(status, DB_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(settings, "subdomain")), "acme-shop");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(settings, "field_map"), "order_id")),
+                     360001234567LL);
+    json_decref(settings);
+    ck_assert_ptr_null(connectors_settings(db, id, "freshdesk", &status));
+    ck_assert_int_eq(status, DB_NOT_FOUND);
+}
+END_TEST
+
 START_TEST(one_tenant_never_sees_another_tenants_settings)
 {
     put_zendesk_full();
@@ -524,6 +592,7 @@ Suite *connectors_suite(void)
     tcase_add_test(api, every_validation_error_names_its_field);
     tcase_add_test(api, enabling_zendesk_needs_every_credential);
     tcase_add_test(api, one_tenant_never_sees_another_tenants_settings);
+    tcase_add_test(api, a_secret_opens_only_for_its_own_row_and_key);
     suite_add_tcase(s, api);
     TCase *keyless = tcase_create("without_a_key");
     tcase_set_timeout(keyless, 60);

@@ -263,20 +263,77 @@ static json_t *settings_view(const struct connector *c, const char *stored, cons
     return view;
 }
 
-static enum MHD_Result reply_settings(struct http_request *req, const struct connector *c)
+json_t *connectors_settings(struct db *db, int64_t tenant_id, const char *connector, enum db_status *status)
 {
+    const struct connector *c = connector_find(connector);
+    if (c == NULL) {
+        *status = DB_NOT_FOUND;
+        return NULL;
+    }
     char *stored = NULL, *secrets = NULL; /* ours: freed below */
-    enum db_status st = db_connector_settings_get(req->db, req->tenant.id, c->name, &stored, &secrets);
-    if (st != DB_OK)
-        return http_reply_db_error(req, st);
+    *status = db_connector_settings_get(db, tenant_id, c->name, &stored, &secrets);
+    if (*status != DB_OK)
+        return NULL;
     json_t *view = settings_view(c, stored, secrets);
     free(stored);
     free(secrets);
     if (view == NULL) {
-        log_msg(LOG_ERROR, "request %s: the %s settings could not be shown (out of memory, or a stored"
-                " document that is not JSON)", req->request_id, c->name);
+        log_msg(LOG_ERROR, "tenant %lld: the %s settings could not be read (out of memory, or a stored document"
+                " that is not JSON)", (long long)tenant_id, c->name);
+        *status = DB_ERROR;
+    }
+    return view;
+}
+
+enum db_status connectors_secret_open(struct db *db, const uint8_t *key, int64_t tenant_id, const char *connector,
+                                      const char *name, char **out)
+{
+    *out = NULL;
+    const struct connector *c = connector_find(connector);
+    if (c == NULL || !is_secret(c, name))
+        return DB_NOT_FOUND;
+    char *stored = NULL, *secrets = NULL; /* ours: freed below */
+    enum db_status status = db_connector_settings_get(db, tenant_id, c->name, &stored, &secrets);
+    json_t *doc = secrets != NULL ? json_loads(secrets, 0, NULL) : NULL;
+    free(stored);
+    free(secrets);
+    const char *hex = json_string_value(json_object_get(doc, name));
+    if (status == DB_OK && hex == NULL)
+        status = DB_NOT_FOUND;
+    size_t sealed_len = hex != NULL ? strlen(hex) / 2 : 0;
+    uint8_t *sealed = status == DB_OK ? malloc(sealed_len + 1) : NULL;
+    char *plain = status == DB_OK ? malloc(sealed_len + 1) : NULL; /* more than the plaintext needs */
+    if (status == DB_OK) {
+        char aad[128];
+        snprintf(aad, sizeof(aad), "tenant:%lld:%s:%s", (long long)tenant_id, c->name, name);
+        if (key == NULL || sealed == NULL || plain == NULL || crypto_unhex(hex, sealed, sealed_len) != 0
+            || crypto_open(key, aad, sealed, sealed_len, plain) != 0) {
+            /* Fail closed: no key, or a value altered, moved or sealed under another key. */
+            log_msg(LOG_ERROR, "tenant %lld: the %s %s could not be opened (%s)", (long long)tenant_id, c->name,
+                    name, key == NULL ? "REDRESS_SECRET_KEY is not set" : "not sealed for it with this key");
+            status = DB_ERROR;
+        } else {
+            plain[sealed_len - CRYPTO_SEAL_OVERHEAD] = '\0';
+            *out = plain;
+            plain = NULL;
+        }
+    }
+    free(sealed);
+    free(plain);
+    json_decref(doc);
+    return status;
+}
+
+static enum MHD_Result reply_settings(struct http_request *req, const struct connector *c)
+{
+    enum db_status st;
+    json_t *view = connectors_settings(req->db, req->tenant.id, c->name, &st);
+    if (st == DB_ERROR) {
+        log_msg(LOG_ERROR, "request %s: the %s settings could not be shown", req->request_id, c->name);
         return http_reply_problem(req, PROBLEM_INTERNAL, "the connector settings could not be read");
     }
+    if (view == NULL)
+        return http_reply_db_error(req, st);
     return http_reply_json(req, 200, view);
 }
 
