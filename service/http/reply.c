@@ -125,7 +125,8 @@ static enum MHD_Result reply_problem_with(struct http_request *req, enum http_pr
     json_decref(members);
     if (info->status == 401)
         http_add_header(req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"redress\"");
-    if (info->status == 503)
+    /* a moment's outage is worth retrying; a missing key is not */
+    if (info->status == 503 && problem != PROBLEM_CONNECTORS_DISABLED)
         http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     return reply_json_typed(req, info->status, "application/problem+json", body);
 }
