@@ -423,21 +423,13 @@ static struct pgproxy *proxy;
 
 static void lost_reply_setup(void)
 {
-    const char *socket_path = getenv("REDRESS_TEST_PG_SOCKET");
-    ck_assert_msg(socket_path != NULL, "REDRESS_TEST_PG_SOCKET is unset: run the tests with 'make test'");
-    proxy = pgproxy_start(socket_path);
-    ck_assert_ptr_nonnull(proxy);
-    char conninfo[800];
-    pgproxy_conninfo(proxy, th_conninfo(), conninfo, sizeof(conninfo));
-    const char *threads[] = { "REDRESS_THREADS=1", NULL };
-    th_server_start(&srv, conninfo, threads);
+    proxy = th_server_start_proxied(&srv);
     th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
 }
 
 static void lost_reply_teardown(void)
 {
-    th_server_stop(&srv);
-    pgproxy_stop(proxy);
+    th_server_stop_proxied(&srv, proxy);
 }
 
 START_TEST(messages_are_recorded_iff_answered)

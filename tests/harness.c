@@ -1,6 +1,7 @@
 #include "buf.h"
 #include "engine.h"
 #include "harness.h"
+#include "pgproxy.h"
 #include "http_text.h"
 
 #include <curl/curl.h>
@@ -97,6 +98,25 @@ void th_server_start(struct th_server *srv, const char *conninfo, const char *co
     srv->server = http_server_start(&cfg);
     ck_assert(srv->server != NULL);
     srv->port = http_server_port(srv->server);
+}
+
+struct pgproxy *th_server_start_proxied(struct th_server *srv)
+{
+    const char *socket_path = getenv("REDRESS_TEST_PG_SOCKET");
+    ck_assert_msg(socket_path != NULL, "REDRESS_TEST_PG_SOCKET is unset: run the tests with 'make test'");
+    struct pgproxy *proxy = pgproxy_start(socket_path);
+    ck_assert_ptr_nonnull(proxy);
+    char conninfo[800];
+    pgproxy_conninfo(proxy, th_conninfo(), conninfo, sizeof(conninfo));
+    const char *threads[] = { "REDRESS_THREADS=1", NULL };
+    th_server_start(srv, conninfo, threads);
+    return proxy;
+}
+
+void th_server_stop_proxied(struct th_server *srv, struct pgproxy *proxy)
+{
+    th_server_stop(srv);
+    pgproxy_stop(proxy);
 }
 
 void th_server_stop(struct th_server *srv)

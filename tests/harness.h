@@ -43,6 +43,14 @@ struct th_server {
 void th_server_start(struct th_server *srv, const char *conninfo, const char *const *extra);
 void th_server_stop(struct th_server *srv);
 
+struct pgproxy;
+/** Start the service (one worker thread) on this run's database through
+ * tests/pgproxy.c, which can lose a COMMIT's reply or drop a round trip
+ * on command (see pgproxy.h); returns the proxy (never NULL: fails the
+ * test). th_server_stop_proxied stops both. */
+struct pgproxy *th_server_start_proxied(struct th_server *srv);
+void th_server_stop_proxied(struct th_server *srv, struct pgproxy *proxy);
+
 struct th_response {
     long status;
     char *body;       /* NUL-terminated */
