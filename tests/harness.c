@@ -348,6 +348,9 @@ int main(void)
     srunner_add_suite(runner, triage_suite());
     srunner_add_suite(runner, messages_suite());
     srunner_add_suite(runner, connectors_suite());
+    srunner_add_suite(runner, zendesk_suite());
+    srunner_add_suite(runner, outbox_suite());
+    srunner_add_suite(runner, gorgias_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

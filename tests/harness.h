@@ -27,6 +27,9 @@ Suite *budget_suite(void);       /* check_budget.c */
 Suite *triage_suite(void);       /* check_triage.c */
 Suite *messages_suite(void);     /* check_messages.c */
 Suite *connectors_suite(void);   /* check_connectors.c */
+Suite *zendesk_suite(void);      /* check_zendesk.c */
+Suite *outbox_suite(void);       /* check_outbox.c */
+Suite *gorgias_suite(void);      /* check_gorgias.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */
