@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "connectors.h"
 #include "crypto.h"
 #include "harness.h"
-#include "../service/http/handlers.h" /* connectors_secret_open, connectors_settings */
 
 /* The key the suite's server seals with (tests only). */
 static const char KEY_HEX[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";

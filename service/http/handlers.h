@@ -2,6 +2,7 @@
 #ifndef REDRESS_HANDLERS_H
 #define REDRESS_HANDLERS_H
 
+#include "connectors.h" /* connectors_settings, connectors_secret_open: moved to service/connectors */
 #include "engine.h"
 #include "http.h"
 
@@ -78,17 +79,5 @@ void imports_configure(unsigned max_mib, unsigned concurrency);
 /* handlers_connectors.c */
 enum MHD_Result handle_connector_get(struct http_request *req);
 enum MHD_Result handle_connector_put(struct http_request *req);
-/** The tenant's settings for connector ("zendesk", "gorgias") as GET shows
- * them (defaults where nothing was saved; secrets only as <name>_set): a
- * new reference, or NULL with *status saying why (DB_NOT_FOUND for another
- * connector name, DB_ERROR logged). */
-json_t *connectors_settings(struct db *db, int64_t tenant_id, const char *connector, enum db_status *status);
-/** The tenant's secret `name` of connector ("zendesk", "webhook_secret"),
- * opened with key (http_server_secret_key; NULL: none): *out gets it,
- * NUL-terminated (malloc'd; caller wipes and frees). DB_NOT_FOUND when it
- * is not set; DB_ERROR (logged, never the value) when there is no key or it
- * does not open: altered, moved from another row, or another key's. */
-enum db_status connectors_secret_open(struct db *db, const uint8_t *key, int64_t tenant_id, const char *connector,
-                                      const char *name, char **out);
 
 #endif
