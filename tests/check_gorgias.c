@@ -1,9 +1,388 @@
-/* The gorgias suite (issue #12): placeholder until its tests land. */
+/* The gorgias suite (issue #12): the note, tags and widget rendered from a
+ * decision (pure), GET /v1/connectors/zendesk/template and POST
+ * /v1/connectors/gorgias/events end to end. */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "case_json.h"
+#include "connector_note.h"
+#include "db.h"
+#include "engine.h"
 #include "harness.h"
+
+/* ---- the note: pure, from real decisions ---- */
+
+enum { NOTE_NOW = 1767225600 }; /* 2026-01-01T00:00:00Z */
+static const char DELIVERY_ID[] = "6f1c2b9e-3d4a-4c5b-8e7f-0a1b2c3d4e5f";
+
+/* Nothing recorded: the settings a new tenant has. */
+static void costs_unset(struct db_cost_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->landed_cost_percent = s->outbound_postage_percent = s->return_postage_percent = -1;
+    s->handling_percent = s->resale_percent = s->return_insurance = -1;
+    s->unit_cost = s->outbound_postage = s->return_postage = s->handling = -1;
+    s->sku_resale_percent = s->sku_compensation_budget_percent = -1;
+}
+
+/* One case per tier, decided by the engine as POST /v1/cases decides it. */
+static const struct tier_case {
+    const char *tier;
+    const char *body;
+    int64_t abuse_confirmed; /* the buyer's history: earlier abuse confirmed */
+} TIER_CASES[] = {
+    { "top",
+      "{\"ticket_id\":\"4811\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-1\",\"sku\":\"MUG-1\","
+      "\"currency\":\"USD\",\"item_price\":2599,\"shipping_paid\":499},\"buyer\":{\"buyer_id\":\"B1\","
+      "\"name\":\"Jane\",\"language\":\"en\"},\"issue\":{\"category\":\"wrong_item\"}}",
+      0 },
+    { "goodwill",
+      "{\"ticket_id\":\"4812\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-2\",\"sku\":\"MUG-2\","
+      "\"currency\":\"EUR\",\"item_price\":2599,\"shipping_paid\":499},\"buyer\":{\"buyer_id\":\"B2\","
+      "\"name\":\"Jana\",\"language\":\"de\"},\"issue\":{\"category\":\"minor_defect\"}}",
+      0 },
+    { "courtesy",
+      "{\"ticket_id\":\"4813\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-3\",\"sku\":\"MUG-3\","
+      "\"currency\":\"JPY\",\"item_price\":2599},\"buyer\":{\"buyer_id\":\"B3\","
+      "\"language\":\"ja\"},\"issue\":{\"category\":\"usage_question\"}}",
+      0 },
+    { "firm",
+      "{\"ticket_id\":\"4814\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-4\",\"sku\":\"MUG-4\","
+      "\"currency\":\"GBP\",\"item_price\":2599},\"buyer\":{\"buyer_id\":\"B4\",\"language\":\"fr\"},"
+      "\"issue\":{\"category\":\"lost_in_transit\",\"message\":\"It never arrived. I will leave a 1-star review "
+      "and file a chargeback.\"}}",
+      3 },
+};
+enum { TIER_CASE_COUNT = (int)(sizeof(TIER_CASES) / sizeof(TIER_CASES[0])) };
+
+/* The decision POST /v1/cases answers for a case body (new reference). */
+static json_t *decide_json(const char *body_text, int64_t abuse_confirmed, const char *case_id)
+{
+    json_error_t error;
+    json_t *body = json_loads(body_text, 0, &error);
+    ck_assert_msg(body != NULL, "%s", error.text);
+    json_t *errors = json_array();
+    struct eng_case c;
+    ck_assert(case_from_json(body, &c, errors));
+    struct eng_history history = { 0 };
+    history.abuse_confirmed = abuse_confirmed;
+    history.cases_90d = abuse_confirmed * 3;
+    history.same_category_90d = abuse_confirmed;
+    history.not_received_365d = abuse_confirmed;
+    struct db_cost_settings costs;
+    costs_unset(&costs);
+    struct eng_decision *d = malloc(sizeof(*d));
+    ck_assert_ptr_nonnull(d);
+    json_t *decision = NULL;
+    ck_assert_int_eq(case_evaluate(&c, &costs, &history, NOTE_NOW, case_id, "2026-01-01T00:00:00Z", d, &decision), 0);
+    ck_assert_ptr_nonnull(decision);
+    free(d);
+    json_decref(errors);
+    json_decref(body); /* the decision holds copies, not the body's strings */
+    return decision;
+}
+
+static bool ends_with(const char *text, const char *suffix)
+{
+    size_t n = strlen(text), m = strlen(suffix);
+    return n >= m && memcmp(text + n - m, suffix, m) == 0;
+}
+
+static bool tags_contain(const json_t *tags, const char *tag)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t)
+        if (strcmp(json_string_value(t), tag) == 0)
+            return true;
+    return false;
+}
+
+/* Zendesk's tags: lowercase ASCII, digits and underscores, no spaces. */
+static void assert_zendesk_tags(const json_t *tags)
+{
+    ck_assert(json_is_array(tags));
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t) {
+        const char *s = json_string_value(t);
+        ck_assert_ptr_nonnull(s);
+        ck_assert(s[0] != '\0');
+        for (const char *p = s; *p != '\0'; p++)
+            ck_assert_msg((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_', "tag %s", s);
+    }
+}
+
+static void money_as(int64_t minor, const char *currency, enum eng_language lang, char out[64])
+{
+    ck_assert(eng_money_format(minor, eng_currency_find(currency), lang, out, 64));
+}
+
+/* Every tier in every language: the note names the amount as the
+ * language writes it, carries the reply as decided and ends with the
+ * delivery line; the tags, the Update Ticket body and the widget agree. */
+START_TEST(test_note_every_tier_and_language)
+{
+    const struct tier_case *tc = &TIER_CASES[_i];
+    json_t *decision = decide_json(tc->body, tc->abuse_confirmed, "c-note-1");
+    ck_assert_str_eq(json_string_value(json_object_get(decision, "tier")), tc->tier);
+    const json_t *remedy = json_object_get(decision, "remedy");
+    int64_t refund = json_integer_value(json_object_get(remedy, "refund_amount"));
+    const char *currency = json_string_value(json_object_get(json_object_get(decision, "cost"), "currency"));
+    const char *reply_body = json_string_value(json_object_get(json_object_get(decision, "reply"), "body"));
+    char tier_tag[32], last_line[96];
+    snprintf(tier_tag, sizeof(tier_tag), "redress_%s", tc->tier);
+    snprintf(last_line, sizeof(last_line), "\nRedress delivery %s", DELIVERY_ID);
+    char *english = connector_note_text(decision, "en", DELIVERY_ID);
+    ck_assert_ptr_nonnull(english);
+
+    for (int lang = 0; lang < LANG_COUNT; lang++) {
+        const char *tag = ENG_LANGUAGE_TAGS[lang];
+        char *text = connector_note_text(decision, tag, DELIVERY_ID);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_msg(ends_with(text, last_line), "%s: %s", tag, text);
+        ck_assert(strstr(text, reply_body) != NULL);
+        ck_assert(strstr(text, "(null)") == NULL);
+        ck_assert(strstr(text, "c-note-1") != NULL);
+        char money[64], full_return[64];
+        money_as(json_integer_value(json_object_get(json_object_get(decision, "cost"), "full_return")), currency,
+                 (enum eng_language)lang, full_return);
+        ck_assert_msg(strstr(text, full_return) != NULL, "%s lacks %s", tag, full_return);
+        if (refund > 0) {
+            money_as(refund, currency, (enum eng_language)lang, money);
+            ck_assert_msg(strstr(text, money) != NULL, "%s lacks %s", tag, money);
+        }
+        /* the labels are the language's own: only English reads as English */
+        ck_assert(lang == LANG_EN ? strcmp(text, english) == 0 : strcmp(text, english) != 0);
+
+        json_t *update = connector_note_zendesk_update(decision, tag, DELIVERY_ID);
+        ck_assert_ptr_nonnull(update);
+        json_t *comment = json_object_get(json_object_get(update, "ticket"), "comment");
+        ck_assert_str_eq(json_string_value(json_object_get(comment, "body")), text);
+        ck_assert(json_is_false(json_object_get(comment, "public")));
+        json_t *tags = json_object_get(json_object_get(update, "ticket"), "additional_tags");
+        assert_zendesk_tags(tags);
+        ck_assert(tags_contain(tags, "redress"));
+        ck_assert(tags_contain(tags, tier_tag));
+        json_decref(update);
+
+        json_t *widget = connector_widget(decision, tag);
+        ck_assert_ptr_nonnull(widget);
+        ck_assert_str_eq(json_string_value(json_object_get(widget, "tier")), tc->tier);
+        ck_assert_str_eq(json_string_value(json_object_get(widget, "case_id")), "c-note-1");
+        ck_assert_str_eq(json_string_value(json_object_get(widget, "remedy")),
+                         json_string_value(json_object_get(remedy, "primary")));
+        json_t *amount = json_object_get(widget, "amount");
+        ck_assert_int_eq(json_integer_value(json_object_get(amount, "value")), refund);
+        ck_assert_str_eq(json_string_value(json_object_get(amount, "currency")), currency);
+        money_as(refund, currency, (enum eng_language)lang, money);
+        ck_assert_str_eq(json_string_value(json_object_get(amount, "display")), money);
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(widget, "reply"), "text")), reply_body);
+        ck_assert(json_is_boolean(json_object_get(json_object_get(widget, "compliance"), "passed")));
+        char *dumped = json_dumps(widget, JSON_COMPACT);
+        ck_assert(strstr(dumped, "http") == NULL); /* link-free */
+        free(dumped);
+        json_decref(widget);
+        free(text);
+    }
+    free(english);
+    json_decref(decision);
+}
+END_TEST
+
+/* Amounts by the currency's exponent: yen have no minor unit. */
+START_TEST(test_note_money_by_exponent)
+{
+    json_t *decision = decide_json(TIER_CASES[0].body, 0, NULL);
+    json_t *cost = json_object_get(decision, "cost");
+    json_object_set_new(cost, "currency", json_string("JPY"));
+    json_object_set_new(json_object_get(decision, "remedy"), "refund_amount", json_integer(2599));
+    json_t *widget = connector_widget(decision, "en");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(widget, "amount"), "display")), "¥2,599");
+    json_decref(widget);
+    widget = connector_widget(decision, "ja");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(widget, "amount"), "display")), "2,599円");
+    json_decref(widget);
+    json_object_set_new(cost, "currency", json_string("EUR"));
+    widget = connector_widget(decision, "de");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(widget, "amount"), "display")), "25,99 €");
+    json_decref(widget);
+    char *text = connector_note_text(decision, "fr", DELIVERY_ID);
+    ck_assert_msg(strstr(text, "Remboursement : 25,99 €") != NULL, "%s", text);
+    free(text);
+    json_decref(decision);
+}
+END_TEST
+
+/* The firm case's message threatens and mentions a hazard, and the history
+ * is abusive: every tag the decision calls for, in the note too. */
+START_TEST(test_note_tags_from_decision)
+{
+    json_t *decision = decide_json(TIER_CASES[3].body, TIER_CASES[3].abuse_confirmed, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(decision, "abuse"), "risk")), "high");
+    json_t *tags = connector_note_tags(decision);
+    assert_zendesk_tags(tags);
+    ck_assert(tags_contain(tags, "redress"));
+    ck_assert(tags_contain(tags, "redress_firm"));
+    ck_assert(tags_contain(tags, "redress_risk_high"));
+    ck_assert(tags_contain(tags, "redress_threat"));
+    ck_assert(tags_contain(tags, "redress_manual_review")); /* firm: a person decides */
+    ck_assert(!tags_contain(tags, "redress_safety"));
+    json_decref(tags);
+    char *text = connector_note_text(decision, "en", DELIVERY_ID);
+    ck_assert_msg(strstr(text, "Buyer's risk: high") != NULL, "%s", text);
+    ck_assert(strstr(text, "- abuse confirmed before (") != NULL);
+    ck_assert(strstr(text, "- threatens a negative review: \"") != NULL);
+    free(text);
+
+    /* a hazard in the message */
+    json_decref(decision);
+    decision = decide_json("{\"order\":{\"order_id\":\"113-5\",\"sku\":\"CHG-1\",\"currency\":\"USD\","
+                           "\"item_price\":2599},\"buyer\":{\"buyer_id\":\"B5\"},\"issue\":{\"message\":"
+                           "\"The charger caught fire on the first day, it is defective.\"}}",
+                           0, NULL);
+    tags = connector_note_tags(decision);
+    ck_assert(tags_contain(tags, "redress_safety"));
+    ck_assert(!tags_contain(tags, "redress_threat"));
+    json_decref(tags);
+    text = connector_note_text(decision, "en", DELIVERY_ID);
+    ck_assert_msg(strstr(text, "- SAFETY: mentions a hazard: \"") != NULL, "%s", text);
+    free(text);
+
+    /* a plain goodwill case: no more than its tier */
+    json_decref(decision);
+    decision = decide_json(TIER_CASES[1].body, 0, NULL);
+    tags = connector_note_tags(decision);
+    ck_assert_int_eq(json_array_size(tags), 2);
+    ck_assert(tags_contain(tags, "redress_goodwill"));
+    json_decref(tags);
+    json_t *widget = connector_widget(decision, "en");
+    ck_assert(json_is_false(json_object_get(widget, "manual_review")));
+    json_decref(widget);
+
+    /* the decision asks for a person: manual_review among the actions */
+    json_array_append_new(json_object_get(json_object_get(decision, "remedy"), "actions"),
+                          json_pack("{s:s}", "type", "manual_review"));
+    tags = connector_note_tags(decision);
+    ck_assert(tags_contain(tags, "redress_manual_review"));
+    json_decref(tags);
+    widget = connector_widget(decision, "en");
+    ck_assert(json_is_true(json_object_get(widget, "manual_review")));
+    json_decref(widget);
+    text = connector_note_text(decision, "en", DELIVERY_ID);
+    ck_assert(strstr(text, "Manual review: a person confirms before any money moves.") != NULL);
+    free(text);
+    json_decref(decision);
+}
+END_TEST
+
+/* Calls every rendering on a damaged decision: none may crash; all answer
+ * unless the tier is gone. */
+static void render_all(const json_t *decision, bool readable)
+{
+    char *text = connector_note_text(decision, "de", DELIVERY_ID);
+    json_t *update = connector_note_zendesk_update(decision, "ja", DELIVERY_ID);
+    json_t *tags = connector_note_tags(decision);
+    json_t *widget = connector_widget(decision, "zh-Hant");
+    ck_assert(readable == (text != NULL));
+    ck_assert(readable == (update != NULL));
+    ck_assert(readable == (widget != NULL));
+    ck_assert_ptr_nonnull(tags);
+    ck_assert(tags_contain(tags, "redress"));
+    if (readable)
+        ck_assert(ends_with(text, DELIVERY_ID));
+    free(text);
+    json_decref(update);
+    json_decref(tags);
+    json_decref(widget);
+}
+
+/* Each member of the decision, at every depth, removed in turn and then
+ * replaced by a value of the wrong type. */
+static void damage_each_member(json_t *root, json_t *node, int depth)
+{
+    if (depth > 6)
+        return;
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(node, i, item)
+            damage_each_member(root, item, depth + 1);
+        return;
+    }
+    if (!json_is_object(node))
+        return;
+    /* the keys first: putting a member back moves it to the end */
+    json_t *keys = json_array();
+    const char *key;
+    json_t *value;
+    json_object_foreach(node, key, value)
+        json_array_append_new(keys, json_string(key));
+    size_t i;
+    json_t *name;
+    json_array_foreach(keys, i, name) {
+        const char *member = json_string_value(name);
+        bool tier = node == root && strcmp(member, "tier") == 0;
+        json_t *kept = json_incref(json_object_get(node, member));
+        json_object_del(node, member);
+        render_all(root, !tier);
+        json_object_set_new(node, member, json_is_string(kept) ? json_integer(7) : json_string("seven"));
+        render_all(root, !tier);
+        json_object_set(node, member, kept);
+        damage_each_member(root, kept, depth + 1);
+        json_decref(kept);
+    }
+    json_decref(keys);
+}
+
+START_TEST(test_note_missing_members)
+{
+    json_t *decision = decide_json(TIER_CASES[3].body, TIER_CASES[3].abuse_confirmed, "c-note-2");
+    damage_each_member(decision, decision, 0);
+    render_all(decision, true);
+    /* not a decision at all */
+    json_t *odd = json_string("top");
+    render_all(odd, false);
+    render_all(NULL, false);
+    json_decref(odd);
+    json_t *unknown_tier = json_pack("{s:s}", "tier", "platinum");
+    render_all(unknown_tier, false);
+    json_decref(unknown_tier);
+    json_decref(decision);
+}
+END_TEST
+
+/* The note language: any tag we have no labels for is English. */
+START_TEST(test_note_language_fallback)
+{
+    json_t *decision = decide_json(TIER_CASES[1].body, 0, NULL);
+    char *english = connector_note_text(decision, "en", DELIVERY_ID);
+    const char *others[] = { NULL, "", "ko", "EN", "de-CH", "zh" };
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        char *text = connector_note_text(decision, others[i], DELIVERY_ID);
+        ck_assert_str_eq(text, english);
+        free(text);
+    }
+    ck_assert(strncmp(english, "Redress suggests: Goodwill", 26) == 0);
+    free(english);
+    char *german = connector_note_text(decision, "de", DELIVERY_ID);
+    ck_assert_msg(strncmp(german, "Redress empfiehlt: Kulanz", 25) == 0, "%s", german);
+    free(german);
+    json_decref(decision);
+}
+END_TEST
 
 Suite *gorgias_suite(void)
 {
-    return suite_create("gorgias");
+    Suite *s = suite_create("gorgias");
+    TCase *note = tcase_create("note");
+    tcase_add_loop_test(note, test_note_every_tier_and_language, 0, TIER_CASE_COUNT);
+    tcase_add_test(note, test_note_money_by_exponent);
+    tcase_add_test(note, test_note_tags_from_decision);
+    tcase_add_test(note, test_note_missing_members);
+    tcase_add_test(note, test_note_language_fallback);
+    suite_add_tcase(s, note);
+    return s;
 }
