@@ -517,7 +517,7 @@ START_TEST(per_address_limit_refuses_the_next_connection)
     close(other);
     close(held[0]); /* a freed slot is usable again */
     bool admitted = false;
-    for (int i = 0; i < 200 && !admitted; i++) { /* once the server has seen the close */
+    for (int i = 0; i < 1000 && !admitted; i++) { /* once the server has seen the close */
         int fd = raw_connect(srv.port, "127.0.0.1");
         const char *get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
         send(fd, get, strlen(get), MSG_NOSIGNAL);

@@ -440,7 +440,7 @@ START_TEST(an_upload_cut_short_leaves_nothing)
     /* The server is fine, and the tenant has no rows and no completed import. */
     const char *headers[] = { auth_header, NULL };
     struct th_response r;
-    for (int i = 0; i < 50; i++) { /* until the server has seen the close */
+    for (int i = 0; i < 600; i++) { /* until the server has seen the close (a generous cap: loaded machines) */
         th_request(srv.port, "GET", "/v1/imports", headers, NULL, 0, &r);
         ck_assert_int_eq(r.status, 200);
         th_response_free(&r);
@@ -623,7 +623,11 @@ END_TEST
 START_TEST(imports_beyond_the_limit_wait_their_turn)
 {
     int first = open_upload(), second = open_upload();
-    usleep(300 * 1000); /* both have begun */
+    /* until both have begun: each holds a COPY open (a loaded machine may
+     * take a while to get there; a fixed pause here was a flaky test) */
+    for (int i = 0; i < 600 && sql_number("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY import_stage%' "
+                                          "AND state <> 'idle' AND $1::text IS NOT NULL") < 2; i++)
+        usleep(50 * 1000);
     size_t len;
     char *file = small_orders(&len);
     struct th_response r;
@@ -635,7 +639,7 @@ START_TEST(imports_beyond_the_limit_wait_their_turn)
     close(first);
     close(second);
     long status = 0;
-    for (int i = 0; i < 50 && status != 201; i++) { /* until the server has seen both go */
+    for (int i = 0; i < 600 && status != 201; i++) { /* until the server has seen both go */
         post_import("amazon-all-orders", "text/tab-separated-values", NULL, NULL, auth_header, file, len, &r);
         status = r.status;
         th_response_free(&r);
