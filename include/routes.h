@@ -33,6 +33,7 @@
     X("POST", "/v1/imports/{}", handle_imports_create, ROUTE_AUTH | ROUTE_STREAM_BODY)              \
     X("GET", "/v1/imports", handle_imports_list, ROUTE_AUTH)                                       \
     X("GET", "/v1/imports/{}", handle_import_get, ROUTE_AUTH)                                      \
+    X("GET", "/v1/connectors/zendesk/template", handle_zendesk_template, ROUTE_AUTH)                \
     X("GET", "/v1/connectors/{}", handle_connector_get, ROUTE_AUTH)                                \
     X("PUT", "/v1/connectors/{}", handle_connector_put, ROUTE_AUTH | ROUTE_JSON_BODY)
 

@@ -1,6 +1,5 @@
 /* The gorgias suite (issue #12): the note, tags and widget rendered from a
- * decision (pure), GET /v1/connectors/zendesk/template and POST
- * /v1/connectors/gorgias/events end to end. */
+ * decision (pure) and GET /v1/connectors/zendesk/template end to end. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +373,119 @@ START_TEST(test_note_language_fallback)
 }
 END_TEST
 
+/* ---- GET /v1/connectors/zendesk/template ---- */
+
+static struct th_server srv;
+static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[TH_AUTH_HEADER_SIZE];
+
+static void http_setup(void)
+{
+    th_server_start(&srv, th_conninfo(), NULL);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
+}
+
+static void http_teardown(void)
+{
+    th_server_stop(&srv);
+}
+
+static void request_json(const char *auth, const char *method, const char *path, const char *body,
+                         const char *const *more_headers, struct th_response *r)
+{
+    const char *headers[8] = { auth, "Content-Type: application/json" };
+    size_t n = 2;
+    for (size_t i = 0; more_headers != NULL && more_headers[i] != NULL && n < 7; i++)
+        headers[n++] = more_headers[i];
+    headers[n] = NULL;
+    th_request(srv.port, method, path, headers, body, body != NULL ? strlen(body) : 0, r);
+}
+
+static void put_settings(const char *auth, const char *connector, const char *body)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/connectors/%s", connector);
+    struct th_response r;
+    request_json(auth, "PUT", path, body, NULL, &r);
+    ck_assert_msg(r.status == 200, "PUT %s: %ld %s", path, r.status, r.body);
+    th_response_free(&r);
+}
+
+static bool warned(const json_t *answer, const char *setting)
+{
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(answer, "warnings"), i, w)
+        if (strcmp(json_string_value(json_object_get(w, "setting")), setting) == 0)
+            return true;
+    return false;
+}
+
+/* Before anything is set: the fixed members, no fields, every warning. */
+START_TEST(test_template_defaults)
+{
+    struct th_response r;
+    request_json(auth_header, "GET", "/v1/connectors/zendesk/template", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *body = json_object_get(r.json, "body");
+    static const char *const expected[][2] = {
+        { "ticket_id", "{{ticket.id}}" }, { "subject", "{{ticket.title}}" },
+        { "description", "{{ticket.description}}" }, { "latest_comment", "{{ticket.latest_comment}}" },
+        { "requester_name", "{{ticket.requester.name}}" }, { "requester_email", "{{ticket.requester.email}}" },
+        { "current_user_email", "{{current_user.email}}" }, { "tags", "{{ticket.tags}}" },
+        { "via", "{{ticket.via}}" }, { "updated_at", "{{ticket.updated_at_with_timestamp}}" },
+    };
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+        ck_assert_str_eq(json_string_value(json_object_get(body, expected[i][0])), expected[i][1]);
+    ck_assert_int_eq(json_object_size(body), sizeof(expected) / sizeof(expected[0]) + 1);
+    ck_assert_int_eq(json_object_size(json_object_get(body, "fields")), 0);
+    ck_assert(json_is_false(json_object_get(r.json, "ready")));
+    ck_assert(warned(r.json, "field_map.order_id") && warned(r.json, "field_map.sku"));
+    ck_assert(warned(r.json, "field_map.item_price") && warned(r.json, "field_map.currency"));
+    ck_assert(!warned(r.json, "field_map.category")); /* optional: triage reads the comment */
+    ck_assert(warned(r.json, "enabled") && warned(r.json, "webhook_secret_set"));
+    json_t *webhook = json_object_get(json_object_get(r.json, "setup"), "webhook");
+    ck_assert_str_eq(json_string_value(json_object_get(webhook, "endpoint_path")), "/v1/connectors/zendesk/events");
+    ck_assert_str_eq(json_string_value(json_object_get(webhook, "method")), "POST");
+    th_response_free(&r);
+}
+END_TEST
+
+/* The seller's field map names the custom ticket fields in the body. */
+START_TEST(test_template_from_field_map)
+{
+    put_settings(auth_header, "zendesk", "{\"subdomain\":\"acme\",\"api_user\":\"agent@acme.example\","
+                                         "\"field_map\":{\"order_id\":360001234567,\"sku\":360001234568,"
+                                         "\"category\":42}}");
+    struct th_response r;
+    request_json(auth_header, "GET", "/v1/connectors/zendesk/template", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *fields = json_object_get(json_object_get(r.json, "body"), "fields");
+    ck_assert_int_eq(json_object_size(fields), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(fields, "order_id")), "{{ticket.ticket_field_360001234567}}");
+    ck_assert_str_eq(json_string_value(json_object_get(fields, "sku")), "{{ticket.ticket_field_360001234568}}");
+    ck_assert_str_eq(json_string_value(json_object_get(fields, "category")), "{{ticket.ticket_field_42}}");
+    ck_assert(!warned(r.json, "field_map.order_id") && !warned(r.json, "field_map.sku"));
+    ck_assert(warned(r.json, "field_map.item_price") && warned(r.json, "field_map.currency"));
+    ck_assert(!warned(r.json, "subdomain") && !warned(r.json, "api_user"));
+    /* the trigger leaves out Redress's own updates, made as the API user */
+    char *setup = json_dumps(json_object_get(r.json, "setup"), JSON_COMPACT);
+    ck_assert(strstr(setup, "Current user | Is not | agent@acme.example") != NULL);
+    free(setup);
+    th_response_free(&r);
+
+    /* another tenant sees its own defaults, not this map */
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
+    request_json(other_auth, "GET", "/v1/connectors/zendesk/template", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_object_size(json_object_get(json_object_get(r.json, "body"), "fields")), 0);
+    th_response_free(&r);
+    request_json(NULL, "GET", "/v1/connectors/zendesk/template", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 401);
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *gorgias_suite(void)
 {
     Suite *s = suite_create("gorgias");
@@ -384,5 +496,13 @@ Suite *gorgias_suite(void)
     tcase_add_test(note, test_note_missing_members);
     tcase_add_test(note, test_note_language_fallback);
     suite_add_tcase(s, note);
+
+    TCase *tmpl = tcase_create("template");
+    tcase_add_checked_fixture(tmpl, http_setup, http_teardown);
+    tcase_set_timeout(tmpl, 60);
+    tcase_add_test(tmpl, test_template_defaults);
+    tcase_add_test(tmpl, test_template_from_field_map);
+    suite_add_tcase(s, tmpl);
+
     return s;
 }
