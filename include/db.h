@@ -280,6 +280,31 @@ enum db_status db_cases_replay(struct db *db, int64_t tenant_id, const struct db
 
 struct eng_history;
 
+/** The outbox row's payload for a decided case: the JSON text of the
+ * request body to send the helpdesk (malloc'd; the database layer frees
+ * it), made from the case's response (the decision JSON text) and the
+ * row's delivery_id; NULL rolls the case back with DB_ERROR. Runs inside
+ * the transaction after the decision, maybe more than once. */
+typedef char *(*db_outbox_payload_fn)(const char *response_body, const char *delivery_id, void *cls);
+
+/** What a case that comes of a helpdesk ticket writes in the case's own
+ * transaction, before COMMIT (statement case_ticket_insert): the ticket's
+ * link to the case, the message received and the note owed to the
+ * helpdesk. A case and these are recorded together or not at all. */
+struct db_case_ticket {
+    const char *connector;        /* "zendesk", "gorgias" */
+    const char *ticket_id;        /* the helpdesk's ticket id (decimal text for Zendesk) */
+    /* the message received: case_messages number 1, from the buyer; NULL message_id: none */
+    const char *message_id;       /* made by the caller (UUID) */
+    const char *message_at;       /* RFC 3339 */
+    const char *message_channel;  /* "zendesk", "gorgias" */
+    const char *message_text;
+    /* the outbox row (connector_deliveries, state pending); NULL delivery_id: none */
+    const char *delivery_id;      /* made by the caller (UUID), named in the note */
+    db_outbox_payload_fn payload;
+    void *payload_cls;
+};
+
 /** A case being recorded. The caller fills the inputs; the decide
  * callback fills the decision's columns and response; db_case_create
  * fills the result. Free with db_case_new_cleanup(). */
@@ -294,6 +319,7 @@ struct db_case_new {
     const char *idempotency_key;  /* NULL when none */
     uint8_t request_hash[32];
     int policy_cached_version;    /* the tenant's version the caller has parsed already; 0: none */
+    const struct db_case_ticket *ticket; /* NULL: a case not from a helpdesk ticket */
     /* read in the transaction, for the decide callback */
     int policy_version;           /* the tenant's current version: it decides, the case row records it */
     char *policy_document;        /* owned (malloc): its JSON, NULL when it is version 1 or the cached one */
@@ -303,8 +329,9 @@ struct db_case_new {
                                      the policy version and the history (for replays); NULL: none */
     int64_t refund_amount, remedy_cost, full_return_cost;
     char *response_body;          /* owned (malloc) */
-    /* result */
-    enum { CASE_CREATED, CASE_REPLAYED, CASE_KEY_MISMATCH, CASE_KEY_IN_FLIGHT } result;
+    /* result; CASE_TICKET_TAKEN: another case came of ticket->ticket_id
+     * meanwhile (nothing was written) */
+    enum { CASE_CREATED, CASE_REPLAYED, CASE_KEY_MISMATCH, CASE_KEY_IN_FLIGHT, CASE_TICKET_TAKEN } result;
     char *replay_body;            /* owned (malloc), for CASE_REPLAYED */
     char replay_case_id[40];
 };
@@ -317,11 +344,18 @@ typedef int (*db_decide_fn)(const struct eng_history *history, const struct db_c
                             struct db_case_new *c, void *cls);
 
 /** In one transaction: honour the idempotency key, lock the buyer, read
- * the history, decide, record the case (and the key with its response).
- * If the connection breaks during COMMIT, checks on a new connection
- * whether the case was recorded before answering. */
+ * the history, decide, record the case (and the key with its response),
+ * and with c->ticket its link, message and outbox row (CASE_TICKET_TAKEN,
+ * nothing written, when the ticket already has a case). If the connection
+ * breaks during COMMIT, checks on a new connection whether the case (so
+ * all of it) was recorded before answering. */
 enum db_status db_case_create(struct db **db, struct db_case_new *c, db_decide_fn decide, void *cls);
 void db_case_new_cleanup(struct db_case_new *c);
+
+/** Which case the tenant's ticket of connector became: case_id gets it
+ * (DB_OK), or DB_NOT_FOUND when none did (yet). */
+enum db_status db_case_ticket_lookup(struct db *db, int64_t tenant_id, const char *connector, const char *ticket_id,
+                                     char case_id[40]);
 
 /** The buyer's history for a category and currency, without locking
  * (dry runs and the buyer view). */

@@ -52,6 +52,61 @@ void db_case_new_cleanup(struct db_case_new *c)
     c->response_body = c->replay_body = c->policy_document = c->decision_inputs = NULL;
 }
 
+/* The ticket links' primary key (migrations/0014_case_tickets.sql): the
+ * conflict that means "another case came of this ticket meanwhile". */
+static const char TICKET_CONSTRAINT[] = "case_tickets_pkey";
+
+/* A case from a helpdesk ticket: the case, then (with COMMIT) its link,
+ * the message received and the outbox row, whose payload is made now that
+ * the decision is known. Three round trips instead of two; still one
+ * transaction, so the lost-COMMIT check by the case's id covers them all. */
+static enum db_status insert_with_ticket(struct db *db, struct db_case_new *c, const char *tenant,
+                                         const char *const *case_params, int n_case_params)
+{
+    const struct db_case_ticket *t = c->ticket;
+    char *payload = NULL;
+    if (t->delivery_id != NULL && (payload = t->payload(c->response_body, t->delivery_id, t->payload_cls)) == NULL)
+        return DB_ERROR;
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_CASE_INSERT, n_case_params, case_params, &status);
+    if (res == NULL) {
+        free(payload);
+        return db_write_failure(db, status);
+    }
+    PQclear(res);
+    const char *const params[] = {
+        tenant, t->connector, t->ticket_id, c->case_id, t->message_id, t->message_at, t->message_channel,
+        t->message_text, t->delivery_id, payload,
+    };
+    res = db_exec_commit(db, STMT_CASE_TICKET_INSERT, 10, params, &status);
+    free(payload);
+    if (res == NULL && status == DB_CONFLICT && strcmp(db->conflict_constraint, TICKET_CONSTRAINT) == 0) {
+        c->result = CASE_TICKET_TAKEN;
+        return DB_SETTLED; /* rolled back: the caller records on the other case */
+    }
+    if (res == NULL)
+        return db_write_failure(db, status);
+    PQclear(res);
+    return DB_OK;
+}
+
+enum db_status db_case_ticket_lookup(struct db *db, int64_t tenant_id, const char *connector, const char *ticket_id,
+                                     char case_id[40])
+{
+    char tenant[24];
+    db_int_text(tenant_id, tenant);
+    const char *const params[] = { tenant, connector, ticket_id };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_CASE_TICKET_LOOKUP, 3, params, &status);
+    if (res == NULL)
+        return status;
+    status = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
+    if (status == DB_OK)
+        snprintf(case_id, 40, "%s", value(res, "case_id"));
+    PQclear(res);
+    return status;
+}
+
 /* buyer_history's row, column by name (statements.sql names them after
  * the fields). */
 static void history_from_result(const PGresult *res, struct eng_history *out)
@@ -299,6 +354,8 @@ static enum db_status create_in_transaction(struct db *db, void *cls)
         c->request_json, c->response_body, c->created_at, c->idempotency_key, hash, policy_version,
         c->decision_inputs,
     };
+    if (c->ticket != NULL)
+        return insert_with_ticket(db, c, tenant, params, 23);
     PGresult *res = db_exec_commit(db, STMT_CASE_INSERT, 23, params, &status);
     if (res == NULL)
         return db_write_failure(db, status);

@@ -63,6 +63,9 @@ enum db_stmt {
     STMT_REPORT_RESPONSE_DAYS,
     /* case rollups and decision inputs (db/cases.c) */
     STMT_CASE_ACCOUNT,
+    /* ticket links (db/cases.c) */
+    STMT_CASE_TICKET_INSERT,
+    STMT_CASE_TICKET_LOOKUP,
     /* connector settings (db/connectors.c) */
     STMT_CONNECTOR_SETTINGS_GET,
     STMT_CONNECTOR_SETTINGS_PUT,

@@ -61,6 +61,9 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_REPORT_RESPONSE_DAYS] = "report_response_days",
     /* case rollups and decision inputs (db/cases.c) */
     [STMT_CASE_ACCOUNT] = "case_account",
+    /* ticket links (db/cases.c) */
+    [STMT_CASE_TICKET_INSERT] = "case_ticket_insert",
+    [STMT_CASE_TICKET_LOOKUP] = "case_ticket_lookup",
     /* connector settings (db/connectors.c) */
     [STMT_CONNECTOR_SETTINGS_GET] = "connector_settings_get",
     [STMT_CONNECTOR_SETTINGS_PUT] = "connector_settings_put",

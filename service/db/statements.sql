@@ -863,3 +863,26 @@ SET settings = EXCLUDED.settings,
     secrets = (connector_settings.secrets || $4::jsonb) - $5::text[],
     updated_at = now()
 RETURNING secrets::text AS secrets;
+
+-- name: case_ticket_insert
+-- A case that came of a helpdesk ticket, after case_insert in its
+-- transaction: the ticket's link to it, the message received (number 1,
+-- from the buyer) when $5 names one, and the note owed to the helpdesk
+-- (the outbox row, connector_deliveries) when $9 names one. The primary
+-- key of case_tickets lets one case only come of a ticket.
+WITH link AS (
+    INSERT INTO case_tickets (tenant_id, connector, ticket_id, case_id)
+    VALUES ($1, $2, $3, $4)
+    RETURNING tenant_id, case_id
+), received AS (
+    INSERT INTO case_messages (tenant_id, case_id, seq, message_id, sender, at, channel, body)
+    SELECT tenant_id, case_id, 1, $5::uuid, 'buyer', $6::timestamptz, $7, $8 FROM link WHERE $5::uuid IS NOT NULL
+), owed AS (
+    INSERT INTO connector_deliveries (tenant_id, delivery_id, connector, case_id, ticket_id, payload)
+    SELECT tenant_id, $9::uuid, $2, case_id, $3, $10::jsonb FROM link WHERE $9::uuid IS NOT NULL
+)
+SELECT case_id FROM link;
+
+-- name: case_ticket_lookup
+-- Which case a ticket became, if any.
+SELECT case_id FROM case_tickets WHERE tenant_id = $1 AND connector = $2 AND ticket_id = $3;

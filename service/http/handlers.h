@@ -19,6 +19,25 @@ enum MHD_Result handle_outcome_record(struct http_request *req);
 enum MHD_Result handle_buyer_get(struct http_request *req);
 /** An Idempotency-Key header's value is 1-255 printable ASCII characters. */
 bool idempotency_key_valid(const char *key);
+/** How a validated case is to be recorded (cases_record). */
+struct case_record {
+    const json_t *request;               /* the case's JSON as validated (stored canonical); borrowed */
+    const char *idempotency_key;         /* NULL: none */
+    const uint8_t *request_hash;         /* 32 bytes the key names; NULL: the canonical request's hash */
+    const struct db_case_ticket *ticket; /* NULL: not from a helpdesk ticket; else written in the case's
+                                            transaction (link, message received, outbox row) */
+};
+/** Record a validated case exactly as POST /v1/cases does (the same
+ * decision, key semantics and lost-COMMIT check), without replying, so that
+ * each caller shapes its own answer. rec is filled (the caller frees it
+ * with db_case_new_cleanup, whatever the status): rec->result says created
+ * (rec->response_body, the decision JSON, under case_id), replayed
+ * (rec->replay_body, rec->replay_case_id), key mismatch, key in flight or
+ * ticket taken. case_id (CRYPTO_UUID_STRLEN + 1 bytes) gets the id made for
+ * the case. DB_OK, or the failure (DB_ERROR logged) to answer with
+ * http_reply_db_error. A created case is counted in the metrics. */
+enum db_status cases_record(struct http_request *req, const struct eng_case *c, const struct case_record *in,
+                            int64_t now, char *case_id, struct db_case_new *rec);
 /** What a key names, for POST /v1/cases/{case_id}/{what}: the route and the
  * canonical body (key order and white space do not count). 0, or -1 when
  * out of memory. */

@@ -107,6 +107,48 @@ static enum MHD_Result dry_run(struct http_request *req, const struct eng_case *
     return http_reply_json(req, 200, body);
 }
 
+enum db_status cases_record(struct http_request *req, const struct eng_case *c, const struct case_record *in,
+                            int64_t now, char *case_id, struct db_case_new *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    /* Same key, same request: compared on canonical JSON, so key order and
+     * white space do not make a retry look different. */
+    char *canonical = json_dumps(in->request, JSON_COMPACT | JSON_SORT_KEYS);
+    char created_at[32];
+    if (in->request_hash != NULL)
+        memcpy(rec->request_hash, in->request_hash, sizeof(rec->request_hash));
+    if (canonical == NULL || crypto_uuid_v4(case_id) != 0
+        || (in->request_hash == NULL && crypto_sha256(canonical, strlen(canonical), rec->request_hash) != 0)) {
+        free(canonical);
+        log_msg(LOG_ERROR, "request %s: out of memory recording a case", req->request_id);
+        return DB_ERROR;
+    }
+    validate_format_time(now, created_at);
+    rec->tenant_id = req->tenant.id;
+    rec->case_id = case_id;
+    rec->created_at = created_at;
+    rec->buyer_id = c->buyer.buyer_id;
+    rec->order_id = c->order.order_id;
+    rec->sku = c->order.sku;
+    rec->channel = ENG_CHANNEL_NAMES[c->channel];
+    rec->category = ENG_CATEGORY_NAMES[c->issue.category];
+    rec->currency = c->order.currency->code;
+    rec->order_value = c->order.item_price * c->order.quantity + c->order.shipping_paid; /* bounded by validation */
+    rec->request_json = canonical;
+    rec->idempotency_key = in->idempotency_key;
+    rec->policy_cached_version = policy_cached_version(req->tenant.id);
+    rec->ticket = in->ticket;
+    struct decide_ctx ctx = { c, now };
+    enum db_status status = db_case_create(&req->db, rec, decide_and_render, &ctx);
+    free(canonical);
+    /* What pointed into this frame or the caller's request is not kept. */
+    rec->request_json = rec->created_at = NULL;
+    rec->ticket = NULL;
+    if (status == DB_OK && rec->result == CASE_CREATED)
+        metrics_decision(eng_enum_parse(ENG_TIER_NAMES, TIER_COUNT, rec->tier), (int)c->issue.category);
+    return status;
+}
+
 enum MHD_Result handle_cases_create(struct http_request *req)
 {
     const char *dry = http_query(req, "dry_run");
@@ -127,34 +169,10 @@ enum MHD_Result handle_cases_create(struct http_request *req)
     if (dry != NULL && strcmp(dry, "true") == 0)
         return dry_run(req, &c, now);
 
-    /* Same key, same request: compared on canonical JSON, so key order and
-     * white space do not make a retry look different. */
-    char *canonical = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS);
-    char case_id[CRYPTO_UUID_STRLEN + 1], created_at[32];
+    struct case_record in = { req->json, key, NULL, NULL };
+    char case_id[CRYPTO_UUID_STRLEN + 1];
     struct db_case_new rec;
-    memset(&rec, 0, sizeof(rec));
-    if (canonical == NULL || crypto_uuid_v4(case_id) != 0
-        || crypto_sha256(canonical, strlen(canonical), rec.request_hash) != 0) {
-        free(canonical);
-        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
-    }
-    validate_format_time(now, created_at);
-    rec.tenant_id = req->tenant.id;
-    rec.case_id = case_id;
-    rec.created_at = created_at;
-    rec.buyer_id = c.buyer.buyer_id;
-    rec.order_id = c.order.order_id;
-    rec.sku = c.order.sku;
-    rec.channel = ENG_CHANNEL_NAMES[c.channel];
-    rec.category = ENG_CATEGORY_NAMES[c.issue.category];
-    rec.currency = c.order.currency->code;
-    rec.order_value = c.order.item_price * c.order.quantity + c.order.shipping_paid; /* bounded by validation */
-    rec.request_json = canonical;
-    rec.idempotency_key = key;
-    rec.policy_cached_version = policy_cached_version(req->tenant.id);
-    struct decide_ctx ctx = { &c, now };
-    enum db_status status = db_case_create(&req->db, &rec, decide_and_render, &ctx);
-    free(canonical);
+    enum db_status status = cases_record(req, &c, &in, now, case_id, &rec);
 
     enum MHD_Result result;
     char location[64];
@@ -174,7 +192,6 @@ enum MHD_Result handle_cases_create(struct http_request *req)
         snprintf(location, sizeof(location), "/v1/cases/%s", case_id);
         http_add_header(req, MHD_HTTP_HEADER_LOCATION, location);
         result = reply_body_text(req, 201, rec.response_body);
-        metrics_decision(eng_enum_parse(ENG_TIER_NAMES, TIER_COUNT, rec.tier), (int)c.issue.category);
     }
     db_case_new_cleanup(&rec);
     return result;
