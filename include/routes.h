@@ -34,6 +34,7 @@
     X("GET", "/v1/imports", handle_imports_list, ROUTE_AUTH)                                       \
     X("GET", "/v1/imports/{}", handle_import_get, ROUTE_AUTH)                                      \
     X("GET", "/v1/connectors/zendesk/template", handle_zendesk_template, ROUTE_AUTH)                \
+    X("POST", "/v1/connectors/gorgias/events", handle_gorgias_events, ROUTE_AUTH | ROUTE_JSON_BODY)  \
     X("GET", "/v1/connectors/{}", handle_connector_get, ROUTE_AUTH)                                \
     X("PUT", "/v1/connectors/{}", handle_connector_put, ROUTE_AUTH | ROUTE_JSON_BODY)
 

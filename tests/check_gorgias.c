@@ -1,5 +1,6 @@
 /* The gorgias suite (issue #12): the note, tags and widget rendered from a
- * decision (pure) and GET /v1/connectors/zendesk/template end to end. */
+ * decision (pure), GET /v1/connectors/zendesk/template and POST
+ * /v1/connectors/gorgias/events end to end. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,6 +487,244 @@ START_TEST(test_template_from_field_map)
 }
 END_TEST
 
+/* ---- POST /v1/connectors/gorgias/events ---- */
+
+static const char GORGIAS_ON[] = "{\"enabled\":true,\"field_map\":{\"order_id\":\"Order number\",\"item_price\":"
+                                 "\"Price\"},\"widget_language\":\"de\"}";
+
+/* An event as the README's integration body renders it. */
+static void gorgias_event(char *out, size_t size, const char *ticket_id, const char *message_id, const char *text,
+                          const char *from_agent)
+{
+    snprintf(out, size,
+             "{\"ticket_id\":\"%s\",\"subject\":\"Scratched lid\",\"language\":\"en\",\"sales_channel\":\"shopify\","
+             "\"customer\":{\"email\":\"Jane@Example.com\",\"name\":\"Jane\"},"
+             "\"message\":{\"id\":\"%s\",\"text\":\"%s\",\"from_agent\":\"%s\","
+             "\"created_at\":\"2026-01-07T13:00:00.123456\"},"
+             "\"custom_fields\":{\"Order number\":\"#1001\",\"sku\":\"MUG-01\",\"Price\":\"25.99\","
+             "\"currency\":\"usd\",\"Other\":\"ignored\"}}",
+             ticket_id, message_id, text, from_agent);
+}
+
+static void post_event(const char *auth, const char *body, struct th_response *r)
+{
+    request_json(auth, "POST", "/v1/connectors/gorgias/events", body, NULL, r);
+}
+
+/* The case's messages as GET /v1/cases/{id} lists them (new reference). */
+static json_t *case_messages(const char *auth, const char *case_id)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/cases/%s", case_id);
+    struct th_response r;
+    request_json(auth, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *messages = json_incref(json_object_get(r.json, "messages"));
+    th_response_free(&r);
+    return messages;
+}
+
+START_TEST(test_gorgias_event_makes_case_and_widget)
+{
+    put_settings(auth_header, "gorgias", GORGIAS_ON);
+    char body[2048];
+    gorgias_event(body, sizeof(body), "7001", "m1", "The lid arrived with a small scratch.", "False");
+    struct th_response r;
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "case_created");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "ticket_id")), "7001");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "tier")), "goodwill");
+    json_t *amount = json_object_get(r.json, "amount");
+    ck_assert_str_eq(json_string_value(json_object_get(amount, "currency")), "USD");
+    /* the widget speaks the tenant's widget language; the reply the buyer's */
+    char display[64];
+    ck_assert(eng_money_format(json_integer_value(json_object_get(amount, "value")), eng_currency_find("USD"),
+                               LANG_DE, display, sizeof(display)));
+    ck_assert_str_eq(json_string_value(json_object_get(amount, "display")), display);
+    ck_assert(strncmp(json_string_value(json_object_get(r.json, "summary")), "Kulanz", 6) == 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "reply"), "language")), "en");
+    ck_assert(json_is_true(json_object_get(json_object_get(r.json, "compliance"), "passed")));
+    char case_id[64];
+    snprintf(case_id, sizeof(case_id), "%s", json_string_value(json_object_get(r.json, "case_id")));
+    char *first = strdup(r.body);
+    th_response_free(&r);
+
+    /* the case as recorded: the order from the mapped custom fields, the
+     * customer's message as message 1 */
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/cases/%s", case_id);
+    request_json(auth_header, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    json_t *order = json_object_get(json_object_get(r.json, "request"), "order");
+    ck_assert_str_eq(json_string_value(json_object_get(order, "order_id")), "#1001");
+    ck_assert_int_eq(json_integer_value(json_object_get(order, "item_price")), 2599);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(r.json, "request"), "buyer"),
+                                                       "buyer_id")),
+                     "jane@example.com");
+    json_t *messages = json_object_get(r.json, "messages");
+    ck_assert_int_eq(json_array_size(messages), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(messages, 0), "from")), "buyer");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(messages, 0), "channel")), "gorgias");
+    th_response_free(&r);
+
+    /* the same event again: the same answer, nothing new written */
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 200);
+    char replayed[8];
+    ck_assert(th_header(&r, "Idempotent-Replayed", replayed, sizeof(replayed)));
+    json_t *was = json_loads(first, 0, NULL);
+    ck_assert_msg(json_equal(was, r.json), "first %s\nthen %s", first, r.body);
+    json_decref(was);
+    free(first);
+    th_response_free(&r);
+    messages = case_messages(auth_header, case_id);
+    ck_assert_int_eq(json_array_size(messages), 1);
+    json_decref(messages);
+}
+END_TEST
+
+/* Later messages of the ticket: on its case, in order; an agent's is the
+ * seller's, checked by the compliance guard (a warning, never a refusal). */
+START_TEST(test_gorgias_follow_ups_in_order)
+{
+    put_settings(auth_header, "gorgias", GORGIAS_ON);
+    char body[2048];
+    struct th_response r;
+    gorgias_event(body, sizeof(body), "7002", "m1", "The lid arrived with a small scratch.", "false");
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 201);
+    char case_id[64];
+    snprintf(case_id, sizeof(case_id), "%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+
+    gorgias_event(body, sizeof(body), "7002", "m2",
+                  "So sorry! Email me at help@myshop.example and leave us a 5-star review.", "True");
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "message_recorded");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "case_id")), case_id);
+    json_t *message = json_object_get(r.json, "message");
+    ck_assert_str_eq(json_string_value(json_object_get(message, "from")), "seller");
+    ck_assert(json_is_false(json_object_get(json_object_get(message, "compliance"), "passed")));
+    th_response_free(&r);
+    /* a retry of it: the same answer, no second message */
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "message"), "from")), "seller");
+    th_response_free(&r);
+
+    gorgias_event(body, sizeof(body), "7002", "m3", "Thanks, a partial refund is fine.", "False");
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "message"), "from")), "buyer");
+    ck_assert(json_object_get(json_object_get(r.json, "message"), "compliance") == NULL);
+    th_response_free(&r);
+
+    json_t *messages = case_messages(auth_header, case_id);
+    ck_assert_int_eq(json_array_size(messages), 3);
+    static const char *const senders[] = { "buyer", "seller", "buyer" };
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(messages, i), "from")), senders[i]);
+    ck_assert(strstr(json_string_value(json_object_get(json_array_get(messages, 2), "text")), "partial") != NULL);
+    json_decref(messages);
+}
+END_TEST
+
+/* Each bad field is named; a missing mapped field by the seller's name. */
+START_TEST(test_gorgias_bad_fields_named)
+{
+    put_settings(auth_header, "gorgias", GORGIAS_ON);
+    static const struct {
+        const char *body;
+        long status;
+        const char *field;
+    } CASES[] = {
+        { "{\"ticket_id\":\"x1\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"hi\"}}", 400,
+          "ticket_id" },
+        { "{\"ticket_id\":\"1\",\"message\":{\"text\":\"hi\"}}", 400, "customer" },
+        { "{\"ticket_id\":\"1\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"hi\","
+          "\"from_agent\":\"maybe\"}}", 400, "message.from_agent" },
+        { "{\"ticket_id\":\"1\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"hi\"},"
+          "\"surprise\":1}", 400, "surprise" },
+        { "{\"ticket_id\":\"1\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"hi\"},"
+          "\"custom_fields\":{\"sku\":7}}", 400, "custom_fields" },
+        { "{\"ticket_id\":\"8001\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"broken\"},"
+          "\"custom_fields\":{\"sku\":\"S\",\"Price\":\"1.00\",\"currency\":\"EUR\"}}", 422,
+          "custom_fields.Order number" },
+        { "{\"ticket_id\":\"8002\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"broken\"},"
+          "\"custom_fields\":{\"Order number\":\"1\",\"sku\":\"S\",\"Price\":\"1.005\",\"currency\":\"EUR\"}}", 422,
+          "custom_fields.Price" },
+        { "{\"ticket_id\":\"8003\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"broken\"},"
+          "\"custom_fields\":{\"Order number\":\"1\",\"sku\":\"S\",\"Price\":\"1\",\"currency\":\"XXX\"}}", 422,
+          "custom_fields.currency" },
+        { "{\"ticket_id\":\"8004\",\"customer\":{\"email\":\"a@b.example\"},\"message\":{\"text\":\"\"},"
+          "\"custom_fields\":{\"Order number\":\"1\",\"sku\":\"S\",\"Price\":\"1\",\"currency\":\"EUR\"}}", 422,
+          "message.text" },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        struct th_response r;
+        post_event(auth_header, CASES[i].body, &r);
+        ck_assert_msg(r.status == CASES[i].status, "case %zu: %ld %s", i, r.status, r.body);
+        bool named = false;
+        size_t j;
+        json_t *e;
+        json_array_foreach(json_object_get(r.json, "errors"), j, e)
+            named |= strcmp(json_string_value(json_object_get(e, "field")), CASES[i].field) == 0;
+        ck_assert_msg(named, "case %zu: %s not named in %s", i, CASES[i].field, r.body);
+        th_response_free(&r);
+    }
+}
+END_TEST
+
+/* Not enabled: refused, nothing recorded; another tenant's ticket of the
+ * same id is its own. */
+START_TEST(test_gorgias_disabled_and_tenants_apart)
+{
+    char body[2048];
+    struct th_response r;
+    gorgias_event(body, sizeof(body), "7003", "m1", "The lid arrived with a small scratch.", "false");
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 503);
+    ck_assert(strstr(r.body, "not enabled") != NULL);
+    th_response_free(&r);
+    put_settings(auth_header, "gorgias", "{\"enabled\":false}");
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 503);
+    th_response_free(&r);
+
+    put_settings(auth_header, "gorgias", GORGIAS_ON);
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 201);
+    char case_id[64];
+    snprintf(case_id, sizeof(case_id), "%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
+    post_event(other_auth, body, &r);
+    ck_assert_int_eq(r.status, 503); /* its own connector is off */
+    th_response_free(&r);
+    put_settings(other_auth, "gorgias", GORGIAS_ON);
+    post_event(other_auth, body, &r);
+    ck_assert_int_eq(r.status, 201); /* its own case, not a replay of the first tenant's */
+    ck_assert_str_ne(json_string_value(json_object_get(r.json, "case_id")), case_id);
+    th_response_free(&r);
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/cases/%s", case_id);
+    request_json(other_auth, "GET", path, NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_response_free(&r);
+
+    /* an agent opening a ticket: no case on the agent's words */
+    gorgias_event(body, sizeof(body), "7004", "m1", "Hello, following up on your order.", "True");
+    post_event(auth_header, body, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "ignored");
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *gorgias_suite(void)
 {
     Suite *s = suite_create("gorgias");
@@ -504,5 +743,13 @@ Suite *gorgias_suite(void)
     tcase_add_test(tmpl, test_template_from_field_map);
     suite_add_tcase(s, tmpl);
 
+    TCase *events = tcase_create("events");
+    tcase_add_checked_fixture(events, http_setup, http_teardown);
+    tcase_set_timeout(events, 60);
+    tcase_add_test(events, test_gorgias_event_makes_case_and_widget);
+    tcase_add_test(events, test_gorgias_follow_ups_in_order);
+    tcase_add_test(events, test_gorgias_bad_fields_named);
+    tcase_add_test(events, test_gorgias_disabled_and_tenants_apart);
+    suite_add_tcase(s, events);
     return s;
 }

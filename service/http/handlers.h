@@ -102,4 +102,7 @@ enum MHD_Result handle_connector_put(struct http_request *req);
 /* handlers_template.c */
 enum MHD_Result handle_zendesk_template(struct http_request *req);
 
+/* handlers_gorgias.c */
+enum MHD_Result handle_gorgias_events(struct http_request *req);
+
 #endif
