@@ -5,9 +5,9 @@ CC      ?= gcc
 BUILD   := build
 GEN     := $(BUILD)/gen
 
-PKGS      := libmicrohttpd jansson libpq libcrypto zlib
+PKGS      := libmicrohttpd jansson libpq libcrypto zlib libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto -lz)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto -lz -lcurl)
 TEST_LIBS  := $(shell pkg-config --libs check libcurl 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lcurl)
 
 WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \

@@ -32,6 +32,13 @@ struct config {
         bool set;                    /* false: connectors cannot store secrets */
         uint8_t bytes[32];
     } secret_key;
+    /* The delivery worker (connectors/outbox.c): where Zendesk is, and how patiently it is called. */
+    char zendesk_api_base[256];      /* "{subdomain}" is replaced by the tenant's */
+    unsigned delivery_connect_timeout_ms;
+    unsigned delivery_timeout_ms;    /* a whole call */
+    unsigned delivery_backoff_ms;    /* the first retry's delay; doubled each attempt */
+    unsigned delivery_backoff_max_s;
+    unsigned delivery_give_up_s;     /* a note still not delivered this long after its case: failed */
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

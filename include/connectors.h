@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -48,5 +49,33 @@ enum connectors_put_outcome {
 enum connectors_put_outcome connectors_settings_put(struct db **db, const uint8_t *key, int64_t tenant_id,
                                                     const char *connector, const json_t *body, json_t *errors,
                                                     enum db_status *db_status);
+
+/* ---- the delivery worker (outbox.c) ---- */
+
+struct config;
+struct outbox;
+
+/** Start the worker that sends the outbox (connector_deliveries) to
+ * Zendesk: one thread with its own database connection, claiming due rows
+ * with a lease, calling Zendesk with no transaction open, recording what
+ * came of it. Its settings and REDRESS_SECRET_KEY are copied from cfg.
+ * NULL and *err set when cfg cannot be used (a base that is neither https
+ * nor loopback) or the thread did not start; NULL with *err empty when
+ * there is nothing to do (no REDRESS_SECRET_KEY: no token can be opened). */
+struct outbox *outbox_start(const struct config *cfg, char *err, size_t err_size);
+
+/** Stop the worker: a call in progress is cut short (its outcome then
+ * unknown, checked before the next attempt); returns within about a
+ * second. NULL is fine. */
+void outbox_stop(struct outbox *outbox);
+
+/** Tell every running worker that rows were committed (after the case's
+ * COMMIT): they look at once instead of at their next poll. Cheap; safe
+ * from any thread, and when no worker runs. */
+void outbox_wake(void);
+
+/** Whether a Zendesk API base ("https://{subdomain}.zendesk.com") may be
+ * used: https, or http to a loopback address. */
+bool outbox_base_allowed(const char *base);
 
 #endif

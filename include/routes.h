@@ -35,6 +35,7 @@
     X("GET", "/v1/imports/{}", handle_import_get, ROUTE_AUTH)                                      \
     X("GET", "/v1/connectors/zendesk/template", handle_zendesk_template, ROUTE_AUTH)                \
     X("POST", "/v1/connectors/gorgias/events", handle_gorgias_events, ROUTE_AUTH | ROUTE_JSON_BODY)  \
+    X("GET", "/v1/connectors/zendesk/deliveries", handle_zendesk_deliveries, ROUTE_AUTH)            \
     X("GET", "/v1/connectors/{}", handle_connector_get, ROUTE_AUTH)                                \
     X("PUT", "/v1/connectors/{}", handle_connector_put, ROUTE_AUTH | ROUTE_JSON_BODY)
 

@@ -66,6 +66,12 @@ enum db_stmt {
     /* ticket links (db/cases.c) */
     STMT_CASE_TICKET_INSERT,
     STMT_CASE_TICKET_LOOKUP,
+    /* outbox (db/outbox.c) */
+    STMT_OUTBOX_CLAIM,
+    STMT_OUTBOX_RECORD,
+    STMT_OUTBOX_NEXT_DUE,
+    STMT_DELIVERIES_PAGE,
+    STMT_DELIVERY_EXISTS,
     /* connector settings (db/connectors.c) */
     STMT_CONNECTOR_SETTINGS_GET,
     STMT_CONNECTOR_SETTINGS_PUT,

@@ -64,6 +64,12 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     /* ticket links (db/cases.c) */
     [STMT_CASE_TICKET_INSERT] = "case_ticket_insert",
     [STMT_CASE_TICKET_LOOKUP] = "case_ticket_lookup",
+    /* outbox (db/outbox.c) */
+    [STMT_OUTBOX_CLAIM] = "outbox_claim",
+    [STMT_OUTBOX_RECORD] = "outbox_record",
+    [STMT_OUTBOX_NEXT_DUE] = "outbox_next_due",
+    [STMT_DELIVERIES_PAGE] = "deliveries_page",
+    [STMT_DELIVERY_EXISTS] = "delivery_exists",
     /* connector settings (db/connectors.c) */
     [STMT_CONNECTOR_SETTINGS_GET] = "connector_settings_get",
     [STMT_CONNECTOR_SETTINGS_PUT] = "connector_settings_put",

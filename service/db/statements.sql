@@ -886,3 +886,62 @@ SELECT case_id FROM link;
 -- name: case_ticket_lookup
 -- Which case a ticket became, if any.
 SELECT case_id FROM case_tickets WHERE tenant_id = $1 AND connector = $2 AND ticket_id = $3;
+
+-- name: outbox_claim
+-- The delivery worker takes the soonest due row no one holds: a lease of
+-- $1 seconds (another process takes it again only once the lease ran out)
+-- and one more attempt, committed before the call goes out. check_first:
+-- an earlier attempt may have landed (an unknown outcome, or a lease that
+-- ran out: its worker stopped mid-call).
+WITH due AS (
+    SELECT tenant_id, delivery_id, lease_until, unsure
+    FROM connector_deliveries
+    WHERE state = 'pending' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
+    ORDER BY next_attempt_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE connector_deliveries d
+SET lease_until = now() + make_interval(secs => $1::double precision), attempts = d.attempts + 1
+FROM due
+WHERE d.tenant_id = due.tenant_id AND d.delivery_id = due.delivery_id
+RETURNING d.tenant_id, d.delivery_id::text AS delivery_id, d.connector, d.ticket_id, d.payload::text AS payload,
+          d.attempts, (due.unsure OR due.lease_until IS NOT NULL) AS check_first,
+          extract(epoch FROM now() - d.created_at)::float8 AS age_s;
+
+-- name: outbox_record
+-- What an attempt came to ($3: pending, delivered or failed); the lease
+-- ends. $6: this attempt's outcome is unknown (sticky). $7: seconds until
+-- the next attempt, when still pending.
+UPDATE connector_deliveries
+SET state = $3, last_status = $4::integer, last_error = $5, unsure = unsure OR $6::boolean,
+    next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $7::double precision)
+                           ELSE next_attempt_at END,
+    delivered_at = CASE WHEN $3 = 'delivered' THEN now() END,
+    lease_until = NULL
+WHERE tenant_id = $1 AND delivery_id = $2::uuid AND state = 'pending';
+
+-- name: outbox_next_due
+-- Milliseconds until the soonest pending row may be claimed (NULL: none).
+SELECT (extract(epoch FROM min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) - now())
+        * 1000)::bigint AS wait_ms
+FROM connector_deliveries WHERE state = 'pending';
+
+-- name: deliveries_page
+-- A tenant's deliveries of a connector, newest first, after the one named
+-- by $4 (NULL: from the newest), in state $3 (NULL: any); $5 rows.
+SELECT delivery_id::text AS delivery_id, case_id::text AS case_id, ticket_id, state, attempts, last_status,
+       last_error,
+       to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS next_attempt_at,
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+       to_char(delivered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS delivered_at
+FROM connector_deliveries
+WHERE tenant_id = $1 AND connector = $2 AND ($3::text IS NULL OR state = $3)
+  AND ($4::uuid IS NULL OR (created_at, delivery_id) < (SELECT created_at, delivery_id FROM connector_deliveries
+                                                         WHERE tenant_id = $1 AND connector = $2
+                                                           AND delivery_id = $4::uuid))
+ORDER BY created_at DESC, delivery_id DESC
+LIMIT $5::integer;
+
+-- name: delivery_exists
+SELECT 1 AS found FROM connector_deliveries WHERE tenant_id = $1 AND connector = $2 AND delivery_id = $3::uuid;

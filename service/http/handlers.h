@@ -98,6 +98,7 @@ void imports_configure(unsigned max_mib, unsigned concurrency);
 /* handlers_connectors.c */
 enum MHD_Result handle_connector_get(struct http_request *req);
 enum MHD_Result handle_connector_put(struct http_request *req);
+enum MHD_Result handle_zendesk_deliveries(struct http_request *req);
 
 /* handlers_template.c */
 enum MHD_Result handle_zendesk_template(struct http_request *req);

@@ -19,6 +19,7 @@
 
 #include "apikey.h"
 #include "connections.h"
+#include "connectors.h" /* the delivery worker */
 #include "engine.h"
 #include "handlers.h"
 #include "http.h"
@@ -35,6 +36,7 @@ struct http_server {
     struct http_connections *connections; /* owned */
     char trusted_proxies[sizeof(((struct config *)0)->trusted_proxies)];
     struct config_secret_key secret_key; /* seals connector secrets; .set false: none can be stored */
+    struct outbox *outbox;               /* the delivery worker (owned); NULL: not running */
 };
 
 static double elapsed_ms(const struct timespec *since)
@@ -598,6 +600,13 @@ struct http_server *http_server_start(const struct config *cfg)
     server->secret_key = cfg->secret_key;
     if (!cfg->secret_key.set)
         log_msg(LOG_WARN, "connectors disabled: REDRESS_SECRET_KEY is not set, so connector secrets cannot be stored");
+    char outbox_err[160];
+    server->outbox = outbox_start(cfg, outbox_err, sizeof(outbox_err));
+    if (server->outbox == NULL && outbox_err[0] != '\0') {
+        log_msg(LOG_ERROR, "delivery worker: %s", outbox_err);
+        free(server);
+        return NULL;
+    }
     raise_file_limit((rlim_t)cfg->connection_limit + CONNECTION_LIMIT_HEADROOM + OTHER_FILES);
     struct http_connection_limits limits = {
         .total = cfg->connection_limit,
@@ -607,6 +616,7 @@ struct http_server *http_server_start(const struct config *cfg)
     };
     server->connections = http_connections_new(&limits);
     if (server->connections == NULL) {
+        outbox_stop(server->outbox);
         free(server);
         return NULL;
     }
@@ -646,6 +656,7 @@ struct http_server *http_server_start(const struct config *cfg)
         log_msg(LOG_ERROR, "cannot listen on %s port %u (in use, or not an address of this host?)",
                 cfg->listen_addr, cfg->port);
         http_connections_free(server->connections);
+        outbox_stop(server->outbox);
         free(server);
         return NULL;
     }
@@ -673,6 +684,7 @@ void http_server_stop(struct http_server *server, unsigned grace_s)
 {
     if (server == NULL)
         return;
+    outbox_stop(server->outbox); /* within about a second: a call in progress is cut short */
     /* From here every response says "Connection: close", a request that
      * starts now is answered 503, and connections between requests are
      * closed (connections.c): what is in flight finishes, nothing new

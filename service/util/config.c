@@ -64,6 +64,20 @@ static const struct config_spec CONFIG_SPECS[] = {
     { "REDRESS_SECRET_KEY", CFG_SECRET_KEY, FIELD(secret_key), 0, 0,
       "", "64 hex characters (32 bytes, e.g. `openssl rand -hex 32`) that encrypt connector secrets; unset:"
           " connectors cannot store secrets" },
+    { "REDRESS_ZENDESK_API_BASE", CFG_STRING, FIELD(zendesk_api_base), 0, 0,
+      "https://{subdomain}.zendesk.com", "where the delivery worker calls Zendesk's API ({subdomain}: the"
+      " tenant's); https, or http only to a loopback address (tests, a local proxy)" },
+    { "REDRESS_DELIVERY_CONNECT_TIMEOUT_MS", CFG_UINT, FIELD(delivery_connect_timeout_ms), 50, 60000,
+      "5000", "milliseconds a call to a helpdesk may take to connect" },
+    { "REDRESS_DELIVERY_TIMEOUT_MS", CFG_UINT, FIELD(delivery_timeout_ms), 100, 300000,
+      "20000", "milliseconds a whole call to a helpdesk may take (then its outcome is unknown: checked before"
+      " sending again)" },
+    { "REDRESS_DELIVERY_BACKOFF_MS", CFG_UINT, FIELD(delivery_backoff_ms), 10, 600000,
+      "2000", "milliseconds before the first retry of a delivery; doubled each attempt, with jitter" },
+    { "REDRESS_DELIVERY_BACKOFF_MAX_S", CFG_UINT, FIELD(delivery_backoff_max_s), 1, 86400,
+      "600", "most seconds between two attempts (also the wait after the helpdesk refused the credentials)" },
+    { "REDRESS_DELIVERY_GIVE_UP_S", CFG_UINT, FIELD(delivery_give_up_s), 1, 2592000,
+      "86400", "seconds after its case a note still not delivered is marked failed" },
 };
 _Static_assert(sizeof(((struct config_secret_key *)0)->bytes) == CRYPTO_SEAL_KEY_LEN,
                "REDRESS_SECRET_KEY is an AES-256 key");
