@@ -56,16 +56,9 @@ static void save_zendesk_settings(const char *auth)
     th_response_free(&r);
 }
 
-static void setup(void)
-{
-    fz = fake_zendesk_start(API_USER, API_TOKEN);
-    fake_zendesk_base_env(fz, base_env, sizeof(base_env));
-    start_server();
-    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
-    save_zendesk_settings(auth_header);
-}
-
-/* Nothing this test owed stays pending for the suites after it. */
+/* Nothing owed stays pending across tests: rows other suites left (their
+ * connectors' credentials may be these) would reach this test's fake, and
+ * this test's would reach the next suite's server. */
 static void settle_leftovers(void)
 {
     PGconn *conn = PQconnectdb(th_conninfo());
@@ -73,6 +66,16 @@ static void settle_leftovers(void)
                                  "WHERE state = 'pending'");
     PQclear(res);
     PQfinish(conn);
+}
+
+static void setup(void)
+{
+    settle_leftovers();
+    fz = fake_zendesk_start(API_USER, API_TOKEN);
+    fake_zendesk_base_env(fz, base_env, sizeof(base_env));
+    start_server();
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
+    save_zendesk_settings(auth_header);
 }
 
 static void teardown(void)
