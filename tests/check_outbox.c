@@ -409,6 +409,26 @@ START_TEST(a_disabled_connector_sends_nothing_and_says_why)
 }
 END_TEST
 
+START_TEST(a_note_still_owed_past_the_bound_fails)
+{
+    th_server_stop(&srv);
+    const char *give_up[] = { server_env[0], server_env[1], server_env[2], server_env[3],
+                              "REDRESS_DELIVERY_GIVE_UP_S=1", NULL };
+    th_server_start(&srv, th_conninfo(), give_up);
+    fake_zendesk_fail_next(fz, 1000000, 502, 0);
+    char id[CRYPTO_UUID_STRLEN + 1];
+    owe_note("4901", id);
+    struct delivery d;
+    wait_for_state(id, "failed", &d);
+    ck_assert_int_eq(d.last_status, 502);
+    ck_assert_msg(strncmp(d.last_error, "gave up after ", 14) == 0, "%s", d.last_error);
+    ck_assert_int_ge(d.attempts, 1);
+    json_t *comments = fake_zendesk_comments(fz, "4901");
+    ck_assert_int_eq(json_array_size(comments), 0);
+    json_decref(comments);
+}
+END_TEST
+
 /* ---- the configuration ---- */
 
 START_TEST(only_https_or_loopback_bases_are_allowed)
@@ -556,6 +576,7 @@ Suite *outbox_suite(void)
     tcase_add_test(worker, a_429_is_honoured_until_its_retry_after);
     tcase_add_test(worker, a_ticket_that_is_gone_fails_at_once);
     tcase_add_test(worker, a_disabled_connector_sends_nothing_and_says_why);
+    tcase_add_test(worker, a_note_still_owed_past_the_bound_fails);
     suite_add_tcase(s, worker);
     TCase *api = tcase_create("deliveries_api");
     tcase_add_checked_fixture(api, setup, teardown);
