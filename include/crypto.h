@@ -24,6 +24,16 @@ enum {
 int crypto_random_bytes(void *out, size_t n);
 /** SHA-256 of data. Returns 0, or -1 on failure. */
 int crypto_sha256(const void *data, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
+/** HMAC-SHA256 under key of the concatenation of n_parts pieces (parts[i],
+ * lens[i] bytes each): a signature over "timestamp + body" needs no copy.
+ * Returns 0, or -1 on failure. */
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *const *parts, const size_t *lens,
+                       size_t n_parts, uint8_t out[CRYPTO_SHA256_LEN]);
+/* Characters of n bytes in base64 (RFC 4648, padded), without the NUL. */
+#define CRYPTO_BASE64_LEN(n) ((((n) + 2) / 3) * 4)
+/** Base64 (RFC 4648, padded, no line breaks) of n bytes (n < 2^30) into
+ * out (CRYPTO_BASE64_LEN(n) + 1 bytes, NUL-terminated). */
+void crypto_base64(const uint8_t *data, size_t n, char *out);
 /** Compare without data-dependent timing. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 /** Lower-case hex of n bytes into out (2n+1 bytes). */

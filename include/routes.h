@@ -37,7 +37,8 @@
     X("POST", "/v1/connectors/gorgias/events", handle_gorgias_events, ROUTE_AUTH | ROUTE_JSON_BODY)  \
     X("GET", "/v1/connectors/zendesk/deliveries", handle_zendesk_deliveries, ROUTE_AUTH)            \
     X("GET", "/v1/connectors/{}", handle_connector_get, ROUTE_AUTH)                                \
-    X("PUT", "/v1/connectors/{}", handle_connector_put, ROUTE_AUTH | ROUTE_JSON_BODY)
+    X("PUT", "/v1/connectors/{}", handle_connector_put, ROUTE_AUTH | ROUTE_JSON_BODY) \
+    X("POST", "/v1/connectors/zendesk/events", handle_zendesk_event, ROUTE_AUTH | ROUTE_JSON_BODY)
 
 #define HTTP_ROUTE_PLUS_ONE(method, pattern, handler, flags) +1
 enum { HTTP_ROUTE_COUNT = 0 HTTP_ROUTES(HTTP_ROUTE_PLUS_ONE) };

@@ -46,6 +46,9 @@ int idempotency_request_hash(const char *case_id, const char *what, const json_t
 /* handlers_messages.c */
 enum MHD_Result handle_message_record(struct http_request *req);
 
+/* handlers_zendesk.c */
+enum MHD_Result handle_zendesk_event(struct http_request *req);
+
 /* handlers_costs.c */
 enum MHD_Result handle_tenant_costs_get(struct http_request *req);
 enum MHD_Result handle_tenant_costs_put(struct http_request *req);

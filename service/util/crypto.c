@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,32 @@ int crypto_sha256(const void *data, size_t n, uint8_t out[CRYPTO_SHA256_LEN])
     if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != CRYPTO_SHA256_LEN)
         return -1;
     return 0;
+}
+
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *const *parts, const size_t *lens,
+                       size_t n_parts, uint8_t out[CRYPTO_SHA256_LEN])
+{
+    if (key_len > INT_MAX)
+        return -1;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end() };
+    size_t len = 0;
+    int ok = ctx != NULL && EVP_MAC_init(ctx, key, key_len, params) == 1;
+    for (size_t i = 0; ok && i < n_parts; i++)
+        ok = EVP_MAC_update(ctx, parts[i], lens[i]) == 1;
+    ok = ok && EVP_MAC_final(ctx, out, &len, CRYPTO_SHA256_LEN) == 1 && len == CRYPTO_SHA256_LEN;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    return ok ? 0 : -1;
+}
+
+void crypto_base64(const uint8_t *data, size_t n, char *out)
+{
+    /* OpenSSL's, one block: padded, no line breaks, NUL-terminated. Its
+     * length is an int: base64 here is of digests, never near that. */
+    EVP_EncodeBlock((unsigned char *)out, data, (int)n);
 }
 
 bool crypto_equal(const void *a, const void *b, size_t n)
