@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "fake_zendesk.h"
 #include "harness.h"
+#include "validate.h"
 
 static const char API_USER[] = "agent@acme.example", API_TOKEN[] = "zd-token-0123456789";
 enum { WAIT_S = 60 }; /* the cap of any wait: generous on a busy machine */
@@ -429,6 +430,71 @@ START_TEST(a_note_still_owed_past_the_bound_fails)
 }
 END_TEST
 
+/* ---- end to end: a Zendesk event's note ---- */
+
+/* A signed event as a Zendesk trigger's webhook sends it (the body of GET
+ * /v1/connectors/zendesk/template with the seller's field map). */
+static void post_zendesk_event(const char *ticket_id, struct th_response *r)
+{
+    char body[1024];
+    snprintf(body, sizeof(body),
+             "{\"ticket_id\":\"%s\",\"subject\":\"Broken mug\",\"description\":\"The mug arrived broken.\","
+             "\"latest_comment\":\"The mug arrived broken, shards everywhere.\",\"requester_name\":\"Buyer One\","
+             "\"requester_email\":\"buyer.one@example.com\",\"current_user_email\":\"buyer.one@example.com\","
+             "\"tags\":\"mug\",\"via\":\"Web Form\",\"updated_at\":\"2026-11-23T02:40Z\","
+             "\"fields\":{\"order_id\":\"ORD-77\",\"sku\":\"MUG-RED\",\"item_price\":\"12.50\",\"currency\":\"eur\"}}",
+             ticket_id);
+    char stamp[32], signature[64], signature_header[128], stamp_header[96];
+    validate_format_time((int64_t)time(NULL), stamp);
+    const void *const parts[] = { stamp, body };
+    const size_t lens[] = { strlen(stamp), strlen(body) };
+    uint8_t mac[CRYPTO_SHA256_LEN];
+    ck_assert_int_eq(crypto_hmac_sha256("whsec-1", 7, parts, lens, 2, mac), 0);
+    crypto_base64(mac, sizeof(mac), signature);
+    snprintf(signature_header, sizeof(signature_header), "X-Zendesk-Webhook-Signature: %s", signature);
+    snprintf(stamp_header, sizeof(stamp_header), "X-Zendesk-Webhook-Signature-Timestamp: %s", stamp);
+    const char *headers[] = { auth_header, "Content-Type: application/json", signature_header, stamp_header, NULL };
+    th_request(srv.port, "POST", "/v1/connectors/zendesk/events", headers, body, strlen(body), r);
+}
+
+START_TEST(a_zendesk_events_note_reaches_its_ticket_once)
+{
+    const char *headers[] = { auth_header, "Content-Type: application/json", NULL };
+    const char settings[] = "{\"enabled\":true,\"subdomain\":\"acme\",\"api_user\":\"agent@acme.example\","
+                            "\"field_map\":{\"order_id\":101,\"sku\":102,\"item_price\":103,\"currency\":104}}";
+    struct th_response r;
+    th_request(srv.port, "PUT", "/v1/connectors/zendesk", headers, settings, strlen(settings), &r);
+    ck_assert_msg(r.status == 200, "settings: %ld %s", r.status, r.body);
+    th_response_free(&r);
+    fake_zendesk_fail_next(fz, 2, 503, 0); /* and Zendesk is down for a moment */
+    post_zendesk_event("5101", &r);
+    ck_assert_msg(r.status == 201, "event: %ld %s", r.status, r.body);
+    th_response_free(&r);
+    post_zendesk_event("5101", &r); /* Zendesk retries the webhook */
+    ck_assert_msg(r.status == 200, "retried event: %ld %s", r.status, r.body);
+    th_response_free(&r);
+    const char *const params[] = { tenant_name };
+    PGresult *res = sql("SELECT delivery_id::text AS id FROM connector_deliveries WHERE ticket_id = '5101'"
+                        " AND tenant_id = (SELECT id FROM tenants WHERE name = $1)",
+                        1, params);
+    ck_assert_int_eq(PQntuples(res), 1); /* one note owed, whatever the retries */
+    char id[CRYPTO_UUID_STRLEN + 1];
+    snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, PQfnumber(res, "id")));
+    PQclear(res);
+    struct delivery d;
+    wait_for_state(id, "delivered", &d);
+    ck_assert_int_eq(d.attempts, 3);
+    ck_assert_int_eq(fake_zendesk_rejected(fz), 0); /* C's note and tags as Zendesk takes them */
+    ticket_has_the_note_once("5101", id);
+    json_t *tags = fake_zendesk_tags(fz, "5101");
+    bool redress_tag = false;
+    for (size_t i = 0; i < json_array_size(tags); i++)
+        redress_tag = redress_tag || strcmp(json_string_value(json_array_get(tags, i)), "redress") == 0;
+    ck_assert(redress_tag);
+    json_decref(tags);
+}
+END_TEST
+
 /* ---- the configuration ---- */
 
 START_TEST(only_https_or_loopback_bases_are_allowed)
@@ -577,6 +643,7 @@ Suite *outbox_suite(void)
     tcase_add_test(worker, a_ticket_that_is_gone_fails_at_once);
     tcase_add_test(worker, a_disabled_connector_sends_nothing_and_says_why);
     tcase_add_test(worker, a_note_still_owed_past_the_bound_fails);
+    tcase_add_test(worker, a_zendesk_events_note_reaches_its_ticket_once);
     suite_add_tcase(s, worker);
     TCase *api = tcase_create("deliveries_api");
     tcase_add_checked_fixture(api, setup, teardown);
