@@ -5,7 +5,8 @@
  * transaction, follow-up comments as messages on the same case (the
  * buyer's, an agent's with the compliance guard), Redress's own note
  * ignored, a missing mapped field refused with nothing written, a disabled
- * connector refused, and one tenant's tickets invisible to another. */
+ * connector refused, one tenant's tickets invisible to another, and a lost
+ * COMMIT: all of a ticket's case recorded, or none of it. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "connector_note.h"
 #include "crypto.h"
 #include "harness.h"
+#include "pgproxy.h"
 #include "validate.h"
 
 static const char SECRET_A[] = "whsec-tenant-a-5d1e";
@@ -559,6 +561,79 @@ START_TEST(one_tenant_never_sees_another_tenants_tickets)
 }
 END_TEST
 
+/* Through a proxy that lets the COMMIT through and swallows its reply (all
+ * is in, the service never hears it) or drops the round trip before the
+ * COMMIT (none is in): a ticket's case, its link, its message and its note
+ * are recorded together, and if and only if a 2xx was answered. (The
+ * delivery worker beside the server sends no COMMIT: its statements are
+ * single, so the fault meets the event's.) */
+static struct pgproxy *proxy;
+
+static void lost_commit_setup(void)
+{
+    const char *socket_path = getenv("REDRESS_TEST_PG_SOCKET");
+    ck_assert_msg(socket_path != NULL, "REDRESS_TEST_PG_SOCKET is unset: run the tests with 'make test'");
+    proxy = pgproxy_start(socket_path);
+    ck_assert_ptr_nonnull(proxy);
+    char conninfo[800];
+    pgproxy_conninfo(proxy, th_conninfo(), conninfo, sizeof(conninfo));
+    const char *extra[] = { "REDRESS_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                            "REDRESS_ZENDESK_API_BASE=http://127.0.0.1:9", "REDRESS_THREADS=1", NULL };
+    th_server_start(&srv, conninfo, extra);
+    th_tenant_with_auth(th_conninfo(), tenant_name, api_key, auth_header);
+    put_settings(auth_header, "true", SECRET_A);
+}
+
+static void lost_commit_teardown(void)
+{
+    th_server_stop(&srv);
+    pgproxy_stop(proxy);
+}
+
+static void assert_recorded(long n)
+{
+    ck_assert_int_eq(cases_of(tenant_name), n);
+    ck_assert_int_eq(links_of(tenant_name), n);
+    ck_assert_int_eq(messages_of(tenant_name), n);
+    ck_assert_int_eq(deliveries_of(tenant_name), n);
+}
+
+START_TEST(a_tickets_case_is_recorded_whole_iff_answered)
+{
+    char *body = event_body(&FIRST);
+    struct th_response r, again;
+    /* reply lost: 201 for what is in; Zendesk's retry replays it */
+    pgproxy_arm(proxy, PGPROXY_LOSE_COMMIT_REPLY);
+    post_signed(auth_header, SECRET_A, 0, body, NULL, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 1);
+    ck_assert_msg(r.status == 201, "status %ld: %s", r.status, r.body);
+    assert_recorded(1);
+    post_signed(auth_header, SECRET_A, 0, body, NULL, &again);
+    ck_assert_msg(again.status == 200, "status %ld: %s", again.status, again.body);
+    ck_assert_str_eq(again.body, r.body);
+    th_response_free(&r);
+    th_response_free(&again);
+    assert_recorded(1);
+    free(body);
+
+    /* COMMIT lost on the way: 503 and nothing of it; the retry records it whole */
+    struct event other = FIRST;
+    other.ticket_id = "3003";
+    body = event_body(&other);
+    pgproxy_arm(proxy, PGPROXY_DROP_BEFORE_COMMIT);
+    post_signed(auth_header, SECRET_A, 0, body, NULL, &r);
+    ck_assert_int_eq(pgproxy_fired(proxy), 2);
+    ck_assert_msg(r.status == 503, "status %ld: %s", r.status, r.body);
+    th_response_free(&r);
+    assert_recorded(1);
+    post_signed(auth_header, SECRET_A, 0, body, NULL, &r);
+    ck_assert_msg(r.status == 201, "status %ld: %s", r.status, r.body);
+    th_response_free(&r);
+    assert_recorded(2);
+    free(body);
+}
+END_TEST
+
 START_TEST(hmac_and_base64_match_known_answers)
 {
     /* RFC 4231 test case 2 */
@@ -603,5 +678,10 @@ Suite *zendesk_suite(void)
     tcase_add_test(events, without_the_secret_key_events_are_refused);
     tcase_add_test(events, one_tenant_never_sees_another_tenants_tickets);
     suite_add_tcase(s, events);
+    TCase *lost = tcase_create("lost_commit");
+    tcase_add_checked_fixture(lost, lost_commit_setup, lost_commit_teardown);
+    tcase_set_timeout(lost, 120);
+    tcase_add_test(lost, a_tickets_case_is_recorded_whole_iff_answered);
+    suite_add_tcase(s, lost);
     return s;
 }

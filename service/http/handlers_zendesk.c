@@ -36,6 +36,7 @@
 
 #include "case_json.h"
 #include "connector_note.h"
+#include "connectors.h"
 #include "crypto.h"
 #include "db_messages.h"
 #include "handlers.h"
@@ -525,6 +526,7 @@ static enum MHD_Result record_case(struct http_request *req, const struct zendes
     } else {
         log_msg(LOG_INFO, "request %s: Zendesk ticket %s became case %s (note %s owed)", req->request_id,
                 ev->ticket_id, case_id, delivery_id);
+        outbox_wake(); /* committed: the note goes out now, not at the worker's next poll */
         result = reply_answer(req, 201, case_created_answer(ev->ticket_id, rec.response_body), false);
     }
     db_case_new_cleanup(&rec);
