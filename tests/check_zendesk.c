@@ -363,6 +363,43 @@ START_TEST(a_replayed_event_answers_the_first_answer_and_writes_nothing)
 }
 END_TEST
 
+/* A duplicate while the first delivery is still being recorded: the key's
+ * lock is held (here by the test, as the first request's transaction holds
+ * it), so the duplicate is 409, which Zendesk retries, and writes nothing. */
+START_TEST(a_concurrent_duplicate_is_409_and_writes_nothing)
+{
+    char *tenant = db_text("SELECT id::text FROM tenants WHERE name = $1", tenant_name);
+    char lock_key[128];
+    snprintf(lock_key, sizeof(lock_key), "%s/zendesk:invocation:9000001", tenant);
+    PGconn *first = PQconnectdb(th_conninfo());
+    ck_assert_int_eq(PQstatus(first), CONNECTION_OK);
+    PGresult *res = PQexec(first, "BEGIN");
+    PQclear(res);
+    const char *params[] = { lock_key };
+    res = PQexecParams(first, "SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 7469811405)) AS held", 1,
+                       NULL, params, NULL, NULL, 0);
+    ck_assert_str_eq(PQgetvalue(res, 0, 0), "t");
+    PQclear(res);
+    char *body = event_body(&FIRST);
+    struct th_response r;
+    post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 9000001", &r);
+    assert_problem(&r, 409, "idempotency-in-flight");
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of(tenant_name), 0);
+    ck_assert_int_eq(links_of(tenant_name), 0);
+    /* the first one ends; Zendesk's retry is recorded */
+    res = PQexec(first, "ROLLBACK");
+    PQclear(res);
+    PQfinish(first);
+    post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 9000001", &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of(tenant_name), 1);
+    free(body);
+    free(tenant);
+}
+END_TEST
+
 START_TEST(a_later_comment_is_a_message_on_the_same_case_and_no_new_note)
 {
     char case_id[64];
@@ -670,6 +707,7 @@ Suite *zendesk_suite(void)
     tcase_add_test(events, a_bad_or_missing_signature_is_refused_and_nothing_written);
     tcase_add_test(events, a_stale_or_future_timestamp_is_refused);
     tcase_add_test(events, a_replayed_event_answers_the_first_answer_and_writes_nothing);
+    tcase_add_test(events, a_concurrent_duplicate_is_409_and_writes_nothing);
     tcase_add_test(events, a_later_comment_is_a_message_on_the_same_case_and_no_new_note);
     tcase_add_test(events, an_agents_comment_is_the_sellers_message_checked_for_compliance);
     tcase_add_test(events, redress_own_note_is_ignored);
