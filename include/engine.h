@@ -76,6 +76,14 @@ bool eng_percent_of(int64_t amount, int percent, int64_t *out);
 bool eng_money_format(int64_t minor, const struct eng_currency *currency, enum eng_language lang,
                       char *out, size_t size);
 
+/** Decimal text as minor units of a currency with `exponent` decimals:
+ * digits, then optionally '.' and at least one digit ("12", "12.5",
+ * "12.50"; "1500.00" yen, exact trailing zeros lose nothing). NULL when it
+ * is one, else why not ("not an amount", "negative amount", "more decimal
+ * places than the currency has", "amount too large"): imports, and the
+ * helpdesk connectors' price fields, read amounts this one way. */
+const char *eng_money_parse(const char *text, int exponent, int64_t *minor);
+
 /* ---- input ---- */
 
 /* What the seller recorded for this SKU, in the case's currency and per

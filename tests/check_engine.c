@@ -527,6 +527,34 @@ START_TEST(money_formats_as_natives_write_it)
 }
 END_TEST
 
+/* One reader of decimal amounts for imports and the connectors' price
+ * fields: the currency's own decimals, exact trailing zeros allowed. */
+START_TEST(money_parses_decimal_text_by_the_currency)
+{
+    static const struct {
+        const char *text;
+        int exponent;
+        int64_t minor; /* -1: refused */
+    } CASES[] = {
+        { "12", 2, 1200 },     { "12.5", 2, 1250 },    { "12.50", 2, 1250 },   { "0.05", 2, 5 },
+        { "1500", 0, 1500 },   { "1500.00", 0, 1500 }, { "1.234", 3, 1234 },   { "1500.5", 0, -1 },
+        { "12.345", 2, -1 },   { "12.", 2, -1 },       { ".5", 2, -1 },        { "", 2, -1 },
+        { "-1", 2, -1 },       { "1,50", 2, -1 },      { "1 500", 2, -1 },     { "$5", 2, -1 },
+        { "99999999999999999999", 2, -1 },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        int64_t minor = -7;
+        const char *why = eng_money_parse(CASES[i].text, CASES[i].exponent, &minor);
+        if (CASES[i].minor < 0) {
+            ck_assert_msg(why != NULL, "%s accepted", CASES[i].text);
+        } else {
+            ck_assert_msg(why == NULL, "%s: %s", CASES[i].text, why);
+            ck_assert_int_eq(minor, CASES[i].minor);
+        }
+    }
+}
+END_TEST
+
 START_TEST(language_tags_map_and_fall_back)
 {
     static const struct { const char *tag; enum eng_language lang; bool fell_back; } CASES[] = {
@@ -1129,6 +1157,7 @@ Suite *engine_suite(void)
     tcase_add_test(tc, sku_costs_replace_the_ratios);
     tcase_add_test(tc, percent_rounds_half_up_without_overflow);
     tcase_add_test(tc, money_formats_as_natives_write_it);
+    tcase_add_test(tc, money_parses_decimal_text_by_the_currency);
     tcase_add_test(tc, language_tags_map_and_fall_back);
     tcase_add_test(tc, guard_cases_from_data);
     tcase_add_test(tc, guard_reads_sentences_of_any_length);

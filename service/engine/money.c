@@ -178,3 +178,41 @@ bool eng_money_format(int64_t minor, const struct eng_currency *currency, enum e
                            style.after[0] != '\0' && after_spaced ? " " : "", style.after);
     return written > 0 && (size_t)written < size;
 }
+
+const char *eng_money_parse(const char *text, int exponent, int64_t *minor)
+{
+    const char *s = text;
+    if (*s == '-')
+        return "negative amount";
+    int64_t units = 0;
+    int int_digits = 0;
+    for (; (*s >= '0' && *s <= '9'); s++, int_digits++)
+        if (__builtin_mul_overflow(units, (int64_t)10, &units)
+            || __builtin_add_overflow(units, (int64_t)(*s - '0'), &units))
+            return "amount too large";
+    if (int_digits == 0)
+        return "not an amount";
+    int decimals = 0;
+    if (*s == '.') {
+        s++;
+        for (; (*s >= '0' && *s <= '9'); s++, decimals++) {
+            if (decimals >= exponent) {
+                if (*s != '0')   /* exact trailing zeros ("1500.00" yen) lose nothing */
+                    return "more decimal places than the currency has";
+                continue;
+            }
+            if (__builtin_mul_overflow(units, (int64_t)10, &units)
+                || __builtin_add_overflow(units, (int64_t)(*s - '0'), &units))
+                return "amount too large";
+        }
+        if (decimals == 0)
+            return "not an amount";
+    }
+    if (*s != '\0')   /* thousands separators, a decimal comma, a currency sign... */
+        return "not an amount";
+    for (int d = decimals; d < exponent; d++)
+        if (__builtin_mul_overflow(units, (int64_t)10, &units))
+            return "amount too large";
+    *minor = units;
+    return NULL;
+}

@@ -135,30 +135,6 @@ static const char *field_name(const json_t *settings, enum gorgias_field f)
     return mapped != NULL ? mapped : GORGIAS_FIELDS[f].name;
 }
 
-/* Decimal text ("12", "12.5", "12.50", Shopify's prices) as minor units of
- * a currency with `exponent` digits; false for anything else. */
-static bool decimal_minor_units(const char *text, int exponent, int64_t *out)
-{
-    int64_t units = 0;
-    int decimals = -1; /* -1: no point seen */
-    if (*text == '\0')
-        return false;
-    for (const char *p = text; *p; p++) {
-        if (*p == '.' && decimals < 0 && p != text && p[1] != '\0') {
-            decimals = 0;
-            continue;
-        }
-        /* beyond 10^14 no case takes it (its validator names the field) */
-        if (!isdigit((unsigned char)*p) || (decimals >= 0 && ++decimals > exponent) || units > 100000000000000LL)
-            return false;
-        units = units * 10 + (*p - '0');
-    }
-    for (int d = decimals < 0 ? 0 : decimals; d < exponent; d++)
-        units *= 10;
-    *out = units;
-    return true;
-}
-
 /* The error path of a custom field: custom_fields.<its name>. */
 static void custom_field_path(const json_t *settings, enum gorgias_field f, char *out, size_t size)
 {
@@ -201,7 +177,7 @@ static json_t *event_case(const struct gorgias_event *ev, const json_t *custom, 
     }
     int64_t price = 0;
     if (cur != NULL && value[GF_ITEM_PRICE] != NULL
-        && !decimal_minor_units(value[GF_ITEM_PRICE], cur->exponent, &price)) {
+        && eng_money_parse(value[GF_ITEM_PRICE], cur->exponent, &price) != NULL) {
         custom_field_path(settings, GF_ITEM_PRICE, path, sizeof(path));
         validate_error_unprocessable(errors, path, "must be a decimal amount with at most %d decimals, such as %s",
                                      cur->exponent, cur->exponent == 0 ? "1200" : "12.50");

@@ -131,32 +131,6 @@ static const char *signature_problem(const struct http_request *req, const char 
 
 /* ---- the case the first event makes ---- */
 
-/* Decimal text ("12", "12.5", "12.50") as minor units of a currency with
- * `exponent` digits; false for anything else, or too many decimals. */
-static bool price_minor_units(const char *text, int exponent, int64_t *out)
-{
-    int64_t units = 0;
-    int decimals = -1; /* -1: no point seen */
-    const char *p = text;
-    if (*p == '\0')
-        return false;
-    for (; *p; p++) {
-        if (*p == '.' && decimals < 0 && p != text && p[1] != '\0') {
-            decimals = 0;
-            continue;
-        }
-        /* 10^14 minor units is beyond any amount a case takes (its
-         * validator names the field); the cap keeps the arithmetic exact. */
-        if (!isdigit((unsigned char)*p) || (decimals >= 0 && ++decimals > exponent) || units > 100000000000000LL)
-            return false;
-        units = units * 10 + (*p - '0');
-    }
-    for (int d = decimals < 0 ? 0 : decimals; d < exponent; d++)
-        units *= 10;
-    *out = units;
-    return true;
-}
-
 /* Zendesk's {{ticket.updated_at_with_timestamp}} ("2013-12-12T05:35Z",
  * with or without seconds) as RFC 3339 into at; now when it is neither. */
 static void event_time(const char *text, int64_t now, char at[32])
@@ -248,7 +222,7 @@ static json_t *event_case(const struct zendesk_event *ev, const json_t *settings
     }
     int64_t price = 0;
     if (cur != NULL && value[MAPPED_ITEM_PRICE] != NULL
-        && !price_minor_units(value[MAPPED_ITEM_PRICE], cur->exponent, &price)) {
+        && eng_money_parse(value[MAPPED_ITEM_PRICE], cur->exponent, &price) != NULL) {
         validate_error_unprocessable(errors, "fields.item_price", "ticket field %lld: must be a decimal amount with"
                                      " at most %d decimals, such as %s", (long long)mapped_ticket_field(settings,
                                                                                       MAPPED_ITEM_PRICE),

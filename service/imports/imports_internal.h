@@ -81,8 +81,4 @@ int64_t imp_quantity(struct imp_row *row, int column);
 bool imp_amount(struct imp_row *row, int amount_column, int currency_column, char currency[4],
                 int64_t *minor);
 
-/** Parse an amount written "1234.5" into minor units of a currency with
- * `exponent` decimals. NULL when it parses, else the reason. */
-const char *imp_parse_amount(const char *text, int exponent, int64_t *minor);
-
 #endif

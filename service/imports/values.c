@@ -104,44 +104,6 @@ int64_t imp_quantity(struct imp_row *row, int column)
     return n;
 }
 
-const char *imp_parse_amount(const char *text, int exponent, int64_t *minor)
-{
-    const char *s = text;
-    if (*s == '-')
-        return "negative amount";
-    int64_t units = 0;
-    int int_digits = 0;
-    for (; is_digit(*s); s++, int_digits++)
-        if (__builtin_mul_overflow(units, (int64_t)10, &units)
-            || __builtin_add_overflow(units, (int64_t)(*s - '0'), &units))
-            return "amount too large";
-    if (int_digits == 0)
-        return "not an amount";
-    int decimals = 0;
-    if (*s == '.') {
-        s++;
-        for (; is_digit(*s); s++, decimals++) {
-            if (decimals >= exponent) {
-                if (*s != '0')   /* exact trailing zeros ("1500.00" yen) lose nothing */
-                    return "more decimal places than the currency has";
-                continue;
-            }
-            if (__builtin_mul_overflow(units, (int64_t)10, &units)
-                || __builtin_add_overflow(units, (int64_t)(*s - '0'), &units))
-                return "amount too large";
-        }
-        if (decimals == 0)
-            return "not an amount";
-    }
-    if (*s != '\0')   /* thousands separators, a decimal comma, a currency sign... */
-        return "not an amount";
-    for (int d = decimals; d < exponent; d++)
-        if (__builtin_mul_overflow(units, (int64_t)10, &units))
-            return "amount too large";
-    *minor = units;
-    return NULL;
-}
-
 bool imp_amount(struct imp_row *row, int amount_column, int currency_column, char currency[4],
                 int64_t *minor)
 {
@@ -162,7 +124,7 @@ bool imp_amount(struct imp_row *row, int amount_column, int currency_column, cha
         imp_row_fail(row, row->column_name[currency_column], "unknown currency");
         return false;
     }
-    const char *problem = imp_parse_amount(amount, found->exponent, minor);
+    const char *problem = eng_money_parse(amount, found->exponent, minor);
     if (problem != NULL) {
         imp_row_fail(row, row->column_name[amount_column], problem);
         *minor = 0;
