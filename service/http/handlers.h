@@ -109,4 +109,16 @@ enum MHD_Result handle_zendesk_template(struct http_request *req);
 /* handlers_gorgias.c */
 enum MHD_Result handle_gorgias_events(struct http_request *req);
 
+/* Recording a message (handlers_messages.c), shared by the connectors:
+ * the compliance guard's finding for a seller's message (*compliance a new
+ * reference; NULL for the buyer's and the marketplace's), 0 or -1; then
+ * what db_message_record stores: m->compliance from compliance and
+ * m->response_body from answer (both borrowed; answer NULL is a failure),
+ * freeing earlier ones, 0 or -1. */
+struct db_message;
+struct db_message_case;
+int messages_compliance(const struct db_message *m, const struct db_message_case *kase, const char *request_id,
+                        const char *case_id, json_t **compliance);
+int messages_store(struct db_message *m, const json_t *compliance, const json_t *answer);
+
 #endif

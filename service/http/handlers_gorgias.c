@@ -310,34 +310,19 @@ struct message_ctx {
 static int render_message(struct db_message *m, const struct db_message_case *kase, void *cls)
 {
     const struct message_ctx *ctx = cls;
-    json_t *compliance = NULL;
-    if (strcmp(m->from, "seller") == 0) {
-        int channel = eng_enum_parse(ENG_CHANNEL_NAMES, CHANNEL_COUNT, kase->channel);
-        if (channel < 0) {
-            log_msg(LOG_ERROR, "request %s: case %s has an unknown channel", ctx->request_id, ctx->case_id);
-            return -1;
-        }
-        const char *const own_ids[] = { kase->order_id, kase->sku, kase->ticket_id, ctx->case_id };
-        struct eng_guard_result result;
-        eng_guard_check_case((enum eng_channel)channel, m->text, own_ids, sizeof(own_ids) / sizeof(own_ids[0]),
-                             &result);
-        if ((compliance = guard_result_to_json(&result)) == NULL)
-            return -1;
-    }
+    json_t *compliance;
+    if (messages_compliance(m, kase, ctx->request_id, ctx->case_id, &compliance) != 0)
+        return -1;
     json_t *message = json_pack("{s:s, s:s, s:s, s:s}", "message_id", m->message_id, "from", m->from, "at", m->at,
                                 "channel", m->channel);
-    free(m->compliance);
-    free(m->response_body);
-    m->compliance = compliance != NULL ? json_dumps(compliance, JSON_COMPACT) : NULL;
     if (message != NULL && compliance != NULL && json_object_set(message, "compliance", compliance) != 0) {
         json_decref(message);
         message = NULL;
     }
-    m->response_body = message != NULL ? json_dumps(message, JSON_COMPACT) : NULL;
+    int rc = messages_store(m, compliance, message);
     json_decref(message);
-    bool complete = m->response_body != NULL && (compliance == NULL || m->compliance != NULL);
     json_decref(compliance);
-    return complete ? 0 : -1;
+    return rc;
 }
 
 /* ---- the handler ---- */

@@ -44,31 +44,40 @@ static const struct field_spec MESSAGE_FIELDS[] = {
     { "channel", FIELD_ENUM, false, MESSAGE_AT(channel), 0, 0, MESSAGE_CHANNEL_NAMES, MESSAGE_CHANNEL_COUNT, NULL },
 };
 
+/* The case's own identifiers are not contact details (as in
+ * /v1/replies/check); its marketplace's rules are the ones that apply,
+ * whatever channel the message came through. */
+int messages_compliance(const struct db_message *m, const struct db_message_case *kase, const char *request_id,
+                        const char *case_id, json_t **compliance)
+{
+    *compliance = NULL;
+    if (strcmp(m->from, MESSAGE_FROM_NAMES[FROM_SELLER]) != 0)
+        return 0;
+    int channel = eng_enum_parse(ENG_CHANNEL_NAMES, CHANNEL_COUNT, kase->channel);
+    if (channel < 0) {
+        log_msg(LOG_ERROR, "request %s: case %s has an unknown channel", request_id, case_id);
+        return -1;
+    }
+    const char *const own_ids[] = { kase->order_id, kase->sku, kase->ticket_id, case_id };
+    struct eng_guard_result result;
+    eng_guard_check_case((enum eng_channel)channel, m->text, own_ids, sizeof(own_ids) / sizeof(own_ids[0]), &result);
+    *compliance = guard_result_to_json(&result);
+    return *compliance != NULL ? 0 : -1;
+}
+
+int messages_store(struct db_message *m, const json_t *compliance, const json_t *answer)
+{
+    free(m->compliance);
+    free(m->response_body);
+    m->compliance = compliance != NULL ? json_dumps(compliance, JSON_COMPACT) : NULL;
+    m->response_body = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
+    return m->response_body != NULL && (compliance == NULL || m->compliance != NULL) ? 0 : -1;
+}
+
 struct render_ctx {
     const char *request_id;
     const char *case_id;
 };
-
-/* The case's own identifiers are not contact details (as in
- * /v1/replies/check); its marketplace's rules are the ones that apply,
- * whatever channel the message came through. Returns the guard's
- * {passed, violations} (new reference), or NULL with *failed set. */
-static json_t *check_seller_message(const struct db_message *m, const struct db_message_case *kase,
-                                    const struct render_ctx *ctx, bool *failed)
-{
-    int channel = eng_enum_parse(ENG_CHANNEL_NAMES, CHANNEL_COUNT, kase->channel);
-    if (channel < 0) {
-        log_msg(LOG_ERROR, "request %s: case %s has an unknown channel", ctx->request_id, ctx->case_id);
-        *failed = true;
-        return NULL;
-    }
-    const char *const own_ids[] = { kase->order_id, kase->sku, kase->ticket_id, ctx->case_id };
-    struct eng_guard_result result;
-    eng_guard_check_case((enum eng_channel)channel, m->text, own_ids, sizeof(own_ids) / sizeof(own_ids[0]), &result);
-    json_t *compliance = guard_result_to_json(&result);
-    *failed = compliance == NULL;
-    return compliance;
-}
 
 /* The message as stored and answered (db_message_render_fn): what a keyed
  * retry replays is byte for byte what was sent. */
@@ -83,25 +92,19 @@ static int render_message(struct db_message *m, const struct db_message_case *ka
         }
         m->channel = MESSAGE_CHANNEL_NAMES[channel];
     }
-    bool failed = false;
-    json_t *compliance = strcmp(m->from, MESSAGE_FROM_NAMES[FROM_SELLER]) == 0
-                             ? check_seller_message(m, kase, ctx, &failed) : NULL;
-    if (failed)
+    json_t *compliance;
+    if (messages_compliance(m, kase, ctx->request_id, ctx->case_id, &compliance) != 0)
         return -1;
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "message_id", m->message_id, "case_id",
                              ctx->case_id, "from", m->from, "at", m->at, "channel", m->channel, "text", m->text);
-    free(m->compliance);
-    free(m->response_body);
-    m->compliance = compliance ? json_dumps(compliance, JSON_COMPACT) : NULL;
     if (body != NULL && compliance != NULL && json_object_set(body, "compliance", compliance) != 0) {
         json_decref(body);
         body = NULL;
     }
-    m->response_body = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    int rc = messages_store(m, compliance, body);
     json_decref(body);
-    bool complete = m->response_body != NULL && (compliance == NULL || m->compliance != NULL);
     json_decref(compliance);
-    return complete ? 0 : -1;
+    return rc;
 }
 
 enum MHD_Result handle_message_record(struct http_request *req)

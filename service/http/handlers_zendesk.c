@@ -338,41 +338,26 @@ struct comment_ctx {
     const char *ticket_id;
 };
 
+/* A comment as stored and answered (db_message_render_fn), checked as
+ * POST /v1/cases/{id}/messages checks a seller's message. */
 static int render_comment(struct db_message *m, const struct db_message_case *kase, void *cls)
 {
     const struct comment_ctx *ctx = cls;
-    json_t *compliance = NULL;
-    if (strcmp(m->from, "seller") == 0) {
-        /* As POST /v1/cases/{id}/messages checks a seller's message: the
-         * case's marketplace rules, its own identifiers not contact details. */
-        int channel = eng_enum_parse(ENG_CHANNEL_NAMES, CHANNEL_COUNT, kase->channel);
-        if (channel < 0) {
-            log_msg(LOG_ERROR, "request %s: case %s has an unknown channel", ctx->request_id, ctx->case_id);
-            return -1;
-        }
-        const char *const own_ids[] = { kase->order_id, kase->sku, kase->ticket_id, ctx->case_id };
-        struct eng_guard_result result;
-        eng_guard_check_case((enum eng_channel)channel, m->text, own_ids, sizeof(own_ids) / sizeof(own_ids[0]),
-                             &result);
-        if ((compliance = guard_result_to_json(&result)) == NULL)
-            return -1;
-    }
+    json_t *compliance;
+    if (messages_compliance(m, kase, ctx->request_id, ctx->case_id, &compliance) != 0)
+        return -1;
     json_t *message = json_pack("{s:s, s:s, s:s, s:s}", "message_id", m->message_id, "from", m->from, "at", m->at,
                                 "channel", m->channel);
     json_t *answer = json_pack("{s:s, s:s, s:s, s:o}", "action", "message_recorded", "case_id", ctx->case_id,
                                "ticket_id", ctx->ticket_id, "message", message);
-    free(m->compliance);
-    free(m->response_body);
-    m->compliance = compliance != NULL ? json_dumps(compliance, JSON_COMPACT) : NULL;
     if (answer != NULL && compliance != NULL && json_object_set(message, "compliance", compliance) != 0) {
         json_decref(answer);
         answer = NULL;
     }
-    m->response_body = answer != NULL ? json_dumps(answer, JSON_COMPACT) : NULL;
+    int rc = messages_store(m, compliance, answer);
     json_decref(answer);
-    bool complete = m->response_body != NULL && (compliance == NULL || m->compliance != NULL);
     json_decref(compliance);
-    return complete ? 0 : -1;
+    return rc;
 }
 
 /* ---- the handler ---- */
