@@ -447,6 +447,10 @@ START_TEST(test_template_defaults)
     json_t *webhook = json_object_get(json_object_get(r.json, "setup"), "webhook");
     ck_assert_str_eq(json_string_value(json_object_get(webhook, "endpoint_path")), "/v1/connectors/zendesk/events");
     ck_assert_str_eq(json_string_value(json_object_get(webhook, "method")), "POST");
+    /* only comments the buyer sees are the conversation: an agent's
+     * internal note must not fire the webhook */
+    json_t *all = json_object_get(json_object_get(json_object_get(r.json, "setup"), "trigger"), "all");
+    ck_assert_str_eq(json_string_value(json_array_get(all, 0)), "Comment | Is | Public");
     th_response_free(&r);
 }
 END_TEST

@@ -97,7 +97,7 @@ static json_t *template_setup(const json_t *settings)
                      "webhook", "endpoint_path", "/v1/connectors/zendesk/events", "method", "POST", "request_format",
                      "JSON", "authentication", "type", "Bearer token", "token", "a Redress API key of this tenant",
                      "signing_secret", "copy the webhook's signing secret into webhook_secret (PUT /v1/connectors/zendesk)",
-                     "trigger", "all", "Comment | Is | Present (public or private)", not_redress, "any",
+                     "trigger", "all", "Comment | Is | Public", not_redress, "any",
                      "Ticket | Is | Created", "Ticket | Is | Updated", "action",
                      "Notify by | Active webhook | the webhook above, with body as the JSON body");
 }
