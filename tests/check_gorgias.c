@@ -430,14 +430,17 @@ START_TEST(test_template_defaults)
     json_t *body = json_object_get(r.json, "body");
     static const char *const expected[][2] = {
         { "ticket_id", "{{ticket.id}}" }, { "subject", "{{ticket.title}}" },
-        { "description", "{{ticket.description}}" }, { "latest_comment", "{{ticket.latest_comment}}" },
+        { "latest_comment", "{{ticket.latest_comment}}" },
         { "requester_name", "{{ticket.requester.name}}" }, { "requester_email", "{{ticket.requester.email}}" },
         { "current_user_email", "{{current_user.email}}" }, { "tags", "{{ticket.tags}}" },
         { "via", "{{ticket.via}}" }, { "updated_at", "{{ticket.updated_at_with_timestamp}}" },
     };
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
         ck_assert_str_eq(json_string_value(json_object_get(body, expected[i][0])), expected[i][1]);
+    /* no {{ticket.description}}: on a new ticket it repeats the first
+     * comment and doubles the body toward its 64 KiB limit */
     ck_assert_int_eq(json_object_size(body), sizeof(expected) / sizeof(expected[0]) + 1);
+    ck_assert_ptr_null(json_object_get(body, "description"));
     ck_assert_int_eq(json_object_size(json_object_get(body, "fields")), 0);
     ck_assert(json_is_false(json_object_get(r.json, "ready")));
     ck_assert(warned(r.json, "field_map.order_id") && warned(r.json, "field_map.sku"));
@@ -451,6 +454,10 @@ START_TEST(test_template_defaults)
      * internal note must not fire the webhook */
     json_t *all = json_object_get(json_object_get(json_object_get(r.json, "setup"), "trigger"), "all");
     ck_assert_str_eq(json_string_value(json_array_get(all, 0)), "Comment | Is | Public");
+    /* and only tickets with an order: the order id field, not mapped yet */
+    ck_assert_int_eq(json_array_size(all), 3);
+    ck_assert_str_eq(json_string_value(json_array_get(all, 2)),
+                     "Ticket field (the order id field of settings.field_map.order_id) | Is present");
     th_response_free(&r);
 }
 END_TEST
@@ -475,6 +482,8 @@ START_TEST(test_template_from_field_map)
     /* the trigger leaves out Redress's own updates, made as the API user */
     char *setup = json_dumps(json_object_get(r.json, "setup"), JSON_COMPACT);
     ck_assert(strstr(setup, "Current user | Is not | agent@acme.example") != NULL);
+    /* it fires only on tickets whose mapped order id field is present */
+    ck_assert(strstr(setup, "\"Ticket field 360001234567 | Is present\"") != NULL);
     free(setup);
     th_response_free(&r);
 
@@ -681,6 +690,43 @@ START_TEST(test_gorgias_bad_fields_named)
 }
 END_TEST
 
+/* A ticket with no order (every order custom field empty or absent) is no
+ * error: 200 ignored and nothing written, so its first message with an
+ * order later still makes the case. */
+START_TEST(test_gorgias_no_order_is_ignored)
+{
+    put_settings(auth_header, "gorgias", GORGIAS_ON);
+    static const char *const NO_ORDER[] = {
+        "{\"ticket_id\":\"7010\",\"customer\":{\"email\":\"jane@example.com\"},\"message\":{\"id\":\"m0\","
+        "\"text\":\"Do you ship to Norway?\"}}",
+        "{\"ticket_id\":\"7010\",\"customer\":{\"email\":\"jane@example.com\"},\"message\":{\"id\":\"m1\","
+        "\"text\":\"Where is my parcel?\"},\"custom_fields\":{\"Order number\":\"\",\"sku\":\"\",\"Price\":\"\","
+        "\"currency\":\"\",\"category\":\"damaged_in_transit\"}}",
+    };
+    struct th_response r;
+    for (size_t i = 0; i < sizeof(NO_ORDER) / sizeof(NO_ORDER[0]); i++) {
+        post_event(auth_header, NO_ORDER[i], &r);
+        ck_assert_msg(r.status == 200, "%zu: %ld %s", i, r.status, r.body);
+        ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "ignored");
+        const char *reason = json_string_value(json_object_get(r.json, "reason"));
+        ck_assert_msg(strstr(reason, "no order on this ticket") != NULL && strstr(reason, "custom_fields.Order number"),
+                      "%s", reason);
+        ck_assert_ptr_null(json_object_get(r.json, "case_id"));
+        th_response_free(&r);
+    }
+    char body[2048];
+    gorgias_event(body, sizeof(body), "7010", "m2", "The lid arrived with a small scratch.", "false");
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    char case_id[64];
+    snprintf(case_id, sizeof(case_id), "%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+    json_t *messages = case_messages(auth_header, case_id);
+    ck_assert_int_eq(json_array_size(messages), 1);
+    json_decref(messages);
+}
+END_TEST
+
 /* Not enabled: refused, nothing recorded; another tenant's ticket of the
  * same id is its own. */
 START_TEST(test_gorgias_disabled_and_tenants_apart)
@@ -753,6 +799,7 @@ Suite *gorgias_suite(void)
     tcase_add_test(events, test_gorgias_event_makes_case_and_widget);
     tcase_add_test(events, test_gorgias_follow_ups_in_order);
     tcase_add_test(events, test_gorgias_bad_fields_named);
+    tcase_add_test(events, test_gorgias_no_order_is_ignored);
     tcase_add_test(events, test_gorgias_disabled_and_tenants_apart);
     suite_add_tcase(s, events);
     return s;

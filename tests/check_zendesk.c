@@ -65,11 +65,12 @@ static void teardown(void)
 struct event {
     const char *ticket_id, *comment, *requester_email, *current_user_email, *updated_at;
     const char *order_id, *sku, *item_price, *currency, *category; /* NULL: left out of fields */
+    const char *description; /* NULL: left out (the template has none; older bodies sent it) */
 };
 
 static const struct event FIRST = {
     "1001", "The mug arrived broken, shards everywhere.", "Buyer.One@Example.COM", "buyer.one@example.com",
-    "2026-11-23T02:40Z", "ORD-77", "MUG-RED", "12.50", "eur", "damaged_in_transit",
+    "2026-11-23T02:40Z", "ORD-77", "MUG-RED", "12.50", "eur", "damaged_in_transit", NULL,
 };
 
 /* The body as C's template renders it (all values strings); malloc'd. */
@@ -81,12 +82,13 @@ static char *event_body(const struct event *e)
     for (size_t i = 0; i < 5; i++)
         if (values[i] != NULL)
             json_object_set_new(fields, names[i], json_string(values[i]));
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ticket_id", e->ticket_id,
-                             "subject", "Broken mug", "description", "The mug arrived broken.", "latest_comment",
-                             e->comment, "requester_name", "Buyer One", "requester_email", e->requester_email,
-                             "current_user_email", e->current_user_email, "tags", "mug web", "via", "Web Form",
-                             "updated_at", e->updated_at, "fields", fields);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ticket_id", e->ticket_id,
+                             "subject", "Broken mug", "latest_comment", e->comment, "requester_name", "Buyer One",
+                             "requester_email", e->requester_email, "current_user_email", e->current_user_email,
+                             "tags", "mug web", "via", "Web Form", "updated_at", e->updated_at, "fields", fields);
     ck_assert_ptr_nonnull(body);
+    if (e->description != NULL)
+        json_object_set_new(body, "description", json_string(e->description));
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     return text;
@@ -344,15 +346,16 @@ START_TEST(a_replayed_event_answers_the_first_answer_and_writes_nothing)
     th_response_free(&again);
     free(body);
 
-    /* keyed by Zendesk's invocation id when it sends one: a follow-up
-     * comment retried under its invocation is recorded once */
+    /* keyed by the signed body, never by X-Zendesk-Webhook-Invocation-Id
+     * (outside the signature): a captured follow-up sent again under a new
+     * invocation id is still the same event, recorded once */
     struct event follow = FIRST;
     follow.comment = "Any news about my mug?";
     follow.updated_at = "2026-11-23T02:45Z";
     body = event_body(&follow);
     post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 8350205582", &first);
     ck_assert_msg(first.status == 200, "%ld %s", first.status, first.body);
-    post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 8350205582", &again);
+    post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 8350205583", &again);
     ck_assert_msg(again.status == 200, "%ld %s", again.status, again.body);
     ck_assert(th_header(&again, "Idempotent-Replayed", replayed, sizeof(replayed)));
     ck_assert_str_eq(first.body, again.body);
@@ -369,8 +372,13 @@ END_TEST
 START_TEST(a_concurrent_duplicate_is_409_and_writes_nothing)
 {
     char *tenant = db_text("SELECT id::text FROM tenants WHERE name = $1", tenant_name);
-    char lock_key[128];
-    snprintf(lock_key, sizeof(lock_key), "%s/zendesk:invocation:9000001", tenant);
+    /* the event's key: the ticket, and a digest of its update time and comment */
+    char both[256], hex[2 * CRYPTO_SHA256_LEN + 1], lock_key[256];
+    snprintf(both, sizeof(both), "%s\n%s", FIRST.updated_at, FIRST.comment);
+    uint8_t digest[CRYPTO_SHA256_LEN];
+    ck_assert_int_eq(crypto_sha256(both, strlen(both), digest), 0);
+    crypto_hex(digest, sizeof(digest), hex);
+    snprintf(lock_key, sizeof(lock_key), "%s/zendesk:ticket:%s:%s", tenant, FIRST.ticket_id, hex);
     PGconn *first = PQconnectdb(th_conninfo());
     ck_assert_int_eq(PQstatus(first), CONNECTION_OK);
     PGresult *res = PQexec(first, "BEGIN");
@@ -382,7 +390,7 @@ START_TEST(a_concurrent_duplicate_is_409_and_writes_nothing)
     PQclear(res);
     char *body = event_body(&FIRST);
     struct th_response r;
-    post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 9000001", &r);
+    post_signed(auth_header, SECRET_A, 0, body, NULL, &r);
     assert_problem(&r, 409, "idempotency-in-flight");
     th_response_free(&r);
     ck_assert_int_eq(cases_of(tenant_name), 0);
@@ -391,7 +399,7 @@ START_TEST(a_concurrent_duplicate_is_409_and_writes_nothing)
     res = PQexec(first, "ROLLBACK");
     PQclear(res);
     PQfinish(first);
-    post_signed(auth_header, SECRET_A, 0, body, "X-Zendesk-Webhook-Invocation-Id: 9000001", &r);
+    post_signed(auth_header, SECRET_A, 0, body, NULL, &r);
     ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
     th_response_free(&r);
     ck_assert_int_eq(cases_of(tenant_name), 1);
@@ -480,6 +488,114 @@ START_TEST(redress_own_note_is_ignored)
     th_response_free(&r);
     ck_assert_int_eq(cases_of(tenant_name), 1);
     ck_assert_int_eq(deliveries_of(tenant_name), 1);
+}
+END_TEST
+
+/* Only the marker line ends Redress's note: a buyer quoting "Redress
+ * delivery" (mid-text, or without a delivery's uuid) is the buyer. */
+START_TEST(a_buyer_quoting_the_marker_is_recorded)
+{
+    char case_id[64];
+    create_case(&FIRST, case_id);
+    static const char *const QUOTES[] = {
+        "Your e-mail said Redress delivery 0b6f3c1e-5d2a-4e8b-9c1f-2a3b4c5d6e7f, but nothing came.",
+        "Redress delivery 0b6f3c1e-5d2a-4e8b-9c1f-2a3b4c5d6e7f\nis what your note said. Where is my refund?",
+        "Still waiting.\nRedress delivery of my refund, please",
+    };
+    for (size_t i = 0; i < sizeof(QUOTES) / sizeof(QUOTES[0]); i++) {
+        struct event quote = FIRST;
+        quote.comment = QUOTES[i];
+        char at[32];
+        snprintf(at, sizeof(at), "2026-11-23T03:1%zuZ", i);
+        quote.updated_at = at;
+        struct th_response r;
+        post_event(&quote, &r);
+        ck_assert_msg(r.status == 200, "%zu: %ld %s", i, r.status, r.body);
+        ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "message_recorded");
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r.json, "message"), "from")), "buyer");
+        th_response_free(&r);
+    }
+    ck_assert_int_eq(messages_of(tenant_name), 1 + 3);
+    /* and on a new ticket it opens the case */
+    struct event fresh = FIRST;
+    fresh.ticket_id = "3003";
+    fresh.comment = QUOTES[0];
+    struct th_response r;
+    post_event(&fresh, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of(tenant_name), 2);
+}
+END_TEST
+
+/* A case opens on the buyer's words: an agent's comment on a ticket
+ * Redress has no case for is 200 ignored and writes nothing; the buyer's
+ * next comment makes the case. */
+START_TEST(an_agents_comment_on_a_new_ticket_makes_no_case)
+{
+    struct event agent = FIRST;
+    agent.comment = "Hello, I opened this ticket for you after your call.";
+    agent.current_user_email = "Agent@Acme.example";
+    struct th_response r;
+    post_event(&agent, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "ignored");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.json, "reason")), "agent's comment"));
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of(tenant_name), 0);
+    ck_assert_int_eq(links_of(tenant_name), 0);
+    ck_assert_int_eq(messages_of(tenant_name), 0);
+    ck_assert_int_eq(deliveries_of(tenant_name), 0);
+    /* the requester, in another case of letters, is the buyer */
+    struct event buyer = FIRST;
+    buyer.current_user_email = "BUYER.one@example.com";
+    post_event(&buyer, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+    ck_assert_int_eq(cases_of(tenant_name), 1);
+}
+END_TEST
+
+/* A ticket with no order on it (pre-sales, "where is my parcel"): every
+ * mapped order field empty or absent is 200 ignored, nothing written;
+ * Zendesk never retries a 4xx and counts them toward its circuit breaker. */
+START_TEST(a_ticket_without_an_order_is_ignored)
+{
+    struct event absent = FIRST, empty = FIRST;
+    absent.order_id = absent.sku = absent.item_price = absent.currency = NULL;
+    empty.order_id = empty.sku = empty.item_price = empty.currency = "";
+    empty.updated_at = "2026-11-23T02:41Z";
+    const struct event *const NO_ORDER[] = { &absent, &empty };
+    for (size_t i = 0; i < 2; i++) {
+        struct th_response r;
+        post_event(NO_ORDER[i], &r);
+        ck_assert_msg(r.status == 200, "%zu: %ld %s", i, r.status, r.body);
+        ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "ignored");
+        const char *reason = json_string_value(json_object_get(r.json, "reason"));
+        ck_assert_msg(strstr(reason, "no order on this ticket (fields.order_id, fields.sku, fields.item_price,"
+                                     " fields.currency are empty)") != NULL, "%s", reason);
+        th_response_free(&r);
+    }
+    ck_assert_int_eq(cases_of(tenant_name), 0);
+    ck_assert_int_eq(links_of(tenant_name), 0);
+    ck_assert_int_eq(messages_of(tenant_name), 0);
+    ck_assert_int_eq(deliveries_of(tenant_name), 0);
+}
+END_TEST
+
+/* An older webhook body with `description`: still read, only when the
+ * ticket has no comment. */
+START_TEST(an_older_body_with_a_description_is_still_read)
+{
+    struct event older = FIRST;
+    older.comment = "";
+    older.description = "The mug arrived broken, I attach a photo.";
+    char case_id[64];
+    create_case(&older, case_id);
+    json_t *kase = get_case(auth_header, case_id);
+    const json_t *first = json_array_get(json_object_get(kase, "messages"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "text")), older.description);
+    json_decref(kase);
 }
 END_TEST
 
@@ -711,6 +827,10 @@ Suite *zendesk_suite(void)
     tcase_add_test(events, a_later_comment_is_a_message_on_the_same_case_and_no_new_note);
     tcase_add_test(events, an_agents_comment_is_the_sellers_message_checked_for_compliance);
     tcase_add_test(events, redress_own_note_is_ignored);
+    tcase_add_test(events, a_buyer_quoting_the_marker_is_recorded);
+    tcase_add_test(events, an_agents_comment_on_a_new_ticket_makes_no_case);
+    tcase_add_test(events, a_ticket_without_an_order_is_ignored);
+    tcase_add_test(events, an_older_body_with_a_description_is_still_read);
     tcase_add_test(events, a_missing_or_bad_mapped_field_is_refused_naming_it);
     tcase_add_test(events, a_disabled_connector_refuses_events);
     tcase_add_test(events, without_the_secret_key_events_are_refused);

@@ -14,8 +14,11 @@
  *   buyer, or from the seller when an agent wrote it (checked by the
  *   compliance guard, a warning never a refusal): 200, the case's widget
  *   with the message;
- * - an agent's message on a ticket that has no case yet: nothing (200,
- *   ignored): a decision is made on the customer's words.
+ * - an agent's message on a ticket that has no case yet, or a first event
+ *   whose order custom fields are all empty (no order on the ticket:
+ *   pre-sales, "where is my parcel"): nothing (200, ignored): a decision
+ *   is made on the customer's words about an order. Some order fields set
+ *   and others missing stays a 422.
  * A retried event (the same ticket, message and body) answers what the
  * first did (200, Idempotent-Replayed) and writes nothing. */
 #include <ctype.h>
@@ -401,10 +404,35 @@ static enum MHD_Result record_message(struct event_ctx *e, const char *case_id)
     return result;
 }
 
+/* Why an event makes no case although its ticket has none (out, true):
+ * every order custom field is empty or absent, so there is no order. */
+static bool no_order(const json_t *custom, const json_t *settings, char *out, size_t size)
+{
+    int used = snprintf(out, size, "no order on this ticket (");
+    int listed = 0;
+    for (int f = 0; f < GF_COUNT; f++) {
+        if (!GORGIAS_FIELDS[f].required)
+            continue;
+        const char *value = json_string_value(json_object_get(custom, field_name(settings, f)));
+        if (value != NULL && value[0] != '\0')
+            return false;
+        if (used > 0 && (size_t)used < size)
+            used += snprintf(out + used, size - (size_t)used, "%scustom_fields.%s", listed++ > 0 ? ", " : "",
+                             field_name(settings, f));
+    }
+    if (used > 0 && (size_t)used < size)
+        snprintf(out + used, size - (size_t)used, " are empty)");
+    return true;
+}
+
 static enum MHD_Result record_case(struct event_ctx *e)
 {
     struct http_request *req = e->req;
     const struct gorgias_event *ev = e->ev;
+    char ignored[512];
+    if (no_order(e->custom, e->settings, ignored, sizeof(ignored)))
+        return http_reply_json(req, 200, json_pack("{s:s, s:s, s:s}", "action", "ignored", "ticket_id",
+                                                   ev->ticket_id, "reason", ignored));
     json_t *errors = json_array(), *case_errors = json_array();
     json_t *kase = errors != NULL ? event_case(ev, e->custom, e->settings, errors) : NULL;
     struct eng_case c;

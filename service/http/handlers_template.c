@@ -11,13 +11,15 @@
 #include "log.h"
 
 /* The body's fixed members and the Zendesk placeholders that fill them
- * (Zendesk's placeholders reference), in the order the body shows them. */
+ * (Zendesk's placeholders reference), in the order the body shows them.
+ * No {{ticket.description}}: on a new ticket it is the first comment
+ * again, which doubles the body and lets a long first e-mail pass the
+ * 64 KiB body limit (413, which Zendesk never retries). */
 static const struct {
     const char *member, *placeholder;
 } TEMPLATE_MEMBERS[] = {
     { "ticket_id", "{{ticket.id}}" },
     { "subject", "{{ticket.title}}" },
-    { "description", "{{ticket.description}}" },
     { "latest_comment", "{{ticket.latest_comment}}" },
     { "requester_name", "{{ticket.requester.name}}" },
     { "requester_email", "{{ticket.requester.email}}" },
@@ -86,18 +88,28 @@ static json_t *template_body(const json_t *settings, json_t *warnings)
     return NULL;
 }
 
-/* How the webhook and the trigger that fires it are set up in Zendesk. */
+/* How the webhook and the trigger that fires it are set up in Zendesk.
+ * The trigger fires only on tickets whose order-id field is present: a
+ * ticket without an order (pre-sales, "where is my parcel") has nothing
+ * for Redress to decide. */
 static json_t *template_setup(const json_t *settings)
 {
     const char *api_user = json_string_value(json_object_get(settings, "api_user"));
-    char not_redress[320];
+    char not_redress[320], has_order[128];
     snprintf(not_redress, sizeof(not_redress), "Current user | Is not | %s",
              api_user != NULL ? api_user : "(the API user of settings.api_user)");
-    return json_pack("{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:s}, s:{s:[s, s], s:[s, s], s:s}}",
+    const json_t *order_field = json_object_get(json_object_get(settings, "field_map"), "order_id");
+    if (json_is_integer(order_field))
+        snprintf(has_order, sizeof(has_order), "Ticket field %" JSON_INTEGER_FORMAT " | Is present",
+                 json_integer_value(order_field));
+    else
+        snprintf(has_order, sizeof(has_order), "Ticket field (the order id field of settings.field_map.order_id)"
+                                               " | Is present");
+    return json_pack("{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:s}, s:{s:[s, s, s], s:[s, s], s:s}}",
                      "webhook", "endpoint_path", "/v1/connectors/zendesk/events", "method", "POST", "request_format",
                      "JSON", "authentication", "type", "Bearer token", "token", "a Redress API key of this tenant",
                      "signing_secret", "copy the webhook's signing secret into webhook_secret (PUT /v1/connectors/zendesk)",
-                     "trigger", "all", "Comment | Is | Public", not_redress, "any",
+                     "trigger", "all", "Comment | Is | Public", not_redress, has_order, "any",
                      "Ticket | Is | Created", "Ticket | Is | Updated", "action",
                      "Notify by | Active webhook | the webhook above, with body as the JSON body");
 }

@@ -20,13 +20,19 @@
  *   (checked by the compliance guard, a warning never a refusal); no new
  *   note: 200 message_recorded;
  * - Redress's own note coming back (it updates the ticket, which may fire
- *   the trigger again; recognised by its "Redress delivery" line), or an
- *   event with no comment on a linked ticket: nothing, 200 ignored.
- * A retried event (Zendesk retries with the same invocation id and body)
- * answers what the first one did (200, Idempotent-Replayed) and writes
- * nothing; while the first is still being recorded, 409 (Zendesk retries
- * 409). The event's key is the invocation id when Zendesk sends one, else
- * the ticket, its update time and the comment. */
+ *   the trigger again; recognised by its last line, exactly "Redress
+ *   delivery <uuid>"), an event with no comment on a linked ticket, an
+ *   agent's comment on a ticket with no case yet (a case opens on the
+ *   buyer's own words), or a ticket with no order on it (every mapped
+ *   order field empty: pre-sales, "where is my parcel"): nothing, 200
+ *   ignored. Not 4xx: Zendesk does not retry those, and many of them can
+ *   trip its webhook circuit breaker.
+ * A retried event (Zendesk retries with the same body) answers what the
+ * first one did (200, Idempotent-Replayed) and writes nothing; while the
+ * first is still being recorded, 409 (Zendesk retries 409). The event's
+ * key is the ticket, its update time and the comment, all in the signed
+ * body: never X-Zendesk-Webhook-Invocation-Id, which the signature does
+ * not cover. */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,7 +52,8 @@
 static const char CONNECTOR[] = "zendesk";
 /* How far the signature's timestamp may be from now, either way. */
 enum { SIGNATURE_WINDOW_S = 300 };
-/* The line that ends every note Redress writes (connector_note_text). */
+/* The line that ends every note Redress writes (connector_note_text),
+ * followed by the delivery's uuid. */
 static const char OWN_NOTE_MARKER[] = "Redress delivery ";
 /* A comment longer than this is refused: the compliance guard and triage
  * must read a recorded message whole (and the body limit is 64 KiB). */
@@ -387,17 +394,12 @@ static int event_request_hash(const json_t *body, uint8_t out[CRYPTO_SHA256_LEN]
     return rc;
 }
 
-/* The event's idempotency key: Zendesk's invocation id (the same on every
- * retry of one invocation) when sent, else the ticket, its update time and
- * the comment (a retry sends the same body). */
-static int event_key(const struct http_request *req, const struct zendesk_event *ev, char *key, size_t size)
+/* The event's idempotency key: the ticket, its update time and the
+ * comment (a retry sends the same body). Only signed text makes it: the
+ * X-Zendesk-Webhook-Invocation-Id header is outside the signature, so a
+ * replayed capture with a new invocation id would be a new event. */
+static int event_key(const struct zendesk_event *ev, char *key, size_t size)
 {
-    const char *invocation = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
-                                                         "X-Zendesk-Webhook-Invocation-Id");
-    if (invocation != NULL && strlen(invocation) <= 128 && idempotency_key_valid(invocation)) {
-        snprintf(key, size, "zendesk:invocation:%s", invocation);
-        return 0;
-    }
     const char *stamp = ev->updated_at != NULL ? ev->updated_at : "";
     const char *comment = ev->latest_comment != NULL ? ev->latest_comment : "";
     uint8_t hash[CRYPTO_SHA256_LEN];
@@ -407,6 +409,58 @@ static int event_key(const struct http_request *req, const struct zendesk_event 
     crypto_hex(hash, sizeof(hash), hex);
     snprintf(key, size, "zendesk:ticket:%s:%s", ev->ticket_id, hex);
     return 0;
+}
+
+/* Whether a comment is Redress's own note: its last non-empty line (less
+ * trailing white space) is exactly the marker and a delivery's uuid. A
+ * buyer quoting "Redress delivery" anywhere else is still the buyer. */
+static bool own_note(const char *comment)
+{
+    size_t end = strlen(comment);
+    while (end > 0 && isspace((unsigned char)comment[end - 1]))
+        end--;
+    size_t start = end;
+    while (start > 0 && comment[start - 1] != '\n')
+        start--;
+    const size_t marker_len = strlen(OWN_NOTE_MARKER);
+    if (end - start != marker_len + CRYPTO_UUID_STRLEN || strncmp(comment + start, OWN_NOTE_MARKER, marker_len) != 0)
+        return false;
+    char uuid[CRYPTO_UUID_STRLEN + 1];
+    memcpy(uuid, comment + start + marker_len, CRYPTO_UUID_STRLEN);
+    uuid[CRYPTO_UUID_STRLEN] = '\0';
+    return crypto_uuid_valid(uuid);
+}
+
+/* Why the first event of a ticket makes no case (reason into out, true),
+ * or false: it makes one. An agent's comment does not open a case (the
+ * buyer's own words do); a ticket whose mapped order fields are all empty
+ * has no order to decide on (pre-sales, "where is my parcel"), which is no
+ * error of the sender: 200 ignored, not a 4xx that Zendesk never retries
+ * and counts toward its webhook circuit breaker. Some present and others
+ * missing stays a 422 (event_case). */
+static bool first_event_ignored(const struct zendesk_event *ev, const json_t *settings, char *out, size_t size)
+{
+    if (ev->current_user_email != NULL && ev->current_user_email[0] != '\0'
+        && (ev->requester_email == NULL || strcasecmp(ev->current_user_email, ev->requester_email) != 0)) {
+        snprintf(out, size, "an agent's comment on a ticket with no case yet: a case opens on the buyer's own words");
+        return true;
+    }
+    bool any_mapped = false;
+    for (int f = 0; f < MAPPED_COUNT; f++) {
+        if (!MAPPED[f].required)
+            continue;
+        if (ev->fields[f] != NULL && ev->fields[f][0] != '\0')
+            return false;
+        any_mapped = any_mapped || mapped_ticket_field(settings, f) != 0;
+    }
+    int used = snprintf(out, size, "no order on this ticket (");
+    for (int f = 0, listed = 0; f < MAPPED_COUNT && used > 0 && (size_t)used < size; f++)
+        if (MAPPED[f].required)
+            used += snprintf(out + used, size - (size_t)used, "%sfields.%s", listed++ > 0 ? ", " : "", MAPPED[f].name);
+    if (used > 0 && (size_t)used < size)
+        snprintf(out + used, size - (size_t)used, " are empty%s)",
+                 any_mapped ? "" : "; the connector's field_map names no ticket field for them");
+    return true;
 }
 
 static bool ticket_id_shaped(const char *text)
@@ -616,21 +670,23 @@ enum MHD_Result handle_zendesk_event(struct http_request *req)
     json_decref(errors);
 
     /* Redress's own note on the ticket: never a message, never a case. */
-    if (ev.latest_comment != NULL && strstr(ev.latest_comment, OWN_NOTE_MARKER) != NULL) {
+    if (ev.latest_comment != NULL && own_note(ev.latest_comment)) {
         json_decref(settings);
         return reply_ignored(req, ev.ticket_id, NULL, "Redress's own note");
     }
 
     char key[192];
     uint8_t request_hash[CRYPTO_SHA256_LEN];
-    if (event_key(req, &ev, key, sizeof(key)) != 0
+    if (event_key(&ev, key, sizeof(key)) != 0
         || event_request_hash(req->json, request_hash) != 0) {
         json_decref(settings);
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     }
-    char case_id[40];
+    char case_id[40], ignored[256];
     enum db_status status = db_case_ticket_lookup(req->db, req->tenant.id, CONNECTOR, ev.ticket_id, case_id);
-    if (status == DB_NOT_FOUND)
+    if (status == DB_NOT_FOUND && first_event_ignored(&ev, settings, ignored, sizeof(ignored)))
+        result = reply_ignored(req, ev.ticket_id, NULL, ignored);
+    else if (status == DB_NOT_FOUND)
         result = record_case(req, &ev, settings, key, request_hash, now);
     else if (status == DB_OK)
         result = record_comment(req, &ev, case_id, key, request_hash, now);
