@@ -39,6 +39,7 @@ struct config {
     unsigned delivery_backoff_ms;    /* the first retry's delay; doubled each attempt */
     unsigned delivery_backoff_max_s;
     unsigned delivery_give_up_s;     /* a note still not delivered this long after its case: failed */
+    unsigned delivery_workers;       /* worker threads, each with its own database connection */
 };
 
 /** Looks a variable up; returns NULL when unset. getenv fits. */

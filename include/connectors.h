@@ -50,6 +50,11 @@ enum connectors_put_outcome connectors_settings_put(struct db **db, const uint8_
                                                     const char *connector, const json_t *body, json_t *errors,
                                                     enum db_status *db_status);
 
+/** Whether text is a Zendesk subdomain as the settings take it ("acme" for
+ * acme.zendesk.com: [a-z0-9][a-z0-9-]{0,62}); the worker checks the stored
+ * one again before it builds a URL with it. */
+bool connectors_subdomain_valid(const char *text);
+
 /* ---- the delivery worker (outbox.c) ---- */
 
 struct config;

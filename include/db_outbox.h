@@ -35,9 +35,17 @@ struct db_outbox_result {
     bool unsure;             /* this attempt may have landed unseen */
     double retry_in_s;       /* when still pending */
 };
-/** Record it and end the lease (only while the row is pending). */
-enum db_status db_outbox_record(struct db *db, int64_t tenant_id, const char *delivery_id,
+/** Record it and end the lease, only while the row is pending and still
+ * at the claim's attempts (the claim's db_outbox_claim.attempts): a worker
+ * whose lease ran out and whose row was claimed again records nothing, and
+ * gets DB_NOT_FOUND. */
+enum db_status db_outbox_record(struct db *db, int64_t tenant_id, const char *delivery_id, int attempts,
                                 const struct db_outbox_result *result);
+
+/** After an attempt got no answer: the tenant's other pending rows of
+ * connector (all but delivery_id) wait at least delay_s seconds from now. */
+enum db_status db_outbox_push_back(struct db *db, int64_t tenant_id, const char *connector, const char *delivery_id,
+                                   double delay_s);
 
 /** Milliseconds until the soonest pending row may be claimed (0 when one
  * is due); DB_NOT_FOUND when nothing is pending. */

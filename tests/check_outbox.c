@@ -26,14 +26,15 @@ static struct th_server srv;
 static struct fake_zendesk *fz;
 static char tenant_name[64], api_key[APIKEY_LEN + 1], auth_header[TH_AUTH_HEADER_SIZE];
 static char base_env[96];
-/* Small backoff so that retries come quickly; a short timeout for the hang. */
+/* Small backoff so that retries come quickly; a short timeout, since a
+ * row left unsure waits at least the timeout before its next attempt. */
 static const char *server_env[] = {
     "REDRESS_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
     base_env,
     "REDRESS_DELIVERY_BACKOFF_MS=20",
     "REDRESS_DELIVERY_BACKOFF_MAX_S=1",
     "REDRESS_DELIVERY_CONNECT_TIMEOUT_MS=1000",
-    "REDRESS_DELIVERY_TIMEOUT_MS=10000", /* a test that wants a timeout sets its own */
+    "REDRESS_DELIVERY_TIMEOUT_MS=2000", /* a test that wants a timeout sets its own */
     NULL,
 };
 
@@ -305,6 +306,11 @@ START_TEST(a_timeout_then_back_gets_the_note_once)
     ck_assert_int_eq(fake_zendesk_puts(fz), 1);
     ck_assert_int_eq(fake_zendesk_gets(fz), 1);
     ticket_has_the_note_once("4301", id);
+    /* It looked no sooner than the timeout after the timeout (a note still
+     * landing has time to show): the call's 1 s, then at least 1 s more; a
+     * lower bound, with 0.1 s for the call's start before the fake saw it. */
+    double put_at = fake_zendesk_last_put_at(fz), get_at = fake_zendesk_last_get_at(fz);
+    ck_assert_msg(get_at >= put_at + 1.9, "looked %.3f s after a call that timed out after 1 s", get_at - put_at);
 }
 END_TEST
 
@@ -423,10 +429,124 @@ START_TEST(a_note_still_owed_past_the_bound_fails)
     wait_for_state(id, "failed", &d);
     ck_assert_int_eq(d.last_status, 502);
     ck_assert_msg(strncmp(d.last_error, "gave up after ", 14) == 0, "%s", d.last_error);
+    /* a 502 left its outcome unknown: "failed" must not read as "not there" */
+    ck_assert_msg(strstr(d.last_error, "outcome is unknown: the note may be on the ticket") != NULL, "%s",
+                  d.last_error);
     ck_assert_int_ge(d.attempts, 1);
     json_t *comments = fake_zendesk_comments(fz, "4901");
     ck_assert_int_eq(json_array_size(comments), 0);
     json_decref(comments);
+}
+END_TEST
+
+START_TEST(a_503_with_retry_after_is_honoured_and_looked_at_first)
+{
+    fake_zendesk_fail_next(fz, 1, 503, 4); /* longer than the 2 s timeout floor */
+    char id[CRYPTO_UUID_STRLEN + 1];
+    owe_note("4602", id);
+    ck_assert(fake_zendesk_wait(fz, fake_zendesk_puts, 1, WAIT_S));
+    double refused_at = fake_zendesk_last_put_at(fz);
+    struct delivery d;
+    wait_for_state(id, "delivered", &d);
+    ck_assert_int_eq(d.attempts, 2);
+    ck_assert_int_eq(fake_zendesk_puts(fz), 2);
+    ck_assert_int_eq(fake_zendesk_gets(fz), 1); /* a 5xx leaves it unsure: looked first */
+    /* nothing before Retry-After (a lower bound) */
+    ck_assert_msg(fake_zendesk_last_get_at(fz) >= refused_at + 4.0 - 0.01,
+                  "looked again %.3f s after a 503 that said 4 s", fake_zendesk_last_get_at(fz) - refused_at);
+    ticket_has_the_note_once("4602", id);
+}
+END_TEST
+
+START_TEST(an_unreadable_comments_listing_sends_nothing_until_it_reads)
+{
+    /* A 500 leaves the row unsure; the next two listings are an HTML page
+     * (a proxy's): nobody knows whether the note is there, so nothing is
+     * sent until a listing says it is not. */
+    fake_zendesk_fail_next(fz, 1, 500, 0);
+    fake_zendesk_garble_listings(fz, 2);
+    char id[CRYPTO_UUID_STRLEN + 1];
+    owe_note("4603", id);
+    ck_assert(fake_zendesk_wait(fz, fake_zendesk_gets, 1, WAIT_S));
+    struct delivery d;
+    bool said_why = false;
+    for (int i = 0; i < WAIT_S * 20 && !said_why; i++) {
+        read_delivery(id, &d);
+        said_why = strstr(d.last_error, "listing could not be read") != NULL;
+        if (strcmp(d.state, "pending") != 0)
+            break;
+        struct timespec pause = { 0, 50 * 1000000L };
+        nanosleep(&pause, NULL);
+    }
+    ck_assert_msg(said_why, "%s: %s", d.state, d.last_error);
+    ck_assert_str_eq(d.state, "pending");
+    ck_assert_int_eq(fake_zendesk_puts(fz), 1); /* not sent on an unreadable listing */
+    wait_for_state(id, "delivered", &d);
+    ck_assert_int_eq(d.attempts, 4);
+    ck_assert_int_eq(fake_zendesk_gets(fz), 3);
+    ck_assert_int_eq(fake_zendesk_puts(fz), 2);
+    ck_assert_int_eq(fake_zendesk_rejected(fz), 0); /* the listing asks for a page of newest comments */
+    ticket_has_the_note_once("4603", id);
+}
+END_TEST
+
+START_TEST(one_tenants_silent_zendesk_does_not_hold_anothers_notes)
+{
+    /* Tenant A's Zendesk takes its calls and never answers (the timeout
+     * 1 s); its six notes are due before tenant B's. After A's first
+     * timeouts its other rows wait as long as the row itself (a long
+     * backoff here), so B's note goes next. Measured by how many of A's
+     * rows were tried before B's arrived, not by time. */
+    th_server_stop(&srv);
+    const char *env[] = { server_env[0], server_env[1], "REDRESS_DELIVERY_BACKOFF_MS=30000",
+                          "REDRESS_DELIVERY_BACKOFF_MAX_S=600", "REDRESS_DELIVERY_CONNECT_TIMEOUT_MS=1000",
+                          "REDRESS_DELIVERY_TIMEOUT_MS=1000", NULL };
+    th_server_start(&srv, th_conninfo(), env);
+    fake_zendesk_hang_tickets(fz, "61", 30000);
+    char b_name[64], b_key[APIKEY_LEN + 1], b_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), b_name, b_key, b_auth);
+    save_zendesk_settings(b_auth);
+    enum { A_ROWS = 6 };
+    char a_ids[A_ROWS][CRYPTO_UUID_STRLEN + 1], b_id[CRYPTO_UUID_STRLEN + 1], b_case[64];
+    for (int i = 0; i < A_ROWS; i++) {
+        char ticket[16];
+        snprintf(ticket, sizeof(ticket), "610%d", i);
+        owe_note_as(tenant_name, auth_header, ticket, "next_attempt_at = now() + interval '1 day'", a_ids[i]);
+    }
+    post_case(b_auth, "6201", b_case);
+    /* A's rows all due at once, before B's */
+    const char *const params[] = { tenant_name };
+    PQclear(sql("UPDATE connector_deliveries SET next_attempt_at = now() - interval '1 minute'"
+                " WHERE state = 'pending' AND tenant_id = (SELECT id FROM tenants WHERE name = $1)",
+                1, params));
+    insert_row(b_name, b_case, "6201", NULL, b_id);
+    struct delivery d;
+    wait_for_state(b_id, "delivered", &d);
+    int untried = 0;
+    for (int i = 0; i < A_ROWS; i++) {
+        read_delivery(a_ids[i], &d);
+        untried += d.attempts == 0;
+    }
+    ck_assert_msg(untried >= A_ROWS / 2, "%d of tenant A's %d rows were tried before tenant B's note",
+                  A_ROWS - untried, A_ROWS);
+    ticket_has_the_note_once("6201", b_id);
+}
+END_TEST
+
+START_TEST(a_stored_subdomain_that_is_not_one_fails_and_is_never_called)
+{
+    /* Stored before the settings checked it, or altered: never into a URL. */
+    const char *const params[] = { tenant_name };
+    PQclear(sql("UPDATE connector_settings SET settings = jsonb_set(settings, '{subdomain}', '\"evil.example/x#\"')"
+                " WHERE connector = 'zendesk' AND tenant_id = (SELECT id FROM tenants WHERE name = $1)",
+                1, params));
+    char id[CRYPTO_UUID_STRLEN + 1];
+    owe_note("4604", id);
+    struct delivery d;
+    wait_for_state(id, "failed", &d);
+    ck_assert_msg(strstr(d.last_error, "subdomain") != NULL, "%s", d.last_error);
+    ck_assert_int_eq(d.attempts, 1);
+    ck_assert_int_eq(fake_zendesk_puts(fz) + fake_zendesk_gets(fz) + fake_zendesk_rejected(fz), 0);
 }
 END_TEST
 
@@ -511,6 +631,12 @@ START_TEST(only_https_or_loopback_bases_are_allowed)
     ck_assert(!outbox_base_allowed("http://localhost.evil.example"));
     ck_assert(!outbox_base_allowed("ftp://127.0.0.1"));
     ck_assert(!outbox_base_allowed("https://"));
+    /* userinfo: curl would call the host after the '@' */
+    ck_assert(!outbox_base_allowed("http://localhost:80@evil.com/"));
+    ck_assert(!outbox_base_allowed("http://127.0.0.1@evil.com"));
+    ck_assert(!outbox_base_allowed("http://[::1]:80@evil.com/x"));
+    ck_assert(!outbox_base_allowed("https://user:pass@{subdomain}.zendesk.com"));
+    ck_assert(outbox_base_allowed("https://proxy.example/at@path/{subdomain}")); /* after the host: a path */
     ck_assert(!outbox_base_allowed(""));
 }
 END_TEST
@@ -644,6 +770,10 @@ Suite *outbox_suite(void)
     tcase_add_test(worker, a_disabled_connector_sends_nothing_and_says_why);
     tcase_add_test(worker, a_note_still_owed_past_the_bound_fails);
     tcase_add_test(worker, a_zendesk_events_note_reaches_its_ticket_once);
+    tcase_add_test(worker, a_503_with_retry_after_is_honoured_and_looked_at_first);
+    tcase_add_test(worker, an_unreadable_comments_listing_sends_nothing_until_it_reads);
+    tcase_add_test(worker, one_tenants_silent_zendesk_does_not_hold_anothers_notes);
+    tcase_add_test(worker, a_stored_subdomain_that_is_not_one_fails_and_is_never_called);
     suite_add_tcase(s, worker);
     TCase *api = tcase_create("deliveries_api");
     tcase_add_checked_fixture(api, setup, teardown);

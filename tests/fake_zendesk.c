@@ -24,8 +24,11 @@ struct fake_zendesk {
     bool stopping;
     int fail_left, fail_status, retry_after_s;
     int hang_left, hang_ms;
+    char hang_prefix[24]; /* "": none */
+    int hang_prefix_ms;
+    int garble_left;
     int puts, gets, rejected;
-    double last_put_at;
+    double last_put_at, last_get_at;
     json_t *tickets; /* id -> {"comments": [...], "tags": [...]} */
     int next_comment_id;
 };
@@ -141,7 +144,8 @@ static enum MHD_Result update_ticket(struct fake_zendesk *fz, struct MHD_Connect
     fz->last_put_at = wall_now();
     if (fz->fail_left > 0) {
         fz->fail_left--;
-        int status = fz->fail_status, retry_after = fz->fail_status == 429 ? fz->retry_after_s : 0;
+        int status = fz->fail_status,
+            retry_after = fz->fail_status == 429 || fz->fail_status >= 500 ? fz->retry_after_s : 0;
         pthread_mutex_unlock(&fz->lock);
         json_decref(doc);
         return answer(conn, (unsigned)status,
@@ -160,6 +164,8 @@ static enum MHD_Result update_ticket(struct fake_zendesk *fz, struct MHD_Connect
         fz->hang_left--;
         hang_ms = fz->hang_ms;
     }
+    if (fz->hang_prefix[0] != '\0' && strncmp(id, fz->hang_prefix, strlen(fz->hang_prefix)) == 0)
+        hang_ms = fz->hang_prefix_ms;
     if (hang_ms > 0) { /* kept, and the answer held back */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -182,10 +188,26 @@ static enum MHD_Result list_comments(struct fake_zendesk *fz, struct MHD_Connect
     const char *order = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sort_order");
     if (order == NULL || strcmp(order, "desc") != 0)
         return reject(fz, conn, 400, "the worker lists comments newest first (sort_order=desc)");
+    const char *per_page = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "per_page");
+    int page = per_page != NULL ? atoi(per_page) : 0;
+    if (page < 1 || page > 100)
+        return reject(fz, conn, 400, "per_page must be 1-100 (Zendesk's default page is 100 oldest first)");
     pthread_mutex_lock(&fz->lock);
     fz->gets++;
+    fz->last_get_at = wall_now();
+    if (fz->garble_left > 0) {
+        fz->garble_left--;
+        pthread_mutex_unlock(&fz->lock);
+        static char page_html[] = "<html><body>Zendesk is under maintenance</body></html>";
+        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(page_html), page_html,
+                                                                 MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, "Content-Type", "text/html");
+        enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+        MHD_destroy_response(r);
+        return ok;
+    }
     json_t *kept = json_object_get(json_object_get(fz->tickets, id), "comments"), *newest_first = json_array();
-    for (size_t i = json_array_size(kept); i > 0; i--)
+    for (size_t i = json_array_size(kept); i > 0 && json_array_size(newest_first) < (size_t)page; i--)
         json_array_append(newest_first, json_array_get(kept, i - 1));
     pthread_mutex_unlock(&fz->lock);
     return answer(conn, 200,
@@ -305,6 +327,21 @@ void fake_zendesk_hang_next(struct fake_zendesk *fz, int n, int hang_ms)
     pthread_mutex_unlock(&fz->lock);
 }
 
+void fake_zendesk_hang_tickets(struct fake_zendesk *fz, const char *prefix, int hang_ms)
+{
+    pthread_mutex_lock(&fz->lock);
+    snprintf(fz->hang_prefix, sizeof(fz->hang_prefix), "%s", prefix);
+    fz->hang_prefix_ms = hang_ms;
+    pthread_mutex_unlock(&fz->lock);
+}
+
+void fake_zendesk_garble_listings(struct fake_zendesk *fz, int n)
+{
+    pthread_mutex_lock(&fz->lock);
+    fz->garble_left = n;
+    pthread_mutex_unlock(&fz->lock);
+}
+
 #define COUNTER(name)                                   \
     int fake_zendesk_##name(struct fake_zendesk *fz)    \
     {                                                   \
@@ -321,6 +358,14 @@ double fake_zendesk_last_put_at(struct fake_zendesk *fz)
 {
     pthread_mutex_lock(&fz->lock);
     double at = fz->last_put_at;
+    pthread_mutex_unlock(&fz->lock);
+    return at;
+}
+
+double fake_zendesk_last_get_at(struct fake_zendesk *fz)
+{
+    pthread_mutex_lock(&fz->lock);
+    double at = fz->last_get_at;
     pthread_mutex_unlock(&fz->lock);
     return at;
 }

@@ -1,9 +1,11 @@
 /* The delivery worker: sends the outbox (connector_deliveries) to Zendesk.
  *
- * One thread per server, with its own database connection. Each round it
- * claims the soonest due row with a lease (committed), then calls Zendesk
- * with no transaction open, then records the result; several Redress
- * processes share the table safely (SKIP LOCKED, leases). It wakes when a
+ * REDRESS_DELIVERY_WORKERS threads per server, each with its own database
+ * connection. Each round one claims the soonest due row with a lease
+ * (committed), then calls Zendesk with no transaction open, then records
+ * the result, fenced by the claim's attempt count; threads and several
+ * Redress processes share the table safely (SKIP LOCKED, leases). A
+ * worker wakes when a
  * case committed a row (outbox_wake), when the soonest pending row falls
  * due, and at least every POLL_MS (rows of other processes, rows left from
  * before a restart).
@@ -12,14 +14,20 @@
  * attempt whose outcome is unknown (no answer, a 5xx, a worker stopped
  * mid-call) marks the row unsure; every later attempt first lists the
  * ticket's newest comments and records the row delivered, without sending,
- * when the note is there.
+ * when the note is there; a listing it cannot read sends nothing.
  *
  * Results: 2xx delivered; 429 waits for Retry-After; no answer and 5xx
- * back off exponentially with jitter; 401/403 wait the longest backoff
+ * back off exponentially with jitter (a 5xx's Retry-After honoured), and
+ * never less than the call's own timeout: a note still landing when we
+ * stopped waiting has had time to show in the listing before we look.
+ * No answer also pushes back the tenant's other rows by as much: one
+ * tenant's unreachable Zendesk does not hold the workers from the others'
+ * notes. 401/403 wait the longest backoff
  * (the seller may be fixing the token); other 4xx (404, 422: the ticket is
  * gone or closed) fail at once; a disabled connector or credentials that
  * are missing or do not open send nothing and back off. Whatever is still
- * pending REDRESS_DELIVERY_GIVE_UP_S after its case fails. last_error and
+ * pending REDRESS_DELIVERY_GIVE_UP_S after its case fails (saying so
+ * when the note may be on the ticket after all). last_error and
  * the logs name the tenant, delivery and ticket, never a credential. */
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -44,10 +52,13 @@ enum {
     RESPONSE_MAX = 4 << 20,    /* bytes of a response read (a page of comments) */
     ERROR_MAX = 300,           /* bytes of last_error */
     TICKET_ID_MAX_DIGITS = 19, /* Zendesk ids are int64 */
+    WORKERS_MAX = 8,           /* REDRESS_DELIVERY_WORKERS' upper bound */
+    COMMENTS_PAGE = 50,        /* the newest comments looked at for an earlier attempt's note */
 };
 
 struct outbox {
-    pthread_t thread;
+    pthread_t threads[WORKERS_MAX];
+    unsigned n_threads;        /* started */
     atomic_bool stopping;
     char api_base[sizeof(((struct config *)0)->zendesk_api_base)];
     unsigned connect_timeout_ms, timeout_ms, backoff_ms, backoff_max_s, give_up_s;
@@ -98,6 +109,15 @@ static void worker_sleep(struct outbox *o, int64_t ms, unsigned long seen)
 
 bool outbox_base_allowed(const char *base)
 {
+    /* userinfo ("http://localhost:80@evil.example/"): curl would call the
+     * host after the '@' */
+    const char *scheme_end = strstr(base, "://");
+    if (scheme_end != NULL) {
+        const char *authority = scheme_end + 3;
+        size_t n = strcspn(authority, "/?#");
+        if (memchr(authority, '@', n) != NULL)
+            return false;
+    }
     if (strncmp(base, "https://", 8) == 0)
         return base[8] != '\0';
     if (strncmp(base, "http://", 7) != 0)
@@ -225,6 +245,8 @@ out:
 struct attempt {
     struct db_outbox_result result;
     char error[ERROR_MAX];
+    bool no_answer;        /* Zendesk did not answer (not because Redress stopped) */
+    bool earlier_unknown;  /* an earlier attempt may have landed and this one could not tell */
 };
 
 static double backoff_s(const struct outbox *o, int attempts)
@@ -265,20 +287,38 @@ static void set_delivered(struct attempt *a, int status)
     a->result = (struct db_outbox_result){ "delivered", status, NULL, false, 0 };
 }
 
+/* The delay after an attempt whose outcome is unknown: never less than
+ * the call's own timeout, so that a note still landing when we stopped
+ * waiting shows in the listing before we look (the floor scales with the
+ * tunable rather than being a fixed 30 s: a note lands within a call's
+ * time, and tests with small timeouts stay fast). */
+static double unsure_delay_s(const struct outbox *o, double delay_s)
+{
+    double floor_s = o->timeout_ms / 1000.0;
+    return delay_s > floor_s ? delay_s : floor_s;
+}
+
 /* A call that did not succeed, as the attempt's result. */
 static void judge_failure(struct outbox *o, const struct db_outbox_claim *c, const char *what,
                           const struct call *call, struct attempt *a)
 {
     long s = call->status;
-    if (s == 0)
-        set_pending(a, backoff_s(o, c->attempts), 0, true, "%s: no answer from Zendesk (%s)", what,
-                    atomic_load(&o->stopping) ? "Redress stopped during the call" : curl_easy_strerror(call->error));
-    else if (s == 429)
+    if (s == 0) {
+        bool stopped = atomic_load(&o->stopping);
+        set_pending(a, unsure_delay_s(o, backoff_s(o, c->attempts)), 0, true, "%s: no answer from Zendesk (%s)",
+                    what, stopped ? "Redress stopped during the call" : curl_easy_strerror(call->error));
+        a->no_answer = !stopped;
+    } else if (s == 429)
         set_pending(a, call->retry_after_s >= 0 ? (double)call->retry_after_s : backoff_s(o, c->attempts), 429,
                     false, "%s: Zendesk is rate limiting (429), retrying after %lld s", what,
                     (long long)(call->retry_after_s >= 0 ? call->retry_after_s : 0));
+    else if (s >= 500 && call->retry_after_s >= 0)
+        set_pending(a, unsure_delay_s(o, (double)call->retry_after_s), (int)s, true,
+                    "%s: Zendesk answered %ld, retrying after %lld s (Retry-After)", what, s,
+                    (long long)call->retry_after_s);
     else if (s >= 500)
-        set_pending(a, backoff_s(o, c->attempts), (int)s, true, "%s: Zendesk answered %ld", what, s);
+        set_pending(a, unsure_delay_s(o, backoff_s(o, c->attempts)), (int)s, true, "%s: Zendesk answered %ld",
+                    what, s);
     else if (s == 401 || s == 403)
         set_pending(a, o->backoff_max_s, (int)s, false,
                     "%s: Zendesk refused the credentials (%ld): check the connector's api_user and api_token", what,
@@ -291,23 +331,27 @@ static void judge_failure(struct outbox *o, const struct db_outbox_claim *c, con
                     "%s: Zendesk answered %ld (redirects are not followed: check REDRESS_ZENDESK_API_BASE)", what, s);
 }
 
-/* Whether a comments listing (JSON) has a comment naming the delivery. */
-static bool comments_name(const struct buf *body, const char *delivery_id)
+enum listed { LISTED_FOUND, LISTED_ABSENT, LISTED_UNREADABLE };
+
+/* Whether a comments listing (JSON) has a comment naming the delivery;
+ * UNREADABLE when it is not JSON with a "comments" array (then nobody
+ * knows, and nothing is sent). */
+static enum listed comments_name(const struct buf *body, const char *delivery_id)
 {
     char marker[80];
     snprintf(marker, sizeof(marker), "Redress delivery %s", delivery_id);
     json_t *doc = json_loadb(body->data != NULL ? body->data : "", body->len, 0, NULL);
     const json_t *comments = json_object_get(doc, "comments");
-    bool found = false;
+    enum listed listed = json_is_array(comments) ? LISTED_ABSENT : LISTED_UNREADABLE;
     size_t i;
     const json_t *comment;
     json_array_foreach(comments, i, comment) {
         const char *text = json_string_value(json_object_get(comment, "body"));
         if (text != NULL && strstr(text, marker) != NULL)
-            found = true;
+            listed = LISTED_FOUND;
     }
     json_decref(doc);
-    return found;
+    return listed;
 }
 
 /* The connector's settings and token; false with the attempt's result set
@@ -328,6 +372,9 @@ static bool credentials(struct outbox *o, struct db *db, const struct db_outbox_
         set_pending(a, retry, 0, false, "not sent: the zendesk connector is disabled (PUT /v1/connectors/zendesk)");
     else if (sub == NULL || user == NULL)
         set_pending(a, retry, 0, false, "not sent: the connector's subdomain or api_user is not set");
+    else if (!connectors_subdomain_valid(sub)) /* stored before the check, or altered: never into a URL */
+        set_failed(a, 0, "not sent: the connector's stored subdomain is not a Zendesk subdomain (set it again with"
+                   " PUT /v1/connectors/zendesk)");
     else if ((st = connectors_secret_open(db, o->key, c->tenant_id, c->connector, "api_token", token)) == DB_NOT_FOUND)
         set_pending(a, retry, 0, false, "not sent: the connector's api_token is not set");
     else if (st != DB_OK)
@@ -357,6 +404,7 @@ static void attempt_delivery(struct outbox *o, struct db *db, const struct db_ou
 {
     char subdomain[64], api_user[256], path[128], url[512];
     char *token = NULL;
+    *a = (struct attempt){ .earlier_unknown = c->check_first };
     if (strcmp(c->connector, "zendesk") != 0) {
         set_failed(a, 0, "no worker sends to the %s connector", c->connector);
         return;
@@ -368,9 +416,12 @@ static void attempt_delivery(struct outbox *o, struct db *db, const struct db_ou
     if (!credentials(o, db, c, subdomain, sizeof(subdomain), api_user, sizeof(api_user), &token, a))
         return;
     struct call call = { 0 };
-    bool sent_before = false;
+    enum listed listed = LISTED_ABSENT;
     if (c->check_first) {
-        snprintf(path, sizeof(path), "/api/v2/tickets/%s/comments.json?sort_order=desc", c->ticket_id);
+        /* The newest page: a note sent by an earlier attempt of this row is
+         * among the ticket's last comments even on a busy ticket. */
+        snprintf(path, sizeof(path), "/api/v2/tickets/%s/comments.json?sort_order=desc&per_page=%d", c->ticket_id,
+                 COMMENTS_PAGE);
         if (!url_for(o->api_base, subdomain, path, url, sizeof(url))) {
             set_failed(a, 0, "not sent: the Zendesk URL is too long");
             goto out;
@@ -381,15 +432,23 @@ static void attempt_delivery(struct outbox *o, struct db *db, const struct db_ou
             a->result.unsure = true; /* the earlier attempt is still unaccounted for */
             goto out;
         }
-        sent_before = comments_name(&call.body, c->delivery_id);
+        listed = comments_name(&call.body, c->delivery_id);
         buf_cleanup(&call.body);
     }
-    if (sent_before) {
+    if (listed == LISTED_UNREADABLE) {
+        set_pending(a, unsure_delay_s(o, backoff_s(o, c->attempts)), (int)call.status, true,
+                    "not sent: the ticket's comments listing could not be read (not JSON with a comments array), so"
+                    " whether an earlier attempt landed is unknown");
+        goto out;
+    }
+    if (listed == LISTED_FOUND) {
+        a->earlier_unknown = false;
         log_msg(LOG_INFO, "tenant %lld: delivery %s to zendesk ticket %s had landed (found on the ticket, not sent"
                 " again)", (long long)c->tenant_id, c->delivery_id, c->ticket_id);
         set_delivered(a, (int)call.status);
         goto out;
     }
+    a->earlier_unknown = false; /* listed and absent, or never sent */
     snprintf(path, sizeof(path), "/api/v2/tickets/%s.json", c->ticket_id);
     if (!url_for(o->api_base, subdomain, path, url, sizeof(url))) {
         set_failed(a, 0, "not sent: the Zendesk URL is too long");
@@ -413,18 +472,37 @@ static void deliver(struct outbox *o, struct db *db, const struct db_outbox_clai
     if (strcmp(a.result.state, "pending") == 0 && c->age_s + a.result.retry_in_s > o->give_up_s) {
         char reason[ERROR_MAX];
         snprintf(reason, sizeof(reason), "%s", a.error);
-        int n = snprintf(a.error, sizeof(a.error), "gave up after %d attempts: ", c->attempts);
+        /* "failed" must not read as "not on the ticket" when it may be */
+        int n = a.result.unsure || a.earlier_unknown
+                    ? snprintf(a.error, sizeof(a.error),
+                               "gave up after %d attempts; the %s attempt's outcome is unknown: the note may be on"
+                               " the ticket. Last: ",
+                               c->attempts, a.result.unsure ? "last" : "an earlier")
+                    : snprintf(a.error, sizeof(a.error), "gave up after %d attempts: ", c->attempts);
         snprintf(a.error + n, sizeof(a.error) - (size_t)n, "%.*s", (int)(sizeof(a.error) - (size_t)n - 1), reason);
         a.result.state = "failed";
+        a.result.last_error = a.error;
     }
-    enum db_status st = db_outbox_record(db, c->tenant_id, c->delivery_id, &a.result);
+    /* No answer: the tenant's other notes to this helpdesk wait as long,
+     * before this row's lease ends (no other worker takes one meanwhile). */
+    if (a.no_answer && strcmp(a.result.state, "pending") == 0) {
+        enum db_status pushed = db_outbox_push_back(db, c->tenant_id, c->connector, c->delivery_id,
+                                                    a.result.retry_in_s);
+        if (pushed != DB_OK)
+            log_msg(LOG_WARN, "tenant %lld: delivery %s: the tenant's other deliveries could not be pushed back (%s)",
+                    (long long)c->tenant_id, c->delivery_id, db_status_name(pushed));
+    }
+    enum db_status st = db_outbox_record(db, c->tenant_id, c->delivery_id, c->attempts, &a.result);
     enum log_level level = strcmp(a.result.state, "delivered") == 0 ? LOG_INFO
                            : strcmp(a.result.state, "failed") == 0  ? LOG_ERROR
                                                                      : LOG_WARN;
     log_msg(level, "tenant %lld: delivery %s to zendesk ticket %s, attempt %d: %s%s%s", (long long)c->tenant_id,
             c->delivery_id, c->ticket_id, c->attempts, a.result.state, a.result.last_error != NULL ? ": " : "",
             a.result.last_error != NULL ? a.result.last_error : "");
-    if (st != DB_OK) /* the lease runs out and the row is claimed again, unsure */
+    if (st == DB_NOT_FOUND) /* our lease ran out: a newer attempt's result stands */
+        log_msg(LOG_WARN, "tenant %lld: delivery %s, attempt %d: not recorded, the row was settled or claimed again"
+                " meanwhile (the lease ran out)", (long long)c->tenant_id, c->delivery_id, c->attempts);
+    else if (st != DB_OK) /* the lease runs out and the row is claimed again, unsure */
         log_msg(LOG_ERROR, "tenant %lld: delivery %s: its result could not be recorded (%s)",
                 (long long)c->tenant_id, c->delivery_id, db_status_name(st));
 }
@@ -468,7 +546,8 @@ struct outbox *outbox_start(const struct config *cfg, char *err, size_t err_size
 {
     err[0] = '\0';
     if (!outbox_base_allowed(cfg->zendesk_api_base)) {
-        snprintf(err, err_size, "REDRESS_ZENDESK_API_BASE must be https (http only to a loopback address)");
+        snprintf(err, err_size,
+                 "REDRESS_ZENDESK_API_BASE must be https (http only to a loopback address), without userinfo");
         return NULL;
     }
     if (!cfg->secret_key.set) {
@@ -492,14 +571,16 @@ struct outbox *outbox_start(const struct config *cfg, char *err, size_t err_size
     o->backoff_ms = cfg->delivery_backoff_ms;
     o->backoff_max_s = cfg->delivery_backoff_max_s;
     o->give_up_s = cfg->delivery_give_up_s;
+    unsigned workers = cfg->delivery_workers < 1 ? 1 : cfg->delivery_workers > WORKERS_MAX ? WORKERS_MAX
+                                                                                          : cfg->delivery_workers;
     _Static_assert(sizeof(o->key) == sizeof(cfg->secret_key.bytes), "the key as configured");
     memcpy(o->key, cfg->secret_key.bytes, sizeof(o->key));
     atomic_init(&o->stopping, false);
-    if (pthread_create(&o->thread, NULL, worker_run, o) != 0) {
-        OPENSSL_cleanse(o->key, sizeof(o->key));
-        free(o);
-        curl_global_cleanup();
-        snprintf(err, err_size, "the delivery worker's thread did not start");
+    while (o->n_threads < workers && pthread_create(&o->threads[o->n_threads], NULL, worker_run, o) == 0)
+        o->n_threads++;
+    if (o->n_threads < workers) {
+        outbox_stop(o); /* the ones started */
+        snprintf(err, err_size, "the delivery worker's threads did not start");
         return NULL;
     }
     return o;
@@ -511,7 +592,8 @@ void outbox_stop(struct outbox *o)
         return;
     atomic_store(&o->stopping, true);
     outbox_wake();
-    pthread_join(o->thread, NULL);
+    for (unsigned i = 0; i < o->n_threads; i++)
+        pthread_join(o->threads[i], NULL);
     OPENSSL_cleanse(o->key, sizeof(o->key));
     free(o);
     curl_global_cleanup();

@@ -51,7 +51,10 @@ struct connector {
     size_t n_needed;
 };
 
-/* [a-z0-9][a-z0-9-]{0,62}; the length is the spec's. */
+enum { SUBDOMAIN_MAX = 63 }; /* a DNS label */
+
+/* [a-z0-9][a-z0-9-]{0,62}; the spec checks the length for PUT (naming the
+ * field), the worker through connectors_subdomain_valid. */
 static bool subdomain_shaped(const char *text)
 {
     if (text[0] == '-')
@@ -60,6 +63,12 @@ static bool subdomain_shaped(const char *text)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
             return false;
     return true;
+}
+
+bool connectors_subdomain_valid(const char *text)
+{
+    size_t n = strlen(text);
+    return n >= 1 && n <= SUBDOMAIN_MAX && subdomain_shaped(text);
 }
 
 /* local@domain.tld: one '@', something before it, a dot inside the domain,
@@ -88,7 +97,7 @@ struct zendesk_settings {
 #define ZD_AT(member) offsetof(struct zendesk_settings, member)
 static const struct field_spec ZENDESK_SPECS[] = {
     { "enabled", FIELD_BOOL, false, ZD_AT(enabled), 0, 0, NULL, 0, "false" },
-    { "subdomain", FIELD_STRING, false, ZD_AT(subdomain), 1, 63, NULL, 0, NULL },
+    { "subdomain", FIELD_STRING, false, ZD_AT(subdomain), 1, SUBDOMAIN_MAX, NULL, 0, NULL },
     { "api_user", FIELD_STRING, false, ZD_AT(api_user), 3, 254, NULL, 0, NULL },
     { "api_token", FIELD_STRING, false, ZD_AT(api_token), 1, SECRET_MAX, NULL, 0, NULL },
     { "webhook_secret", FIELD_STRING, false, ZD_AT(webhook_secret), 1, SECRET_MAX, NULL, 0, NULL },

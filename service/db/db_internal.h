@@ -70,6 +70,7 @@ enum db_stmt {
     STMT_OUTBOX_CLAIM,
     STMT_OUTBOX_RECORD,
     STMT_OUTBOX_NEXT_DUE,
+    STMT_OUTBOX_PUSH_BACK,
     STMT_DELIVERIES_PAGE,
     STMT_DELIVERY_EXISTS,
     /* connector settings (db/connectors.c) */

@@ -45,19 +45,35 @@ enum db_status db_outbox_claim(struct db *db, unsigned lease_s, struct db_outbox
     return DB_OK;
 }
 
-enum db_status db_outbox_record(struct db *db, int64_t tenant_id, const char *delivery_id,
+enum db_status db_outbox_record(struct db *db, int64_t tenant_id, const char *delivery_id, int attempts,
                                 const struct db_outbox_result *result)
 {
-    char tenant[24], status_text[24], retry[32];
+    char tenant[24], status_text[24], retry[32], attempts_text[24];
     db_int_text(tenant_id, tenant);
     db_int_text(result->last_status, status_text);
+    db_int_text(attempts, attempts_text);
     snprintf(retry, sizeof(retry), "%.3f", result->retry_in_s > 0 ? result->retry_in_s : 0.0);
     const char *const params[] = {
         tenant, delivery_id, result->state, result->last_status > 0 ? status_text : NULL, result->last_error,
-        result->unsure ? "true" : "false", retry,
+        result->unsure ? "true" : "false", retry, attempts_text,
     };
     enum db_status status;
-    PGresult *res = db_exec(db, STMT_OUTBOX_RECORD, 7, params, &status);
+    PGresult *res = db_exec(db, STMT_OUTBOX_RECORD, (int)(sizeof(params) / sizeof(params[0])), params, &status);
+    if (res != NULL && strcmp(PQcmdTuples(res), "0") == 0)
+        status = DB_NOT_FOUND; /* settled meanwhile, or claimed again after the lease ran out */
+    PQclear(res);
+    return status;
+}
+
+enum db_status db_outbox_push_back(struct db *db, int64_t tenant_id, const char *connector, const char *delivery_id,
+                                   double delay_s)
+{
+    char tenant[24], delay[32];
+    db_int_text(tenant_id, tenant);
+    snprintf(delay, sizeof(delay), "%.3f", delay_s > 0 ? delay_s : 0.0);
+    const char *const params[] = { tenant, connector, delivery_id, delay };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_OUTBOX_PUSH_BACK, (int)(sizeof(params) / sizeof(params[0])), params, &status);
     PQclear(res);
     return status;
 }

@@ -68,6 +68,7 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_OUTBOX_CLAIM] = "outbox_claim",
     [STMT_OUTBOX_RECORD] = "outbox_record",
     [STMT_OUTBOX_NEXT_DUE] = "outbox_next_due",
+    [STMT_OUTBOX_PUSH_BACK] = "outbox_push_back",
     [STMT_DELIVERIES_PAGE] = "deliveries_page",
     [STMT_DELIVERY_EXISTS] = "delivery_exists",
     /* connector settings (db/connectors.c) */

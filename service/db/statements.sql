@@ -912,14 +912,16 @@ RETURNING d.tenant_id, d.delivery_id::text AS delivery_id, d.connector, d.ticket
 -- name: outbox_record
 -- What an attempt came to ($3: pending, delivered or failed); the lease
 -- ends. $6: this attempt's outcome is unknown (sticky). $7: seconds until
--- the next attempt, when still pending.
+-- the next attempt, when still pending. $8: the attempts the claim counted:
+-- a worker whose lease ran out, and whose row was claimed again, updates
+-- nothing (the newer attempt's result stands).
 UPDATE connector_deliveries
 SET state = $3, last_status = $4::integer, last_error = $5, unsure = unsure OR $6::boolean,
     next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $7::double precision)
                            ELSE next_attempt_at END,
     delivered_at = CASE WHEN $3 = 'delivered' THEN now() END,
     lease_until = NULL
-WHERE tenant_id = $1 AND delivery_id = $2::uuid AND state = 'pending';
+WHERE tenant_id = $1 AND delivery_id = $2::uuid AND state = 'pending' AND attempts = $8::integer;
 
 -- name: outbox_next_due
 -- Milliseconds until the soonest pending row may be claimed (NULL: none).
@@ -945,3 +947,11 @@ LIMIT $5::integer;
 
 -- name: delivery_exists
 SELECT 1 AS found FROM connector_deliveries WHERE tenant_id = $1 AND connector = $2 AND delivery_id = $3::uuid;
+
+-- name: outbox_push_back
+-- After an attempt for tenant $1's connector $2 got no answer, its other
+-- pending rows wait as long as row $3 does ($4 seconds): one tenant's
+-- unreachable helpdesk does not hold the workers from the others' notes.
+UPDATE connector_deliveries
+SET next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => $4::double precision))
+WHERE tenant_id = $1 AND connector = $2 AND state = 'pending' AND delivery_id <> $3::uuid;

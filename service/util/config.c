@@ -78,6 +78,9 @@ static const struct config_spec CONFIG_SPECS[] = {
       "600", "most seconds between two attempts (also the wait after the helpdesk refused the credentials)" },
     { "REDRESS_DELIVERY_GIVE_UP_S", CFG_UINT, FIELD(delivery_give_up_s), 1, 2592000,
       "86400", "seconds after its case a note still not delivered is marked failed" },
+    { "REDRESS_DELIVERY_WORKERS", CFG_UINT, FIELD(delivery_workers), 1, 8,
+      "2", "delivery worker threads (each with its own database connection): a helpdesk that does not answer"
+      " holds one, not every note" },
 };
 _Static_assert(sizeof(((struct config_secret_key *)0)->bytes) == CRYPTO_SEAL_KEY_LEN,
                "REDRESS_SECRET_KEY is an AES-256 key");
