@@ -727,6 +727,50 @@ START_TEST(test_gorgias_no_order_is_ignored)
 }
 END_TEST
 
+/* Gorgias' ticket_message_created fires for internal notes too: one
+ * (message.public false) is ignored on any ticket and recorded nowhere. */
+START_TEST(test_gorgias_internal_note_is_ignored)
+{
+    put_settings(auth_header, "gorgias", GORGIAS_ON);
+    static const char NOTE_FMT[] =
+        "{\"ticket_id\":\"%s\",\"customer\":{\"email\":\"jane@example.com\"},\"message\":{\"id\":\"%s\","
+        "\"text\":\"Customer sounds like a reseller, check before refunding.\",\"from_agent\":\"True\","
+        "\"public\":\"%s\"},\"custom_fields\":{\"Order number\":\"#1001\",\"sku\":\"MUG-01\",\"Price\":\"25.99\","
+        "\"currency\":\"usd\"}}";
+    char body[2048];
+    struct th_response r;
+    /* on a ticket with no case: no case */
+    snprintf(body, sizeof(body), NOTE_FMT, "7020", "n1", "False");
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "ignored");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r.json, "reason")), "internal note"));
+    th_response_free(&r);
+    /* the customer's message then makes the case, as the ticket's first */
+    gorgias_event(body, sizeof(body), "7020", "m1", "The lid arrived with a small scratch.", "false");
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    char case_id[64];
+    snprintf(case_id, sizeof(case_id), "%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+    /* on the linked ticket: no message; a public agent reply is one */
+    snprintf(body, sizeof(body), NOTE_FMT, "7020", "n2", "false");
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "ignored");
+    th_response_free(&r);
+    snprintf(body, sizeof(body), NOTE_FMT, "7020", "m2", "True");
+    post_event(auth_header, body, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "action")), "message_recorded");
+    th_response_free(&r);
+    json_t *messages = case_messages(auth_header, case_id);
+    ck_assert_int_eq(json_array_size(messages), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(messages, 1), "from")), "seller");
+    json_decref(messages);
+}
+END_TEST
+
 /* Not enabled: refused, nothing recorded; another tenant's ticket of the
  * same id is its own. */
 START_TEST(test_gorgias_disabled_and_tenants_apart)
@@ -800,6 +844,7 @@ Suite *gorgias_suite(void)
     tcase_add_test(events, test_gorgias_follow_ups_in_order);
     tcase_add_test(events, test_gorgias_bad_fields_named);
     tcase_add_test(events, test_gorgias_no_order_is_ignored);
+    tcase_add_test(events, test_gorgias_internal_note_is_ignored);
     tcase_add_test(events, test_gorgias_disabled_and_tenants_apart);
     suite_add_tcase(s, events);
     return s;

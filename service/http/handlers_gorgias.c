@@ -14,6 +14,10 @@
  *   buyer, or from the seller when an agent wrote it (checked by the
  *   compliance guard, a warning never a refusal): 200, the case's widget
  *   with the message;
+ * - an internal note (message.public false: Gorgias' ticket_message_created
+ *   fires for notes between agents too, which the customer never sees):
+ *   nothing (200, ignored), on any ticket: it is no message of the
+ *   conversation;
  * - an agent's message on a ticket that has no case yet, or a first event
  *   whose order custom fields are all empty (no order on the ticket:
  *   pre-sales, "where is my parcel"): nothing (200, ignored): a decision
@@ -63,13 +67,15 @@ static const struct {
 enum { CUSTOM_FIELD_MAX = 256 }; /* bytes of one custom field's value */
 
 /* Jinja renders a Python bool as True / False; JSON writers as true / false. */
-static const char *const FROM_AGENT_NAMES[] = { "false", "true", "False", "True" };
+static const char *const BOOL_NAMES[] = { "false", "true", "False", "True" };
+#define BOOL_TRUE(index) ((index) % 2 == 1)
 static const char *const SALES_CHANNELS[] = { "shopify", "amazon", "other" };
 
 struct gorgias_event {
     const char *ticket_id, *subject, *language, *customer_email, *customer_name;
     const char *message_id, *message_text, *message_at;
-    int from_agent; /* index into FROM_AGENT_NAMES: odd is true */
+    int from_agent; /* index into BOOL_NAMES (BOOL_TRUE) */
+    int message_public; /* index into BOOL_NAMES: false for an internal note (Gorgias' TicketMessage.public) */
     int sales_channel;
 };
 
@@ -86,7 +92,9 @@ static const struct field_spec EVENT_FIELDS[] = {
     { "message", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
     { "message.id", FIELD_STRING, false, GE_AT(message_id), 0, 64, NULL, 0, NULL },
     { "message.text", FIELD_STRING, true, GE_AT(message_text), 0, GORGIAS_MESSAGE_MAX, NULL, 0, NULL },
-    { "message.from_agent", FIELD_ENUM, false, GE_AT(from_agent), 0, 0, GE_ENUM(FROM_AGENT_NAMES), "false" },
+    { "message.from_agent", FIELD_ENUM, false, GE_AT(from_agent), 0, 0, GE_ENUM(BOOL_NAMES), "false" },
+    /* optional: integrations configured before it was in the README's form */
+    { "message.public", FIELD_ENUM, false, GE_AT(message_public), 0, 0, GE_ENUM(BOOL_NAMES), "true" },
     { "message.created_at", FIELD_STRING, false, GE_AT(message_at), 0, 64, NULL, 0, NULL },
 };
 enum { EVENT_FIELD_COUNT = sizeof(EVENT_FIELDS) / sizeof(EVENT_FIELDS[0]) };
@@ -361,7 +369,7 @@ static enum MHD_Result record_message(struct event_ctx *e, const char *case_id)
     event_time(ev->message_at, e->now, at);
     struct db_message m = {
         .message_id = message_id,
-        .from = ev->from_agent % 2 == 1 ? "seller" : "buyer",
+        .from = BOOL_TRUE(ev->from_agent) ? "seller" : "buyer",
         .at = at,
         .channel = CONNECTOR,
         .text = ev->message_text,
@@ -579,12 +587,18 @@ enum MHD_Result handle_gorgias_events(struct http_request *req)
     }
     char case_id[40];
     enum MHD_Result result;
+    if (!BOOL_TRUE(ev.message_public)) {
+        json_decref(settings);
+        return http_reply_json(req, 200, json_pack("{s:s, s:s, s:s}", "action", "ignored", "ticket_id", ev.ticket_id,
+                                                   "reason", "an internal note: notes between agents are no message"
+                                                   " of the conversation"));
+    }
     status = db_case_ticket_lookup(req->db, req->tenant.id, CONNECTOR, ev.ticket_id, case_id);
     if (status == DB_OK) {
         result = record_message(&e, case_id);
     } else if (status != DB_NOT_FOUND) {
         result = http_reply_db_error(req, status);
-    } else if (ev.from_agent % 2 == 1) {
+    } else if (BOOL_TRUE(ev.from_agent)) {
         json_t *answer = json_pack("{s:s, s:s, s:s}", "action", "ignored", "ticket_id", ev.ticket_id, "reason",
                                    "an agent's message on a ticket with no case yet: Redress decides on the"
                                    " customer's words");
