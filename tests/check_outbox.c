@@ -15,6 +15,7 @@
 
 #include "connectors.h"
 #include "crypto.h"
+#include "db_outbox.h"
 #include "fake_zendesk.h"
 #include "harness.h"
 #include "validate.h"
@@ -641,6 +642,37 @@ START_TEST(only_https_or_loopback_bases_are_allowed)
 }
 END_TEST
 
+/* ---- the result fenced by the claim ---- */
+
+START_TEST(a_result_is_recorded_only_by_the_attempt_that_holds_the_row)
+{
+    /* The row was claimed again (attempt 2, leased: the server's workers
+     * leave it alone) after attempt 1's lease ran out: attempt 1's late
+     * result must not overwrite it. */
+    char id[CRYPTO_UUID_STRLEN + 1];
+    owe_note_as(tenant_name, auth_header, "4605", "attempts = 2, lease_until = now() + interval '1 hour'", id);
+    ck_assert(db_global_init(th_conninfo()) == 0);
+    struct db *db = db_thread_connection(NULL);
+    ck_assert_ptr_nonnull(db);
+    const char *const params[] = { tenant_name };
+    PGresult *res = sql("SELECT id FROM tenants WHERE name = $1", 1, params);
+    int64_t tenant_id = strtoll(PQgetvalue(res, 0, PQfnumber(res, "id")), NULL, 10);
+    PQclear(res);
+    const struct db_outbox_result stale = { "failed", 404, "Zendesk answered 404", false, 0 };
+    ck_assert_int_eq(db_outbox_record(db, tenant_id, id, 1, &stale), DB_NOT_FOUND);
+    struct delivery d;
+    read_delivery(id, &d);
+    ck_assert_str_eq(d.state, "pending"); /* attempt 2 still holds it */
+    ck_assert_int_eq(d.last_status, 0);
+    const struct db_outbox_result current = { "delivered", 200, NULL, false, 0 };
+    ck_assert_int_eq(db_outbox_record(db, tenant_id, id, 2, &current), DB_OK);
+    read_delivery(id, &d);
+    ck_assert_str_eq(d.state, "delivered");
+    ck_assert_int_eq(d.last_status, 200);
+    db_thread_close();
+}
+END_TEST
+
 /* ---- GET /v1/connectors/zendesk/deliveries ---- */
 
 static void get_deliveries(const char *auth, const char *query, struct th_response *r)
@@ -780,6 +812,7 @@ Suite *outbox_suite(void)
     tcase_set_timeout(api, 60);
     tcase_add_test(api, deliveries_page_filter_and_keep_tenants_apart);
     tcase_add_test(api, deliveries_parameters_are_validated_by_name);
+    tcase_add_test(api, a_result_is_recorded_only_by_the_attempt_that_holds_the_row);
     suite_add_tcase(s, api);
     return s;
 }
