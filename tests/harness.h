@@ -30,6 +30,7 @@ Suite *connectors_suite(void);   /* check_connectors.c */
 Suite *zendesk_suite(void);      /* check_zendesk.c */
 Suite *outbox_suite(void);       /* check_outbox.c */
 Suite *gorgias_suite(void);      /* check_gorgias.c */
+Suite *evidence_suite(void);     /* check_evidence.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */
