@@ -21,6 +21,8 @@ enum field_kind {
     FIELD_TIME,       /* int64_t Unix seconds from an RFC 3339 string */
     FIELD_CURRENCY,   /* const struct eng_currency * from an ISO 4217 code */
     FIELD_LANGUAGE,   /* const char *, a BCP 47-shaped tag */
+    FIELD_TOKEN,      /* const char *; printable ASCII without spaces (a tracking number); min/max bytes */
+    FIELD_COUNTRY,    /* const char *; ISO 3166-1 alpha-2 shaped: two uppercase letters */
     FIELD_OBJECT,     /* a nested object: its fields are the specs below it */
     FIELD_ENUM_SET,   /* unsigned: bit i set for names[i]; a JSON array of distinct names;
                          default "all" (every name) or NULL (none) */

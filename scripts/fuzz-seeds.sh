@@ -58,6 +58,7 @@ done <<'BODIES'
 {"order":{"order_id":"1","sku":"K","currency":"EUR","item_price":3000},"buyer":{"buyer_id":"M1"},"issue":{"message":"Die Lampe kam kaputt an. Ich will kein Geld zur\u00fcck, sondern Ersatz, sonst A-bis-z-Garantie."}}
 {"order":{"order_id":"1","sku":"K","currency":"CNY","item_price":3000},"buyer":{"buyer_id":"M2"},"issue":{"category":"defective","message":"\u5145\u7535\u5668\u5192\u70df\u4e86\uff0c\u4e0d\u662f\u8d28\u91cf\u95ee\u9898\uff1f\u6211\u8981\u9000\u6b3e"}}
 {"order":{"order_id":"1","sku":"K","currency":"USD","item_price":3000},"buyer":{"buyer_id":"M3"},"issue":{}}
+{"order":{"order_id":"113-7654321-7654321","sku":"MUG-01","currency":"USD","item_price":2599,"ordered_at":"2026-11-01T10:00:00Z","delivered_at":"2026-11-06T00:00:00Z","shipment":{"carrier":"UPS","tracking_number":"1Z999AA10123456784","shipped_at":"2026-11-02T09:30:00Z","delivered_at":"2026-11-05T15:42:00-05:00","delivery_confirmation":null,"ship_to_country":"US"},"product_description":"Ceramic mug, 350 ml, \u5370\u5237"},"buyer":{"buyer_id":"S1"},"issue":{"category":"not_as_described"},"signals":{"a_to_z_claim":true,"chargeback":true}}
 BODIES
 
 # ---- fuzz_guard: first byte picks the channel (amazon 0, shopify 1, other 2) ----

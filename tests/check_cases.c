@@ -699,6 +699,133 @@ START_TEST(outcomes_are_recorded_iff_answered_and_replayed_by_key)
 }
 END_TEST
 
+/* ---- delivery evidence and the listing's promise (order.shipment, order.product_description) ---- */
+
+/* A valid case body with these order members appended (malloc'd: the
+ * caller frees it; large enough for a 4000-byte description). */
+#define SHIPMENT_CASE_FORMAT                                                                                    \
+    "{\"order\":{\"order_id\":\"113-1234567-1234567\",\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":2599," \
+    "\"ordered_at\":\"2026-11-01T10:00:00Z\"%s},\"buyer\":{\"buyer_id\":\"%s\"},"                                  \
+    "\"issue\":{\"category\":\"not_as_described\"}}"
+static char *shipment_case_body(const char *buyer, const char *order_members)
+{
+    int size = snprintf(NULL, 0, SHIPMENT_CASE_FORMAT, order_members, buyer) + 1;
+    char *body = malloc((size_t)size);
+    ck_assert(body != NULL);
+    snprintf(body, (size_t)size, SHIPMENT_CASE_FORMAT, order_members, buyer);
+    return body;
+}
+
+/* unit repeated n times (malloc'd: the caller frees it). */
+static char *repeated(const char *unit, int n)
+{
+    size_t unit_len = strlen(unit);
+    char *text = malloc(unit_len * (size_t)n + 1);
+    ck_assert(text != NULL);
+    for (int i = 0; i < n; i++)
+        memcpy(text + unit_len * (size_t)i, unit, unit_len);
+    text[unit_len * (size_t)n] = '\0';
+    return text;
+}
+
+START_TEST(shipment_and_product_description_are_stored_as_sent)
+{
+    /* 1333 three-byte characters and one more byte: 4000 bytes, the most */
+    char *chinese = repeated("\xe7\x95\x8c", 1333);
+    char *description = malloc(strlen(chinese) + 2);
+    ck_assert(description != NULL);
+    sprintf(description, "%sa", chinese);
+    ck_assert_uint_eq(strlen(description), 4000);
+    const char *shipments[] = {
+        "{\"carrier\":\"UPS\",\"tracking_number\":\"1Z999AA10123456784\",\"shipped_at\":\"2026-11-02T09:30:00Z\","
+        "\"delivered_at\":\"2026-11-05T15:42:00Z\",\"delivery_confirmation\":null,\"ship_to_country\":\"US\"}",
+        "{\"carrier\":\"Yamato\",\"delivery_confirmation\":\"signature\",\"delivered_at\":\"2026-11-03T10:00:00+09:00\"}",
+        "{}",
+    };
+    for (size_t i = 0; i < sizeof(shipments) / sizeof(shipments[0]); i++) {
+        char members[8192], buyer[32];
+        /* the marketplace's delivery date differs from the carrier's: both kept, not refused */
+        snprintf(members, sizeof(members),
+                 ",\"delivered_at\":\"2026-11-06T00:00:00Z\",\"shipment\":%s,\"product_description\":\"%s\"",
+                 shipments[i], description);
+        snprintf(buyer, sizeof(buyer), "SHIP-%zu", i);
+        char *body = shipment_case_body(buyer, members);
+        struct th_response r;
+        post_case(NULL, auth_header, body, NULL, &r);
+        ck_assert_msg(r.status == 201, "shipment %zu: status %ld: %s", i, r.status, r.body);
+        char path[128];
+        snprintf(path, sizeof(path), "/v1/cases/%s", str_at(r.json, "case_id", NULL));
+        th_response_free(&r);
+
+        const char *headers[] = { auth_header, NULL };
+        th_request(srv.port, "GET", path, headers, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 200);
+        json_t *order = json_object_get(json_object_get(r.json, "request"), "order");
+        json_t *sent = json_loads(shipments[i], 0, NULL);
+        ck_assert(sent != NULL);
+        ck_assert_msg(json_equal(json_object_get(order, "shipment"), sent), "shipment %zu not kept as sent", i);
+        ck_assert_str_eq(json_string_value(json_object_get(order, "product_description")), description);
+        ck_assert_str_eq(json_string_value(json_object_get(order, "delivered_at")), "2026-11-06T00:00:00Z");
+        json_decref(sent);
+        th_response_free(&r);
+        free(body);
+    }
+    free(description);
+    free(chinese);
+}
+END_TEST
+
+START_TEST(bad_shipment_facts_are_refused_naming_the_field)
+{
+    char *long_carrier = repeated("c", 65);
+    char *long_description = repeated("d", 4001);
+    char carrier_member[128], description_member[4100];
+    snprintf(carrier_member, sizeof(carrier_member), ",\"shipment\":{\"carrier\":\"%s\"}", long_carrier);
+    snprintf(description_member, sizeof(description_member), ",\"product_description\":\"%s\"", long_description);
+    static const char UNICODE_TRACKING[] = ",\"shipment\":{\"tracking_number\":\"1Z\xc3\xa9\"}";
+    const struct {
+        const char *order_members, *field;
+    } CASES[] = {
+        { ",\"shipment\":\"UPS\"", "order.shipment" },
+        { ",\"shipment\":{\"insured\":true}", "order.shipment.insured" },
+        { ",\"shipment\":{\"carrier\":\"\"}", "order.shipment.carrier" },
+        { carrier_member, "order.shipment.carrier" },
+        { ",\"shipment\":{\"carrier\":7}", "order.shipment.carrier" },
+        { ",\"shipment\":{\"tracking_number\":\"1Z 999\"}", "order.shipment.tracking_number" },
+        { ",\"shipment\":{\"tracking_number\":\"1Z\\t999\"}", "order.shipment.tracking_number" },
+        { UNICODE_TRACKING, "order.shipment.tracking_number" },
+        { ",\"shipment\":{\"tracking_number\":\"\"}", "order.shipment.tracking_number" },
+        { ",\"shipment\":{\"shipped_at\":\"yesterday\"}", "order.shipment.shipped_at" },
+        { ",\"shipment\":{\"delivered_at\":\"2026-13-01T00:00:00Z\"}", "order.shipment.delivered_at" },
+        { ",\"shipment\":{\"delivery_confirmation\":\"drone\"}", "order.shipment.delivery_confirmation" },
+        { ",\"shipment\":{\"delivery_confirmation\":false}", "order.shipment.delivery_confirmation" },
+        { ",\"shipment\":{\"ship_to_country\":\"us\"}", "order.shipment.ship_to_country" },
+        { ",\"shipment\":{\"ship_to_country\":\"USA\"}", "order.shipment.ship_to_country" },
+        { ",\"shipment\":{\"shipped_at\":\"2026-11-03T00:00:00Z\",\"delivered_at\":\"2026-11-02T23:59:59Z\"}",
+          "order.shipment.delivered_at" },
+        { ",\"shipment\":{\"delivered_at\":\"2026-10-31T00:00:00Z\"}", "order.shipment.delivered_at" },
+        { ",\"shipment\":{\"shipped_at\":\"2026-11-01T09:59:59Z\"}", "order.shipment.shipped_at" },
+        { ",\"shipped\":false,\"shipment\":{\"shipped_at\":\"2026-11-02T00:00:00Z\"}", "order.shipped" },
+        { ",\"product_description\":\"\"", "order.product_description" },
+        { description_member, "order.product_description" },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        char *body = shipment_case_body("SHIP-BAD", CASES[i].order_members);
+        struct th_response r;
+        post_case(NULL, auth_header, body, NULL, &r);
+        ck_assert_msg(r.status == 400, "%s: status %ld: %s", CASES[i].field, r.status, r.body);
+        json_t *errors = json_object_get(r.json, "errors");
+        ck_assert_msg(json_array_size(errors) == 1, "%s: %s", CASES[i].field, r.body);
+        ck_assert_str_eq(str_at(json_array_get(errors, 0), "field", NULL), CASES[i].field);
+        th_response_free(&r);
+        free(body);
+    }
+    ck_assert_int_eq(cases_of_tenant(), 0);
+    free(long_carrier);
+    free(long_description);
+}
+END_TEST
+
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -725,5 +852,11 @@ Suite *cases_suite(void)
     tcase_add_test(lost, commit_lost_on_the_way_answers_503_and_records_nothing);
     tcase_add_test(lost, outcomes_are_recorded_iff_answered_and_replayed_by_key);
     suite_add_tcase(s, lost);
+    TCase *evidence = tcase_create("evidence_facts");
+    tcase_add_checked_fixture(evidence, setup, teardown);
+    tcase_set_timeout(evidence, 120);
+    tcase_add_test(evidence, shipment_and_product_description_are_stored_as_sent);
+    tcase_add_test(evidence, bad_shipment_facts_are_refused_naming_the_field);
+    suite_add_tcase(s, evidence);
     return s;
 }

@@ -12,7 +12,26 @@ enum {
     MAX_QUANTITY = 1000,
 };
 
-#define AT(member) offsetof(struct eng_case, member)
+/* How the carrier proved delivery (order.shipment.delivery_confirmation). */
+static const char *const DELIVERY_CONFIRMATION_NAMES[] = { "signature", "photo", "scan" };
+
+/* A case request as validated: the engine's case, and the facts it does
+ * not decide on (delivery evidence, the listing's promise). Those are
+ * checked here and kept only in the stored request JSON, where the
+ * evidence pack reads them; the shipment's times are read once more here,
+ * for the rules across fields. */
+struct case_request {
+    struct eng_case c;
+    struct {
+        const char *carrier, *tracking_number, *ship_to_country; /* NULL when not given */
+        int64_t shipped_at, delivered_at;                         /* Unix seconds; 0 when not given */
+        int delivery_confirmation;                                /* unused when absent or null */
+    } shipment;
+    const char *product_description;
+};
+
+#define AT(member) offsetof(struct case_request, c.member)
+#define FACT_AT(member) offsetof(struct case_request, member)
 #define ENUM_OF(names) (names), (int)(sizeof(names) / sizeof(names[0]))
 
 static const struct field_spec CASE_FIELDS[] = {
@@ -31,7 +50,20 @@ static const struct field_spec CASE_FIELDS[] = {
     { "order.customized", FIELD_BOOL, false, AT(order.customized), 0, 0, NULL, 0, "false" },
     { "order.shipped", FIELD_BOOL, false, AT(order.shipped), 0, 0, NULL, 0, "true" },
     { "order.ordered_at", FIELD_TIME, false, AT(order.ordered_at), 0, 0, NULL, 0, NULL },
+    /* what the seller's marketplace says; order.shipment.delivered_at is the carrier's proof */
     { "order.delivered_at", FIELD_TIME, false, AT(order.delivered_at), 0, 0, NULL, 0, NULL },
+    { "order.shipment", FIELD_OBJECT, false, 0, 0, 0, NULL, 0, NULL },
+    { "order.shipment.carrier", FIELD_STRING, false, FACT_AT(shipment.carrier), 1, 64, NULL, 0, NULL },
+    { "order.shipment.tracking_number", FIELD_TOKEN, false, FACT_AT(shipment.tracking_number), 1, 64, NULL, 0,
+      NULL },
+    { "order.shipment.shipped_at", FIELD_TIME, false, FACT_AT(shipment.shipped_at), 0, 0, NULL, 0, NULL },
+    { "order.shipment.delivered_at", FIELD_TIME, false, FACT_AT(shipment.delivered_at), 0, 0, NULL, 0, NULL },
+    /* null: delivered with no proof, as when absent */
+    { "order.shipment.delivery_confirmation", FIELD_ENUM, false, FACT_AT(shipment.delivery_confirmation), 0, 0,
+      ENUM_OF(DELIVERY_CONFIRMATION_NAMES), NULL },
+    { "order.shipment.ship_to_country", FIELD_COUNTRY, false, FACT_AT(shipment.ship_to_country), 0, 0, NULL, 0,
+      NULL },
+    { "order.product_description", FIELD_STRING, false, FACT_AT(product_description), 1, 4000, NULL, 0, NULL },
     { "buyer", FIELD_OBJECT, true, 0, 0, 0, NULL, 0, NULL },
     { "buyer.buyer_id", FIELD_STRING, true, AT(buyer.buyer_id), 1, 128, NULL, 0, NULL },
     { "buyer.name", FIELD_STRING, false, AT(buyer.name), 0, 128, NULL, 0, NULL },
@@ -64,11 +96,29 @@ bool triage_check_message(json_t *errors, const char *field, const char *message
     return false;
 }
 
+/* The shipment's times against each other and the order's: appends a
+ * problem naming the later field for each that cannot be. */
+static void check_shipment_times(const struct case_request *request, json_t *errors)
+{
+    int64_t ordered = request->c.order.ordered_at;
+    int64_t shipped = request->shipment.shipped_at, delivered = request->shipment.delivered_at;
+    if (shipped != 0 && ordered != 0 && shipped < ordered)
+        validate_error(errors, "order.shipment.shipped_at", "must not be before order.ordered_at");
+    if (delivered != 0 && shipped != 0 && delivered < shipped)
+        validate_error(errors, "order.shipment.delivered_at", "must not be before order.shipment.shipped_at");
+    if (delivered != 0 && ordered != 0 && delivered < ordered)
+        validate_error(errors, "order.shipment.delivered_at", "must not be before order.ordered_at");
+    if ((shipped != 0 || delivered != 0) && !request->c.order.shipped)
+        validate_error(errors, "order.shipped", "must be true when order.shipment gives a shipped or delivered time");
+}
+
 bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
 {
-    memset(c, 0, sizeof(*c));
+    struct case_request request;
+    memset(&request, 0, sizeof(request));
     size_t before = json_array_size(errors);
-    bool shaped = validate_json(body, CASE_FIELDS, sizeof(CASE_FIELDS) / sizeof(CASE_FIELDS[0]), c, errors);
+    bool shaped = validate_json(body, CASE_FIELDS, sizeof(CASE_FIELDS) / sizeof(CASE_FIELDS[0]), &request, errors);
+    *c = request.c;
     /* What the issue says, checked with the shape: one of category and
      * message, and a message triage can read. */
     const json_t *issue = json_object_get(body, "issue");
@@ -91,6 +141,7 @@ bool case_from_json(const json_t *body, struct eng_case *c, json_t *errors)
         validate_error(errors, "order.delivered_at", "must not be before order.ordered_at");
     if (c->order.delivered_at != 0 && !c->order.shipped)
         validate_error(errors, "order.shipped", "must be true when order.delivered_at is given");
+    check_shipment_times(&request, errors);
     if (json_array_size(errors) != before)
         return false;
     /* The buyer's words: read for signals always, for the category when

@@ -185,6 +185,8 @@ static void store_default(const struct field_spec *spec, char *dest)
     switch (spec->kind) {
     case FIELD_STRING:
     case FIELD_LANGUAGE:
+    case FIELD_TOKEN:
+    case FIELD_COUNTRY:
         *(const char **)(void *)dest = d;
         break;
     case FIELD_INT:
@@ -282,6 +284,24 @@ static void validate_one(const json_t *value, const struct field_spec *spec, cha
         if ((int64_t)len < spec->min || (int64_t)len > spec->max)
             problem(found, path, "must be %lld to %lld bytes long", (long long)spec->min,
                            (long long)spec->max);
+        else
+            *(const char **)(void *)dest = text;
+        return;
+    case FIELD_TOKEN: {
+        bool printable = true;
+        for (size_t i = 0; i < len && printable; i++)
+            printable = (unsigned char)text[i] > ' ' && (unsigned char)text[i] <= '~';
+        if ((int64_t)len < spec->min || (int64_t)len > spec->max || !printable)
+            problem(found, path, "must be %lld to %lld printable ASCII characters without spaces",
+                    (long long)spec->min, (long long)spec->max);
+        else
+            *(const char **)(void *)dest = text;
+        return;
+    }
+    case FIELD_COUNTRY:
+        /* the code's shape, not ISO's current list: a code assigned later is still accepted */
+        if (len != 2 || text[0] < 'A' || text[0] > 'Z' || text[1] < 'A' || text[1] > 'Z')
+            problem(found, path, "must be an ISO 3166-1 alpha-2 country code such as \"US\" (two uppercase letters)");
         else
             *(const char **)(void *)dest = text;
         return;
