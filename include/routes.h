@@ -14,6 +14,7 @@
     X("GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH)                                         \
     X("POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY)        \
     X("POST", "/v1/cases/{}/messages", handle_message_record, ROUTE_AUTH | ROUTE_JSON_BODY)       \
+    X("GET", "/v1/cases/{}/evidence", handle_evidence_get, ROUTE_AUTH)                            \
     X("GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH)                                       \
     X("POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY)            \
     X("POST", "/v1/triage", handle_triage, ROUTE_AUTH | ROUTE_JSON_BODY)                          \

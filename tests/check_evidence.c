@@ -1,9 +1,412 @@
-/* The evidence suite (issue #13): placeholder until its tests land. */
+/* The evidence pack (issue #13): the pure builder on hand-written stored
+ * documents, and GET /v1/cases/{id}/evidence end to end. */
 #include <check.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "evidence.h"
 #include "harness.h"
+
+/* ---- stored documents, as the database layer hands them over ---- */
+
+static const char FULL_REQUEST[] =
+    "{\"ticket_id\":\"ZD-1\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-0000001-0000001\","
+    "\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":2599,\"fulfillment\":\"FBM\","
+    "\"ordered_at\":\"2026-11-10T08:00:00Z\",\"product_description\":\"Blue ceramic mug, 350 ml\","
+    "\"shipment\":{\"carrier\":\"UPS\",\"tracking_number\":\"1Z999AA10123456784\","
+    "\"shipped_at\":\"2026-11-11T09:30:00+02:00\",\"delivered_at\":\"2026-11-14T15:00:00Z\","
+    "\"delivery_confirmation\":\"signature\",\"ship_to_country\":\"US\"}},"
+    "\"buyer\":{\"buyer_id\":\"jane@example.com\",\"name\":\"Jane Doe\"},"
+    "\"issue\":{\"category\":\"damaged\",\"description\":\"Handle cracked on arrival\","
+    "\"message\":\"The mug arrived with a crack.\"}}";
+
+static const char FULL_DECISION[] =
+    "{\"case_id\":\"6b0c1a52-8f3e-4c1e-9a77-1f0e2b3c4d5e\",\"created_at\":\"2026-11-15T10:00:00Z\","
+    "\"responsibility\":\"seller\",\"tier\":\"goodwill\","
+    "\"remedy\":{\"primary\":\"partial_refund\",\"actions\":[{\"type\":\"partial_refund\",\"amount\":780}],"
+    "\"refund_amount\":780,\"keep_item\":true,\"return_required\":false,"
+    "\"alternatives\":[{\"primary\":\"return_refund\",\"actions\":[],\"refund_amount\":2599,\"keep_item\":false,"
+    "\"return_required\":true,\"cost\":900}]},"
+    "\"abuse\":{\"risk\":\"low\",\"score\":0,\"signals\":[],\"history\":{}},\"policy_version\":3}";
+
+static const char FULL_OUTCOMES[] =
+    "[{\"revision\":1,\"status\":\"accepted\",\"final_refund\":780,\"review_outcome\":\"avoided\","
+    "\"order_retained\":true,\"abuse_confirmed\":false,\"note\":null,\"recorded_at\":\"2026-11-17T12:00:00Z\"}]";
+
+/* Recorded out of time order on purpose: the timeline sorts them. */
+static const char FULL_MESSAGES[] =
+    "[{\"from\":\"buyer\",\"at\":\"2026-11-15T09:00:00Z\",\"channel\":\"amazon\","
+    "\"text\":\"杯子到的时候把手裂了。\"},"
+    "{\"from\":\"seller\",\"at\":\"2026-11-16T10:00:00Z\",\"channel\":\"amazon\","
+    "\"text\":\"Sorry! We refunded $7.80.\",\"compliance\":{\"passed\":true,\"violations\":[]}},"
+    "{\"from\":\"seller\",\"at\":\"2026-11-16T11:00:00Z\",\"channel\":\"amazon\","
+    "\"text\":\"Please leave us 5 stars for a gift card.\",\"compliance\":{\"passed\":false,"
+    "\"violations\":[{\"code\":\"review_request\",\"detail\":\"asks for a review\"}]}}]";
+
+static const char BARE_REQUEST[] =
+    "{\"order\":{\"order_id\":\"O-2\",\"sku\":\"LAMP\",\"currency\":\"EUR\",\"item_price\":4000,"
+    "\"fulfillment\":\"FBA\"},\"buyer\":{\"buyer_id\":\"A1B2C3\"},\"issue\":{\"category\":\"not_as_described\"}}";
+
+static const char FIRM_DECISION[] =
+    "{\"case_id\":\"7c1d2b63-9a4f-4d2f-8b88-2a1f3c4d5e6f\",\"created_at\":\"2026-11-20T10:00:00Z\","
+    "\"responsibility\":\"buyer\",\"tier\":\"firm\","
+    "\"remedy\":{\"primary\":\"manual_review\",\"actions\":[{\"type\":\"manual_review\"}],\"refund_amount\":0,"
+    "\"keep_item\":false,\"return_required\":false,\"alternatives\":[]},"
+    "\"abuse\":{\"risk\":\"high\",\"score\":70,\"signals\":[{\"code\":\"repeat_same_category\",\"detail\":\"x\"}],"
+    "\"history\":{}},\"policy_version\":1}";
+
+struct docs {
+    json_t *request, *decision, *outcomes, *messages;
+};
+
+static void docs_load(struct docs *d, const char *request, const char *decision, const char *outcomes,
+                      const char *messages)
+{
+    json_error_t error;
+    d->request = json_loads(request, 0, &error);
+    ck_assert_msg(d->request != NULL, "request: %s", error.text);
+    d->decision = json_loads(decision, 0, &error);
+    ck_assert_msg(d->decision != NULL, "decision: %s", error.text);
+    d->outcomes = json_loads(outcomes, 0, &error);
+    ck_assert_msg(d->outcomes != NULL, "outcomes: %s", error.text);
+    d->messages = json_loads(messages, 0, &error);
+    ck_assert_msg(d->messages != NULL, "messages: %s", error.text);
+}
+
+static void docs_free(struct docs *d)
+{
+    json_decref(d->request);
+    json_decref(d->decision);
+    json_decref(d->outcomes);
+    json_decref(d->messages);
+}
+
+static json_t *build(const struct docs *d, enum evidence_purpose purpose, const char *generated_at)
+{
+    struct evidence_input in = { "Mug Shop", d->request, d->decision, d->outcomes, d->messages, generated_at };
+    json_t *pack = evidence_build(&in, purpose);
+    ck_assert_msg(pack != NULL, "the builder returned NULL");
+    return pack;
+}
+
+static const char *str_at(const json_t *object, const char *name)
+{
+    return json_string_value(json_object_get(object, name));
+}
+
+static void assert_str(const json_t *object, const char *name, const char *expected)
+{
+    const char *got = str_at(object, name);
+    ck_assert_msg(got != NULL && strcmp(got, expected) == 0, "%s: expected \"%s\", got \"%s\"", name, expected,
+                  got ? got : "(not a string)");
+}
+
+static void assert_null(const json_t *object, const char *name)
+{
+    ck_assert_msg(json_is_null(json_object_get(object, name)), "%s: expected null (present)", name);
+}
+
+static void assert_contains(const char *text, const char *part)
+{
+    ck_assert_msg(text != NULL && strstr(text, part) != NULL, "\"%s\" not in \"%s\"", part, text ? text : "(null)");
+}
+
+/* ---- builder ---- */
+
+START_TEST(builder_chargeback_fields_carry_stripe_values)
+{
+    struct docs d;
+    docs_load(&d, FULL_REQUEST, FULL_DECISION, FULL_OUTCOMES, FULL_MESSAGES);
+    json_t *pack = build(&d, EVIDENCE_PURPOSE_NONE, "2026-11-23T04:00:00Z");
+    const json_t *cb = json_object_get(pack, "chargeback");
+    assert_str(cb, "customer_communication",
+               "2026-11-15T09:00:00Z buyer: 杯子到的时候把手裂了。\n"
+               "2026-11-16T10:00:00Z seller: Sorry! We refunded $7.80.\n"
+               "2026-11-16T11:00:00Z seller: Please leave us 5 stars for a gift card.");
+    assert_str(cb, "customer_name", "Jane Doe");
+    assert_str(cb, "customer_email_address", "jane@example.com");
+    assert_str(cb, "product_description", "Blue ceramic mug, 350 ml");
+    assert_str(cb, "shipping_carrier", "UPS");
+    /* 09:30+02:00 is 07:30 UTC the same day. */
+    assert_str(cb, "shipping_date", "2026-11-11");
+    assert_str(cb, "shipping_tracking_number", "1Z999AA10123456784");
+    assert_contains(str_at(cb, "refund_policy_disclosure"), "Mug Shop decided this case under its policy (version 3)");
+    assert_contains(str_at(cb, "refund_policy_disclosure"), "partial refund of $7.80; the buyer keeps the item");
+    assert_contains(str_at(cb, "refund_policy_disclosure"), "responsibility: seller");
+    /* goodwill, accepted: nothing was refused. */
+    assert_null(cb, "refund_refusal_explanation");
+    assert_contains(str_at(cb, "uncategorized_text"), "Decision: tier goodwill");
+    assert_contains(str_at(cb, "uncategorized_text"), "revision 1 (2026-11-17T12:00:00Z): accepted, final refund $7.80");
+    json_decref(pack);
+    docs_free(&d);
+}
+END_TEST
+
+START_TEST(builder_without_shipment_or_messages_keeps_every_key)
+{
+    struct docs d;
+    docs_load(&d, BARE_REQUEST, FIRM_DECISION, "[]", "[]");
+    json_t *pack = build(&d, EVIDENCE_PURPOSE_NONE, "2026-11-23T04:00:00Z");
+    const json_t *cb = json_object_get(pack, "chargeback");
+    static const char *const NULL_KEYS[] = { "customer_communication", "customer_name", "customer_email_address",
+                                             "product_description", "shipping_carrier", "shipping_date",
+                                             "shipping_tracking_number" };
+    for (size_t i = 0; i < sizeof(NULL_KEYS) / sizeof(NULL_KEYS[0]); i++)
+        assert_null(cb, NULL_KEYS[i]);
+    /* A firm tier: the refusal is explained with the reasons. */
+    assert_contains(str_at(cb, "refund_refusal_explanation"), "tier firm");
+    assert_contains(str_at(cb, "refund_refusal_explanation"), "abuse risk high (score 70): repeat_same_category");
+    assert_contains(str_at(cb, "uncategorized_text"), "Outcomes: none recorded.");
+
+    const json_t *a2z = json_object_get(pack, "amazon_a_to_z");
+    assert_contains(str_at(a2z, "dispatch_method"), "Fulfilled by Amazon (FBA)");
+    assert_null(a2z, "carrier");
+    assert_null(a2z, "tracking_number");
+    assert_null(json_object_get(a2z, "proof_of_delivery"), "delivered_at");
+    ck_assert_int_eq(json_array_size(json_object_get(a2z, "buyer_messages")), 0);
+    ck_assert(json_is_false(json_object_get(json_object_get(a2z, "return"), "offered")));
+    ck_assert(json_is_false(json_object_get(json_object_get(a2z, "return"), "eligible")));
+    assert_null(json_object_get(a2z, "return"), "label");
+
+    /* Entries without a time (ordered, shipped, delivered) are left out. */
+    const json_t *timeline = json_object_get(pack, "timeline");
+    ck_assert_int_eq(json_array_size(timeline), 3);
+    assert_str(json_array_get(timeline, 0), "kind", "claim");
+    assert_str(json_array_get(timeline, 1), "kind", "decision");
+    assert_str(json_array_get(timeline, 2), "kind", "remedy_offered");
+    ck_assert(json_is_true(json_object_get(json_object_get(pack, "review_appeal"), "no_incentive_offered")));
+    assert_str(json_object_get(pack, "case"), "seller", "Mug Shop");
+    assert_null(json_object_get(pack, "case"), "ticket_id");
+    assert_null(pack, "purpose");
+    json_decref(pack);
+    docs_free(&d);
+}
+END_TEST
+
+START_TEST(builder_timeline_in_time_order)
+{
+    struct docs d;
+    docs_load(&d, FULL_REQUEST, FULL_DECISION, FULL_OUTCOMES, FULL_MESSAGES);
+    json_t *pack = build(&d, EVIDENCE_PURPOSE_NONE, "2026-11-23T04:00:00Z");
+    const json_t *timeline = json_object_get(pack, "timeline");
+    /* The buyer's message (09:00) comes before the claim's record (10:00);
+     * claim, decision and remedy share a time and keep their order. */
+    static const char *const KINDS[] = { "ordered", "shipped",  "delivered", "message", "claim", "decision",
+                                         "remedy_offered", "message", "message", "outcome" };
+    static const char *const ATS[] = { "2026-11-10T08:00:00Z", "2026-11-11T07:30:00Z", "2026-11-14T15:00:00Z",
+                                       "2026-11-15T09:00:00Z", "2026-11-15T10:00:00Z", "2026-11-15T10:00:00Z",
+                                       "2026-11-15T10:00:00Z", "2026-11-16T10:00:00Z", "2026-11-16T11:00:00Z",
+                                       "2026-11-17T12:00:00Z" };
+    ck_assert_int_eq(json_array_size(timeline), sizeof(KINDS) / sizeof(KINDS[0]));
+    for (size_t i = 0; i < sizeof(KINDS) / sizeof(KINDS[0]); i++) {
+        assert_str(json_array_get(timeline, i), "kind", KINDS[i]);
+        assert_str(json_array_get(timeline, i), "at", ATS[i]);
+    }
+    const json_t *claim = json_object_get(json_array_get(timeline, 4), "detail");
+    assert_str(claim, "description", "Handle cracked on arrival");
+    assert_str(claim, "message", "The mug arrived with a crack.");
+    assert_str(json_object_get(json_array_get(timeline, 3), "detail"), "text", "杯子到的时候把手裂了。");
+    const json_t *decision = json_object_get(json_array_get(timeline, 5), "detail");
+    ck_assert_int_eq(json_integer_value(json_object_get(decision, "policy_version")), 3);
+    assert_str(decision, "tier", "goodwill");
+    json_decref(pack);
+    docs_free(&d);
+}
+END_TEST
+
+START_TEST(builder_review_appeal_flags_failed_seller_message)
+{
+    struct docs d;
+    docs_load(&d, FULL_REQUEST, FULL_DECISION, FULL_OUTCOMES, FULL_MESSAGES);
+    json_t *pack = build(&d, EVIDENCE_PURPOSE_NONE, "2026-11-23T04:00:00Z");
+    const json_t *appeal = json_object_get(pack, "review_appeal");
+    ck_assert(json_is_false(json_object_get(appeal, "no_incentive_offered")));
+    const json_t *compliance = json_object_get(appeal, "messages_compliance");
+    ck_assert_int_eq(json_array_size(compliance), 2);
+    ck_assert(json_is_true(json_object_get(json_array_get(compliance, 0), "passed")));
+    ck_assert(json_is_false(json_object_get(json_array_get(compliance, 1), "passed")));
+    assert_str(json_array_get(json_object_get(json_array_get(compliance, 1), "violations"), 0), "code",
+               "review_request");
+    /* decision, remedy offered, two messages sent, one outcome */
+    ck_assert_int_eq(json_array_size(json_object_get(appeal, "actions")), 5);
+    assert_str(json_array_get(json_object_get(appeal, "actions"), 2), "kind", "message_sent");
+
+    /* Without the flagged message, nothing was offered for a review. */
+    json_array_remove(d.messages, 2);
+    json_t *clean = build(&d, EVIDENCE_PURPOSE_NONE, "2026-11-23T04:00:00Z");
+    ck_assert(json_is_true(json_object_get(json_object_get(clean, "review_appeal"), "no_incentive_offered")));
+    /* A seller message the guard never checked is not a pass (fail closed). */
+    json_object_del(json_array_get(d.messages, 1), "compliance");
+    json_t *unchecked = build(&d, EVIDENCE_PURPOSE_NONE, "2026-11-23T04:00:00Z");
+    ck_assert(json_is_false(json_object_get(json_object_get(unchecked, "review_appeal"), "no_incentive_offered")));
+    json_decref(unchecked);
+    json_decref(clean);
+    json_decref(pack);
+    docs_free(&d);
+}
+END_TEST
+
+START_TEST(builder_purpose_statements_and_determinism)
+{
+    struct docs d;
+    docs_load(&d, FULL_REQUEST, FULL_DECISION, FULL_OUTCOMES, FULL_MESSAGES);
+    static const struct {
+        const char *name;
+        const char *expected_part;
+    } PURPOSES[] = {
+        { "a_to_z", "shipped by the seller on 2026-11-11 with UPS (tracking number 1Z999AA10123456784) and "
+                    "delivered on 2026-11-14 with signature confirmation in US" },
+        { "chargeback", "The charge is for order 113-0000001-0000001: Blue ceramic mug, 350 ml." },
+        { "review_appeal", "1 of the seller's 2 messages were flagged by the compliance check" },
+    };
+    ck_assert_int_eq(sizeof(PURPOSES) / sizeof(PURPOSES[0]), EVIDENCE_PURPOSE_COUNT);
+    for (size_t i = 0; i < sizeof(PURPOSES) / sizeof(PURPOSES[0]); i++) {
+        enum evidence_purpose purpose;
+        ck_assert(evidence_purpose_parse(PURPOSES[i].name, &purpose));
+        json_t *first = build(&d, purpose, "2026-11-23T04:00:00Z");
+        json_t *again = build(&d, purpose, "2026-11-24T05:00:00Z");
+        const json_t *p = json_object_get(first, "purpose");
+        assert_str(p, "name", PURPOSES[i].name);
+        assert_contains(str_at(p, "statement"), PURPOSES[i].expected_part);
+        /* The same data gives the same pack, but for generated_at. */
+        ck_assert(!json_equal(first, again));
+        json_object_set_new(json_object_get(again, "case"), "generated_at", json_string("2026-11-23T04:00:00Z"));
+        ck_assert(json_equal(first, again));
+        json_decref(first);
+        json_decref(again);
+    }
+    static const char *const BAD[] = { "", "A_TO_Z", "atoz", "chargeback ", "review" };
+    for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+        enum evidence_purpose purpose = EVIDENCE_PURPOSE_NONE;
+        ck_assert_msg(!evidence_purpose_parse(BAD[i], &purpose), "\"%s\" taken", BAD[i]);
+    }
+    docs_free(&d);
+}
+END_TEST
+
+START_TEST(builder_refuses_a_record_without_a_case)
+{
+    struct docs d;
+    docs_load(&d, BARE_REQUEST, "{\"tier\":\"firm\"}", "[]", "[]");
+    struct evidence_input in = { "Mug Shop", d.request, d.decision, d.outcomes, d.messages, "2026-11-23T04:00:00Z" };
+    ck_assert(evidence_build(&in, EVIDENCE_PURPOSE_NONE) == NULL);
+    docs_free(&d);
+}
+END_TEST
+
+/* ---- the endpoint ---- */
+
+static struct th_server srv;
+
+static void setup(void)
+{
+    th_server_start(&srv, th_conninfo(), NULL);
+}
+
+static void teardown(void)
+{
+    th_server_stop(&srv);
+}
+
+static void post_case(const char *auth, char case_id[64])
+{
+    static const char body[] =
+        "{\"ticket_id\":\"EV-1\",\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-5550001-0000001\","
+        "\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":2599,\"ordered_at\":\"2026-11-01T10:00:00Z\"},"
+        "\"buyer\":{\"buyer_id\":\"EV-BUYER\",\"name\":\"Jane\",\"language\":\"en\"},"
+        "\"issue\":{\"category\":\"minor_defect\",\"description\":\"scratch on the side\"}}";
+    const char *headers[] = { auth, "Content-Type: application/json", NULL };
+    struct th_response r;
+    th_request(srv.port, "POST", "/v1/cases", headers, body, strlen(body), &r);
+    ck_assert_msg(r.status == 201, "case: %ld %s", r.status, r.body);
+    snprintf(case_id, 64, "%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+}
+
+static void get_evidence(const char *auth, const char *accept, const char *case_id, const char *query,
+                         struct th_response *r)
+{
+    const char *headers[] = { auth, accept, NULL };
+    char path[192];
+    snprintf(path, sizeof(path), "/v1/cases/%s/evidence%s", case_id, query);
+    th_request(srv.port, "GET", path, headers, NULL, 0, r);
+}
+
+START_TEST(endpoint_json_pdf_purpose_and_tenants)
+{
+    char name[64], key[APIKEY_LEN + 1], auth[TH_AUTH_HEADER_SIZE], case_id[64];
+    th_tenant_with_auth(th_conninfo(), name, key, auth);
+    post_case(auth, case_id);
+    const char *headers[] = { auth, "Content-Type: application/json", NULL };
+    static const char message[] = "{\"from\":\"seller\",\"at\":\"2026-11-20T10:00:00Z\",\"text\":\"Sorry about "
+                                  "the scratch, a partial refund is on its way.\"}";
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/cases/%s/messages", case_id);
+    struct th_response r;
+    th_request(srv.port, "POST", path, headers, message, strlen(message), &r);
+    ck_assert_msg(r.status == 201, "message: %ld %s", r.status, r.body);
+    th_response_free(&r);
+
+    static const char *const JSON_ACCEPTS[] = { NULL, "Accept: application/json", "Accept: */*",
+                                                "Accept: application/pdf, application/json;q=0.5" };
+    for (size_t i = 0; i < sizeof(JSON_ACCEPTS) / sizeof(JSON_ACCEPTS[0]); i++) {
+        get_evidence(auth, JSON_ACCEPTS[i], case_id, "", &r);
+        ck_assert_msg(r.status == 200, "%s: %ld %s", JSON_ACCEPTS[i] ? JSON_ACCEPTS[i] : "no Accept", r.status,
+                      r.body);
+        assert_str(json_object_get(r.json, "case"), "case_id", case_id);
+        assert_str(json_object_get(r.json, "case"), "seller", name);
+        assert_str(json_object_get(r.json, "case"), "ticket_id", "EV-1");
+        const json_t *seller = json_array_get(json_object_get(json_object_get(r.json, "amazon_a_to_z"),
+                                                              "seller_responses"), 0);
+        assert_contains(str_at(seller, "text"), "partial refund is on its way");
+        ck_assert(json_is_true(json_object_get(json_object_get(seller, "compliance"), "passed")));
+        assert_contains(str_at(json_object_get(r.json, "chargeback"), "customer_communication"),
+                        "2026-11-20T10:00:00Z seller: Sorry about the scratch");
+        th_response_free(&r);
+    }
+
+    get_evidence(auth, "Accept: application/json", case_id, "?purpose=review_appeal", &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    assert_contains(str_at(json_object_get(r.json, "purpose"), "statement"), "passed the marketplace's messaging rules");
+    th_response_free(&r);
+
+    get_evidence(auth, "Accept: application/json", case_id, "?purpose=appeal", &r);
+    ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+    assert_contains(str_at(r.json, "detail"), "purpose");
+    th_response_free(&r);
+
+    static const char *const NOT_JSON[] = { "Accept: application/pdf", "Accept: text/html, application/json;q=0" };
+    for (size_t i = 0; i < sizeof(NOT_JSON) / sizeof(NOT_JSON[0]); i++) {
+        get_evidence(auth, NOT_JSON[i], case_id, "", &r);
+        ck_assert_msg(r.status == 406, "%s: %ld %s", NOT_JSON[i], r.status, r.body);
+        assert_contains(str_at(r.json, "detail"), "application/json");
+        th_response_free(&r);
+    }
+
+    /* Another tenant's case is not found, as with GET /v1/cases/{id}. */
+    char other_name[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other_name, other_key, other_auth);
+    get_evidence(other_auth, "Accept: application/json", case_id, "", &r);
+    ck_assert_msg(r.status == 404, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+}
+END_TEST
 
 Suite *evidence_suite(void)
 {
-    return suite_create("evidence");
+    Suite *s = suite_create("evidence");
+    TCase *builder = tcase_create("builder");
+    tcase_add_test(builder, builder_chargeback_fields_carry_stripe_values);
+    tcase_add_test(builder, builder_without_shipment_or_messages_keeps_every_key);
+    tcase_add_test(builder, builder_timeline_in_time_order);
+    tcase_add_test(builder, builder_review_appeal_flags_failed_seller_message);
+    tcase_add_test(builder, builder_purpose_statements_and_determinism);
+    tcase_add_test(builder, builder_refuses_a_record_without_a_case);
+    suite_add_tcase(s, builder);
+    TCase *endpoint = tcase_create("endpoint");
+    tcase_add_checked_fixture(endpoint, setup, teardown);
+    tcase_set_timeout(endpoint, 60);
+    tcase_add_test(endpoint, endpoint_json_pdf_purpose_and_tenants);
+    suite_add_tcase(s, endpoint);
+    return s;
 }

@@ -17,6 +17,8 @@ enum MHD_Result handle_cases_create(struct http_request *req);
 enum MHD_Result handle_case_get(struct http_request *req);
 enum MHD_Result handle_outcome_record(struct http_request *req);
 enum MHD_Result handle_buyer_get(struct http_request *req);
+/* handlers_evidence.c */
+enum MHD_Result handle_evidence_get(struct http_request *req);
 /** An Idempotency-Key header's value is 1-255 printable ASCII characters. */
 bool idempotency_key_valid(const char *key);
 /** How a validated case is to be recorded (cases_record). */
