@@ -392,6 +392,60 @@ START_TEST(endpoint_json_pdf_purpose_and_tenants)
 }
 END_TEST
 
+/* The delivery facts a case is posted with reach the chargeback fields
+ * and the timeline through the stored request. */
+START_TEST(endpoint_posted_shipment_fills_stripe_fields)
+{
+    char name[64], key[APIKEY_LEN + 1], auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), name, key, auth);
+    static const char body[] =
+        "{\"channel\":\"amazon\",\"order\":{\"order_id\":\"113-5550002-0000002\",\"sku\":\"MUG-01\","
+        "\"currency\":\"USD\",\"item_price\":2599,\"ordered_at\":\"2026-11-01T10:00:00Z\","
+        "\"product_description\":\"Blue ceramic mug, 350 ml\","
+        "\"shipment\":{\"carrier\":\"USPS\",\"tracking_number\":\"9400111899223344556677\","
+        "\"shipped_at\":\"2026-11-02T16:00:00-05:00\",\"delivered_at\":\"2026-11-05T12:00:00Z\","
+        "\"delivery_confirmation\":\"photo\",\"ship_to_country\":\"US\"}},"
+        "\"buyer\":{\"buyer_id\":\"li.wei@example.com\",\"name\":\"Li Wei\"},"
+        "\"issue\":{\"category\":\"not_as_described\",\"description\":\"颜色和图片不一样\"}}";
+    const char *headers[] = { auth, "Content-Type: application/json", NULL };
+    struct th_response r;
+    th_request(srv.port, "POST", "/v1/cases", headers, body, strlen(body), &r);
+    ck_assert_msg(r.status == 201, "case: %ld %s", r.status, r.body);
+    char case_id[64], path[128];
+    snprintf(case_id, sizeof(case_id), "%s", json_string_value(json_object_get(r.json, "case_id")));
+    th_response_free(&r);
+    static const char message[] = "{\"from\":\"buyer\",\"at\":\"2026-11-06T08:00:00Z\",\"text\":\"颜色不对。\"}";
+    snprintf(path, sizeof(path), "/v1/cases/%s/messages", case_id);
+    th_request(srv.port, "POST", path, headers, message, strlen(message), &r);
+    ck_assert_msg(r.status == 201, "message: %ld %s", r.status, r.body);
+    th_response_free(&r);
+
+    get_evidence(auth, "Accept: application/json", case_id, "?purpose=chargeback", &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    const json_t *cb = json_object_get(r.json, "chargeback");
+    assert_str(cb, "customer_communication", "2026-11-06T08:00:00Z buyer: 颜色不对。");
+    assert_str(cb, "customer_name", "Li Wei");
+    assert_str(cb, "customer_email_address", "li.wei@example.com");
+    assert_str(cb, "product_description", "Blue ceramic mug, 350 ml");
+    assert_str(cb, "shipping_carrier", "USPS");
+    /* 16:00 at -05:00 is 21:00 UTC, the same day. */
+    assert_str(cb, "shipping_date", "2026-11-02");
+    assert_str(cb, "shipping_tracking_number", "9400111899223344556677");
+    const json_t *pod = json_object_get(json_object_get(r.json, "amazon_a_to_z"), "proof_of_delivery");
+    assert_str(pod, "delivered_at", "2026-11-05T12:00:00Z");
+    assert_str(pod, "delivery_confirmation", "photo");
+    assert_str(pod, "ship_to_country", "US");
+    const json_t *timeline = json_object_get(r.json, "timeline");
+    assert_str(json_array_get(timeline, 0), "kind", "ordered");
+    assert_str(json_array_get(timeline, 1), "kind", "shipped");
+    assert_str(json_array_get(timeline, 1), "at", "2026-11-02T21:00:00Z");
+    assert_str(json_array_get(timeline, 2), "kind", "delivered");
+    assert_contains(str_at(json_object_get(r.json, "purpose"), "statement"),
+                    "The charge is for order 113-5550002-0000002: Blue ceramic mug, 350 ml.");
+    th_response_free(&r);
+}
+END_TEST
+
 Suite *evidence_suite(void)
 {
     Suite *s = suite_create("evidence");
@@ -407,6 +461,7 @@ Suite *evidence_suite(void)
     tcase_add_checked_fixture(endpoint, setup, teardown);
     tcase_set_timeout(endpoint, 60);
     tcase_add_test(endpoint, endpoint_json_pdf_purpose_and_tenants);
+    tcase_add_test(endpoint, endpoint_posted_shipment_fills_stripe_fields);
     suite_add_tcase(s, endpoint);
     return s;
 }
