@@ -690,9 +690,13 @@ void http_server_stop(struct http_server *server, unsigned grace_s)
      * closed (connections.c): what is in flight finishes, nothing new
      * begins, and the loop ends as soon as the last response is sent. */
     http_connections_drain(server->connections);
-    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
+    /* No MHD_quiesce_daemon here: with a thread pool and epoll, 0.9.75's
+     * quiesce and a worker's own loop both take the listening socket out
+     * of the worker's epoll set, and quiesce panics (abort) when the worker
+     * was first ("Failed to remove listen FD from epoll set"): a rare,
+     * load-dependent crash of every stop. The accept policy refuses every
+     * new connection while draining (closed at once), and MHD_stop_daemon
+     * closes the socket. */
     struct timespec since;
     clock_gettime(CLOCK_MONOTONIC, &since);
     while ((atomic_load(&server->in_flight) > 0 || http_connections_open(server->connections) > 0)
