@@ -275,6 +275,17 @@ START_TEST(builder_purpose_statements_and_determinism)
         json_decref(first);
         json_decref(again);
     }
+    /* the count of messages reads right for one and for several */
+    json_t *three = build(&d, EVIDENCE_PURPOSE_A_TO_Z, "2026-11-23T04:00:00Z");
+    assert_contains(str_at(json_object_get(three, "purpose"), "statement"), "3 messages were exchanged");
+    json_decref(three);
+    struct docs one;
+    docs_load(&one, FULL_REQUEST, FULL_DECISION, FULL_OUTCOMES,
+              "[{\"from\":\"buyer\",\"at\":\"2026-11-15T09:00:00Z\",\"channel\":\"amazon\",\"text\":\"Broken.\"}]");
+    json_t *single = build(&one, EVIDENCE_PURPOSE_A_TO_Z, "2026-11-23T04:00:00Z");
+    assert_contains(str_at(json_object_get(single, "purpose"), "statement"), "1 message was exchanged");
+    json_decref(single);
+    docs_free(&one);
     static const char *const BAD[] = { "", "A_TO_Z", "atoz", "chargeback ", "review" };
     for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
         enum evidence_purpose purpose = EVIDENCE_PURPOSE_NONE;

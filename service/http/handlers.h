@@ -122,5 +122,9 @@ struct db_message_case;
 int messages_compliance(const struct db_message *m, const struct db_message_case *kase, const char *request_id,
                         const char *case_id, json_t **compliance);
 int messages_store(struct db_message *m, const json_t *compliance, const json_t *answer);
+/* A recorded message as the connectors answer it: {message_id, from, at,
+ * channel, compliance (when not NULL; borrowed)}; new reference, NULL when
+ * out of memory. */
+json_t *messages_brief_json(const struct db_message *m, json_t *compliance);
 
 #endif

@@ -324,12 +324,7 @@ static int render_message(struct db_message *m, const struct db_message_case *ka
     json_t *compliance;
     if (messages_compliance(m, kase, ctx->request_id, ctx->case_id, &compliance) != 0)
         return -1;
-    json_t *message = json_pack("{s:s, s:s, s:s, s:s}", "message_id", m->message_id, "from", m->from, "at", m->at,
-                                "channel", m->channel);
-    if (message != NULL && compliance != NULL && json_object_set(message, "compliance", compliance) != 0) {
-        json_decref(message);
-        message = NULL;
-    }
+    json_t *message = messages_brief_json(m, compliance);
     int rc = messages_store(m, compliance, message);
     json_decref(message);
     json_decref(compliance);

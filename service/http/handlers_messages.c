@@ -65,6 +65,17 @@ int messages_compliance(const struct db_message *m, const struct db_message_case
     return *compliance != NULL ? 0 : -1;
 }
 
+json_t *messages_brief_json(const struct db_message *m, json_t *compliance)
+{
+    json_t *message = json_pack("{s:s, s:s, s:s, s:s}", "message_id", m->message_id, "from", m->from, "at", m->at,
+                                "channel", m->channel);
+    if (message != NULL && compliance != NULL && json_object_set(message, "compliance", compliance) != 0) {
+        json_decref(message);
+        message = NULL;
+    }
+    return message;
+}
+
 int messages_store(struct db_message *m, const json_t *compliance, const json_t *answer)
 {
     free(m->compliance);

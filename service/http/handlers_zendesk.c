@@ -353,14 +353,8 @@ static int render_comment(struct db_message *m, const struct db_message_case *ka
     json_t *compliance;
     if (messages_compliance(m, kase, ctx->request_id, ctx->case_id, &compliance) != 0)
         return -1;
-    json_t *message = json_pack("{s:s, s:s, s:s, s:s}", "message_id", m->message_id, "from", m->from, "at", m->at,
-                                "channel", m->channel);
     json_t *answer = json_pack("{s:s, s:s, s:s, s:o}", "action", "message_recorded", "case_id", ctx->case_id,
-                               "ticket_id", ctx->ticket_id, "message", message);
-    if (answer != NULL && compliance != NULL && json_object_set(message, "compliance", compliance) != 0) {
-        json_decref(answer);
-        answer = NULL;
-    }
+                               "ticket_id", ctx->ticket_id, "message", messages_brief_json(m, compliance));
     int rc = messages_store(m, compliance, answer);
     json_decref(answer);
     json_decref(compliance);
