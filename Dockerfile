@@ -9,7 +9,7 @@ FROM debian:bookworm AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc libc6-dev make pkg-config libmicrohttpd-dev libjansson-dev libpq-dev libssl-dev zlib1g-dev \
-      libcurl4-openssl-dev \
+      libcurl4-openssl-dev libpango1.0-dev libcairo2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -20,10 +20,14 @@ COPY migrations migrations
 RUN make build/redress && strip build/redress
 
 FROM debian:bookworm-slim
+# The evidence PDF embeds DejaVu Sans and DroidSansFallbackFull (CJK) only:
+# the package's other, smaller fallback font is removed.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libmicrohttpd12 libjansson4 libpq5 libssl3 libcurl4 ca-certificates \
+      libpangocairo-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-droid-fallback \
  && rm -rf /var/lib/apt/lists/* \
+ && rm -f /usr/share/fonts-droid-fallback/truetype/DroidSansFallback.ttf \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin redress
 COPY --from=build /src/build/redress /usr/local/bin/redress
 USER 10001:10001

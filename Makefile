@@ -5,9 +5,9 @@ CC      ?= gcc
 BUILD   := build
 GEN     := $(BUILD)/gen
 
-PKGS      := libmicrohttpd jansson libpq libcrypto zlib libcurl
+PKGS      := libmicrohttpd jansson libpq libcrypto zlib libcurl pangocairo pangoft2 fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/postgresql)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto -lz -lcurl)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lmicrohttpd -ljansson -lpq -lcrypto -lz -lcurl -lpangocairo-1.0 -lpangoft2-1.0 -lpango-1.0 -lgobject-2.0 -lglib-2.0 -lcairo -lfontconfig)
 TEST_LIBS  := $(shell pkg-config --libs check libcurl 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lcurl)
 
 WARNINGS := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \

@@ -29,7 +29,6 @@ struct evidence_input {
     const json_t *decision;   /* the stored decision, with case_id and created_at */
     const json_t *outcomes;   /* outcome history, oldest first (array) */
     const json_t *messages;   /* the conversation in order (array; empty when none) */
-    const char *generated_at; /* RFC 3339 UTC: the only member that varies for the same data */
 };
 
 /** The evidence pack (EvidencePack in openapi.yaml) as a new reference;
@@ -38,5 +37,18 @@ struct evidence_input {
  * NULL when memory ran out or the stored case lacks what every case has
  * (case_id, created_at, order, decision tier and remedy). */
 json_t *evidence_build(const struct evidence_input *in, enum evidence_purpose purpose);
+
+
+struct buf;
+
+/** Whether the PDF's fonts could be loaded; if not, *missing (when not
+ * NULL) names the first font file that is absent. Loads them once. */
+bool evidence_pdf_ready(const char **missing);
+
+/** The pack (from evidence_build) as a paginated A4 PDF, appended to out
+ * (the caller's buffer, which it frees). Not pure: reads the font files
+ * once. The same pack gives the same bytes. False when it could not be
+ * rendered (fonts missing, memory, a pack without case_id/generated_at). */
+bool evidence_pdf_render(const json_t *pack, struct buf *out);
 
 #endif

@@ -84,6 +84,10 @@ struct http_request {
     bool body_refused;                            /* ROUTE_STREAM_BODY: piece() said -1 */
     bool deferred;                                /* http_defer's work is running or ran */
     bool deferred_done;                           /* ... and has ended: the handler replies */
+    /* A handler's own state between its calls (across http_defer), owned
+     * through release, which the server calls once when the request ends. */
+    void *handler_state;
+    void (*handler_state_release)(void *state);
     json_t *json;                                 /* parsed body object, owned */
     bool authenticated;
     struct db_tenant tenant;
@@ -174,6 +178,12 @@ void http_client_address(const char *peer, const char *forwarded_for, const char
 
 /** Value of a query parameter (undecoded), or NULL. */
 const char *http_query(struct http_request *req, const char *name);
+
+/** Which of types ("application/json", ...) the request's Accept prefers:
+ * by q, then by the most specific matching range (type/subtype over
+ * type/any over any/any), the earlier type on a tie. 0 (the first, the
+ * default) when there is no Accept; -1 when it takes none of them. */
+int http_accept_choose(struct http_request *req, const char *const types[], size_t count);
 
 /* ---- server.c ---- */
 

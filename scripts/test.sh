@@ -10,6 +10,7 @@ export REDRESS_TEST_ROOT="$root"
 export REDRESS_TEST_CAPTURE="$pg_tmp/responses.jsonl"
 : > "$REDRESS_TEST_CAPTURE"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 failed=0

@@ -15,6 +15,7 @@
 #include "apikey.h"
 #include "config.h"
 #include "db.h"
+#include "evidence.h"
 #include "http.h"
 #include "log.h"
 
@@ -127,6 +128,13 @@ static int run_serve(const struct config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* The fonts load once, here rather than in the first PDF request; the
+     * rest of the service works without them. */
+    const char *missing_font = NULL;
+    if (!evidence_pdf_ready(&missing_font))
+        log_msg(LOG_WARN, "evidence PDFs cannot be made (GET .../evidence as application/pdf answers 500): "
+                          "%s is missing",
+                missing_font ? missing_font : "a font");
     struct http_server *server = http_server_start(cfg);
     if (server == NULL)
         return 1;

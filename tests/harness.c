@@ -137,8 +137,11 @@ static void capture_response(const char *method, const char *path, const struct 
         return;
     char content_type[128] = "";
     th_header(r, "Content-Type", content_type, sizeof(content_type));
-    json_t *line = json_pack("{s:s, s:s%, s:i, s:s, s:s%}", "method", method, "path", path, strcspn(path, "?"),
-                             "status", (int)r->status, "content_type", content_type, "body", r->body, r->body_len);
+    /* A binary body (a PDF) is recorded by its size: JSON holds text only. */
+    bool binary = strncasecmp(content_type, "application/pdf", 15) == 0;
+    json_t *line = json_pack("{s:s, s:s%, s:i, s:s, s:s%, s:I}", "method", method, "path", path, strcspn(path, "?"),
+                             "status", (int)r->status, "content_type", content_type, "body", binary ? "" : r->body,
+                             binary ? (size_t)0 : r->body_len, "body_bytes", (json_int_t)r->body_len);
     char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
     json_decref(line);
     if (text == NULL)

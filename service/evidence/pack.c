@@ -143,7 +143,7 @@ static bool facts_read(const struct evidence_input *in, struct pack_facts *f)
     }
     return f->case_id != NULL && f->created.known && f->order_id != NULL && f->sku != NULL && f->tier != NULL
            && json_is_object(f->remedy) && f->currency != NULL && json_is_array(in->outcomes)
-           && json_is_array(in->messages) && in->seller != NULL && in->generated_at != NULL;
+           && json_is_array(in->messages) && in->seller != NULL;
 }
 
 /* ---- words ---- */
@@ -703,7 +703,11 @@ json_t *evidence_build(const struct evidence_input *in, enum evidence_purpose pu
     json_t *timeline = reasons ? timeline_section(&b, &f, reasons) : NULL;
     json_t *pack = json_object();
     if (pack != NULL && timeline != NULL && reasons != NULL) {
-        put(&b, pack, "case", case_section(&b, &f, in->generated_at));
+        /* The record's latest time, not the clock's: the same record gives
+         * the same pack (and PDF) byte for byte. The timeline always holds
+         * the claim, at the case's creation. */
+        const char *latest = member(json_array_get(timeline, json_array_size(timeline) - 1), "at");
+        put(&b, pack, "case", case_section(&b, &f, latest ? latest : f.created.text));
         put(&b, pack, "timeline", json_incref(timeline));
         put(&b, pack, "amazon_a_to_z", a_to_z_section(&b, &f));
         put(&b, pack, "chargeback", chargeback_section(&b, &f, reasons));

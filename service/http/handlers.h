@@ -19,6 +19,8 @@ enum MHD_Result handle_outcome_record(struct http_request *req);
 enum MHD_Result handle_buyer_get(struct http_request *req);
 /* handlers_evidence.c */
 enum MHD_Result handle_evidence_get(struct http_request *req);
+/** REDRESS_EVIDENCE_RENDERS: PDFs that may render at once (more get 503). */
+void evidence_configure(unsigned renders);
 /** An Idempotency-Key header's value is 1-255 printable ASCII characters. */
 bool idempotency_key_valid(const char *key);
 /** How a validated case is to be recorded (cases_record). */

@@ -1,72 +1,119 @@
 /* GET /v1/cases/{id}/evidence: the case's record for the people who judge
- * it, read through the same db functions as GET /v1/cases/{id} and built
- * by the pure evidence builder (service/evidence). */
+ * it, read through the same db functions as GET /v1/cases/{id}, built by
+ * the pure evidence builder (service/evidence) and answered as JSON or,
+ * rendered on a thread of its own, as a PDF. */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "buf.h"
 #include "db_messages.h"
 #include "evidence.h"
 #include "handlers.h"
-#include "validate.h"
+#include "log.h"
 
-/* Whether one Accept range ("application/json;q=0.5") admits JSON: the
- * range is application/json, application/(any) or (any)/(any), with a q above 0. */
-static bool range_admits_json(const char *range, size_t len)
+/* Set once by http_server_start (REDRESS_EVIDENCE_RENDERS), read by every
+ * worker: PDFs rendering now, each on a thread of its own. */
+static unsigned render_limit = 2;
+static atomic_uint renders_running;
+
+void evidence_configure(unsigned renders)
 {
-    while (len > 0 && (*range == ' ' || *range == '\t')) {
-        range++;
-        len--;
-    }
-    const char *params = memchr(range, ';', len);
-    size_t media_len = params ? (size_t)(params - range) : len;
-    while (media_len > 0 && (range[media_len - 1] == ' ' || range[media_len - 1] == '\t'))
-        media_len--;
-    static const char *const JSON_RANGES[] = { "application/json", "application/*", "*/*" };
-    bool matches = false;
-    for (size_t i = 0; i < sizeof(JSON_RANGES) / sizeof(JSON_RANGES[0]); i++)
-        if (media_len == strlen(JSON_RANGES[i]) && strncasecmp(range, JSON_RANGES[i], media_len) == 0)
-            matches = true;
-    if (!matches)
-        return false;
-    /* q=0 (or 0.0, 0.000) refuses the range; anything else admits it. */
-    for (const char *p = params; p != NULL && p < range + len; p = memchr(p + 1, ';', (size_t)(range + len - p - 1))) {
-        const char *q = p + 1;
-        while (q < range + len && (*q == ' ' || *q == '\t'))
-            q++;
-        if (range + len - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
-            char number[16] = "";
-            size_t n = (size_t)(range + len - q - 2);
-            memcpy(number, q + 2, n < sizeof(number) - 1 ? n : sizeof(number) - 1);
-            return strtod(number, NULL) > 0;
-        }
-    }
-    return true;
+    render_limit = renders;
 }
 
-/* JSON is what the pack is, for now: an absent or empty Accept, or one
- * with a range that admits it. */
-static bool accepts_json(struct http_request *req)
+/* The media types the pack comes as; JSON first, the default. */
+enum pack_format { PACK_JSON, PACK_PDF, PACK_FORMAT_COUNT };
+static const char *const PACK_TYPES[PACK_FORMAT_COUNT] = { [PACK_JSON] = "application/json",
+                                                           [PACK_PDF] = "application/pdf" };
+
+/* A PDF being made: owned by the request (handler_state), freed by pdf_job_free. */
+struct pdf_job {
+    json_t *pack;
+    struct buf pdf;
+    bool rendered;
+    double milliseconds;
+};
+
+static void pdf_job_free(void *state)
 {
-    const char *accept = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    if (accept == NULL || accept[strspn(accept, " \t")] == '\0')
-        return true;
-    for (const char *range = accept;;) {
-        const char *end = strchr(range, ',');
-        size_t len = end ? (size_t)(end - range) : strlen(range);
-        if (range_admits_json(range, len))
-            return true;
-        if (end == NULL)
-            return false;
-        range = end + 1;
+    struct pdf_job *job = state;
+    json_decref(job->pack);
+    buf_cleanup(&job->pdf);
+    free(job);
+}
+
+/* On a thread of its own (http_defer): pango and cairo take a few
+ * milliseconds per page, which the worker's other connections should not
+ * wait for. Touches only the job. */
+static void render_work(void *cls)
+{
+    struct pdf_job *job = cls;
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    job->rendered = evidence_pdf_render(job->pack, &job->pdf);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    job->milliseconds = (double)(end.tv_sec - start.tv_sec) * 1e3 + (double)(end.tv_nsec - start.tv_nsec) / 1e6;
+    atomic_fetch_sub(&renders_running, 1);
+}
+
+static enum MHD_Result reply_pdf(struct http_request *req, struct pdf_job *job)
+{
+    if (!job->rendered) {
+        log_msg(LOG_ERROR, "request %s: the evidence PDF could not be rendered", req->request_id);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the evidence PDF could not be rendered");
     }
+    const json_t *kase = json_object_get(job->pack, "case");
+    const char *purpose = json_string_value(json_object_get(json_object_get(job->pack, "purpose"), "name"));
+    log_msg(LOG_INFO, "request %s: evidence PDF of case %s: %zu bytes in %.1f ms", req->request_id,
+            json_string_value(json_object_get(kase, "case_id")), job->pdf.len, job->milliseconds);
+    char disposition[160];
+    snprintf(disposition, sizeof(disposition), "attachment; filename=\"evidence-%s%s%s.pdf\"",
+             json_string_value(json_object_get(kase, "case_id")), purpose ? "-" : "", purpose ? purpose : "");
+    http_add_header(req, "Content-Disposition", disposition);
+    http_add_header(req, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT);
+    return http_reply_bytes(req, 200, "application/pdf", job->pdf.data, job->pdf.len);
+}
+
+/* The pack as a PDF, rendered off this worker thread when it can be. */
+static enum MHD_Result start_pdf(struct http_request *req, json_t *pack)
+{
+    if (!evidence_pdf_ready(NULL)) {
+        json_decref(pack);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the evidence PDF's fonts are not installed");
+    }
+    if (atomic_fetch_add(&renders_running, 1) >= render_limit) {
+        atomic_fetch_sub(&renders_running, 1);
+        json_decref(pack);
+        return http_reply_problem(req, PROBLEM_NOT_READY, /* 503 with Retry-After */
+                                  "as many evidence PDFs as REDRESS_EVIDENCE_RENDERS allows are being made; "
+                                  "try again shortly");
+    }
+    struct pdf_job *job = calloc(1, sizeof(*job));
+    if (job == NULL) {
+        atomic_fetch_sub(&renders_running, 1);
+        json_decref(pack);
+        return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
+    }
+    job->pack = pack;
+    buf_init(&job->pdf, 0);
+    req->handler_state = job;
+    req->handler_state_release = pdf_job_free;
+    if (http_defer(req, render_work, job))
+        return MHD_YES; /* called again once rendered */
+    render_work(job);
+    return reply_pdf(req, job);
 }
 
 enum MHD_Result handle_evidence_get(struct http_request *req)
 {
-    if (!accepts_json(req))
-        return http_reply_problem(req, PROBLEM_NOT_ACCEPTABLE, "the evidence pack is application/json");
+    if (req->deferred_done)
+        return reply_pdf(req, req->handler_state);
+    int format = http_accept_choose(req, PACK_TYPES, PACK_FORMAT_COUNT);
+    if (format < 0)
+        return http_reply_problem(req, PROBLEM_NOT_ACCEPTABLE, "the evidence pack is application/json or application/pdf");
     enum evidence_purpose purpose = EVIDENCE_PURPOSE_NONE;
     const char *purpose_text = http_query(req, "purpose");
     if (purpose_text != NULL && !evidence_purpose_parse(purpose_text, &purpose))
@@ -86,10 +133,7 @@ enum MHD_Result handle_evidence_get(struct http_request *req)
     free(messages);
     json_t *pack = NULL;
     if (status == DB_OK) {
-        char generated_at[32];
-        validate_format_time((int64_t)time(NULL), generated_at);
-        struct evidence_input in = { req->tenant.name, request_json, decision_json, outcomes_json, messages_json,
-                                     generated_at };
+        struct evidence_input in = { req->tenant.name, request_json, decision_json, outcomes_json, messages_json };
         pack = evidence_build(&in, purpose);
     }
     json_decref(request_json);
@@ -100,5 +144,8 @@ enum MHD_Result handle_evidence_get(struct http_request *req)
         return http_reply_db_error(req, status);
     if (pack == NULL)
         return http_reply_problem(req, PROBLEM_INTERNAL, "the stored case could not be read as evidence");
+    if (format == PACK_PDF)
+        return start_pdf(req, pack);
+    http_add_header(req, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT);
     return http_reply_json(req, 200, pack);
 }

@@ -1,7 +1,9 @@
 /* Small request helpers: request ids, percent-decoding, client address. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crypto.h"
 #include "http.h"
@@ -133,4 +135,111 @@ void http_client_address(const char *peer, const char *forwarded_for, const char
 const char *http_query(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* How well an Accept header takes one media type: the q (in thousandths)
+ * of the most specific range that matches it (type/subtype, then
+ * type/any, then any/any), and that specificity (2, 1, 0); quality -1
+ * when none does. */
+struct accept_match {
+    int quality;
+    int specificity;
+};
+
+static size_t trimmed(const char *start, const char *end, const char **out)
+{
+    while (start < end && (*start == ' ' || *start == '\t'))
+        start++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    *out = start;
+    return (size_t)(end - start);
+}
+
+static bool token_is(const char *text, size_t len, const char *word)
+{
+    return len == strlen(word) && strncasecmp(text, word, len) == 0;
+}
+
+/* "q=0.5" → 500; q absent → 1000; malformed → 0 (not acceptable). */
+static int range_quality(const char *params, const char *end)
+{
+    int quality = 1000;
+    while (params < end) {
+        const char *next = memchr(params, ';', (size_t)(end - params));
+        if (next == NULL)
+            next = end;
+        const char *p;
+        size_t len = trimmed(params, next, &p);
+        if (len >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+            double q = 0;
+            char number[16];
+            if (len - 2 < sizeof(number)) {
+                memcpy(number, p + 2, len - 2);
+                number[len - 2] = '\0';
+                char *stop;
+                q = strtod(number, &stop);
+                if (*stop != '\0' || q < 0 || q > 1)
+                    q = 0;
+            }
+            quality = (int)(q * 1000 + 0.5);
+        }
+        params = next + (next < end);
+    }
+    return quality;
+}
+
+static struct accept_match accept_match(const char *accept, const char *type, const char *subtype)
+{
+    struct accept_match best = { -1, -1 };
+    for (const char *range = accept; *range != '\0';) {
+        const char *end = strchr(range, ',');
+        if (end == NULL)
+            end = range + strlen(range);
+        const char *params = memchr(range, ';', (size_t)(end - range));
+        const char *media;
+        size_t len = trimmed(range, params ? params : end, &media);
+        const char *slash = memchr(media, '/', len);
+        if (slash != NULL) {
+            size_t type_len = (size_t)(slash - media), sub_len = len - type_len - 1;
+            int specificity = -1;
+            if (token_is(media, type_len, "*") && token_is(slash + 1, sub_len, "*"))
+                specificity = 0;
+            else if (token_is(media, type_len, type) && token_is(slash + 1, sub_len, "*"))
+                specificity = 1;
+            else if (token_is(media, type_len, type) && token_is(slash + 1, sub_len, subtype))
+                specificity = 2;
+            if (specificity > best.specificity) {
+                best.specificity = specificity;
+                best.quality = params ? range_quality(params + 1, end) : 1000;
+            }
+        }
+        range = *end ? end + 1 : end;
+    }
+    return best;
+}
+
+int http_accept_choose(struct http_request *req, const char *const types[], size_t count)
+{
+    const char *accept = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    if (accept == NULL || accept[strspn(accept, " \t")] == '\0')
+        return 0;
+    int chosen = -1;
+    struct accept_match best = { 0, -1 };
+    for (size_t i = 0; i < count; i++) {
+        char type[64];
+        snprintf(type, sizeof(type), "%s", types[i]);
+        char *slash = strchr(type, '/');
+        if (slash == NULL)
+            continue;
+        *slash = '\0';
+        struct accept_match m = accept_match(accept, type, slash + 1);
+        /* By q, then by the more specific range; the earlier type on a tie. */
+        if (m.quality > 0
+            && (m.quality > best.quality || (m.quality == best.quality && m.specificity > best.specificity))) {
+            best = m;
+            chosen = (int)i;
+        }
+    }
+    return chosen;
 }

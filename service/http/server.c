@@ -50,6 +50,8 @@ static void request_free(struct http_request *req)
 {
     if (req->body_stream.release != NULL)
         req->body_stream.release(req->body_stream.cls);
+    if (req->handler_state_release != NULL)
+        req->handler_state_release(req->handler_state);
     free(req->path);
     for (int i = 0; i < HTTP_MAX_PATH_ARGS; i++)
         free(req->path_args[i]);
@@ -597,6 +599,7 @@ struct http_server *http_server_start(const struct config *cfg)
     atomic_store(&key_cache_ttl_ms, cfg->api_key_cache_s * 1000u);
     ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
     imports_configure(cfg->import_max_mib, cfg->import_concurrency);
+    evidence_configure(cfg->evidence_renders);
     server->secret_key = cfg->secret_key;
     if (!cfg->secret_key.set)
         log_msg(LOG_WARN, "connectors disabled: REDRESS_SECRET_KEY is not set, so connector secrets cannot be stored");

@@ -61,6 +61,9 @@ static const struct config_spec CONFIG_SPECS[] = {
       "512", "largest file POST /v1/imports/{kind} takes, in MiB, as sent and once decompressed" },
     { "REDRESS_IMPORT_CONCURRENCY", CFG_UINT, FIELD(import_concurrency), 1, 256,
       "4", "imports that may stream at once (each holds a database connection); more get 503 with Retry-After" },
+    { "REDRESS_EVIDENCE_RENDERS", CFG_UINT, FIELD(evidence_renders), 1, 64,
+      "2", "evidence PDFs that may render at once, each on a thread of its own (about one per core); more get"
+           " 503 with Retry-After" },
     { "REDRESS_SECRET_KEY", CFG_SECRET_KEY, FIELD(secret_key), 0, 0,
       "", "64 hex characters (32 bytes, e.g. `openssl rand -hex 32`) that encrypt connector secrets; unset:"
           " connectors cannot store secrets" },
