@@ -358,6 +358,8 @@ int main(void)
     srunner_add_suite(runner, outbox_suite());
     srunner_add_suite(runner, gorgias_suite());
     srunner_add_suite(runner, evidence_suite());
+    srunner_add_suite(runner, sessions_suite());
+    srunner_add_suite(runner, console_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);

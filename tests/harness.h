@@ -31,6 +31,8 @@ Suite *zendesk_suite(void);      /* check_zendesk.c */
 Suite *outbox_suite(void);       /* check_outbox.c */
 Suite *gorgias_suite(void);      /* check_gorgias.c */
 Suite *evidence_suite(void);     /* check_evidence.c */
+Suite *sessions_suite(void);     /* check_sessions.c */
+Suite *console_suite(void);      /* check_console.c */
 
 /** Connection string of this run's database (made by main before the
  * suites run, migrated, dropped afterwards). */
