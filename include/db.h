@@ -367,6 +367,23 @@ enum db_status db_buyer_history(struct db *db, int64_t tenant_id, const char *bu
 enum db_status db_case_get(struct db *db, int64_t tenant_id, const char *case_id, char **request_json,
                            char **decision_json, char **outcomes_json);
 
+/** What GET /v1/cases looks for: each filter NULL when not given. */
+struct db_case_search {
+    const char *buyer_id, *order_id, *ticket_id, *sku;
+    bool after_cursor;          /* the page continues after (cursor_micros, cursor_case_id) */
+    int64_t cursor_micros;      /* the previous page's last case: created_at in µs since the epoch */
+    const char *cursor_case_id; /* ... and its id (a valid UUID) */
+    int limit;                  /* 1..DB_CASE_SEARCH_MAX */
+};
+enum { DB_CASE_SEARCH_MAX = 100 };
+
+/** A page of the tenant's cases, newest first: *cases_json a JSON array of
+ * CaseListItem (openapi.yaml), *next the cursor of the following page
+ * ("<micros>.<case id>") or NULL when this is the last; both malloc'd,
+ * caller frees. */
+enum db_status db_cases_search(struct db *db, int64_t tenant_id, const struct db_case_search *search,
+                               char **cases_json, char **next);
+
 struct db_outcome;
 
 /** Render the outcome's response (o->revision is set by now) into

@@ -200,6 +200,11 @@ struct http_server;
 
 /** Start listening with cfg's address, port, threads and limits.
  * Returns NULL (and logs why) on failure. */
+/** Whether every query parameter is one of allowed (NULL-terminated); if
+ * not, replies 400 naming the first unknown one (*sent) and returns false:
+ * a misspelt filter must not answer as if it were absent. */
+bool http_query_known(struct http_request *req, const char *const *allowed, enum MHD_Result *sent);
+
 struct http_server *http_server_start(const struct config *cfg);
 /** True once http_server_stop has begun: every response then closes its
  * connection (reply.c). False for NULL. */

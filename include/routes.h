@@ -17,6 +17,7 @@
     X("GET", "/v1/cases/{}/evidence", handle_evidence_get, ROUTE_AUTH)                            \
     X("GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH)                                       \
     X("POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY)            \
+    X("GET", "/v1/cases", handle_cases_search, ROUTE_AUTH)                                        \
     X("POST", "/v1/triage", handle_triage, ROUTE_AUTH | ROUTE_JSON_BODY)                          \
     X("GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH)                           \
     X("PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)         \

@@ -826,6 +826,193 @@ START_TEST(bad_shipment_facts_are_refused_naming_the_field)
 }
 END_TEST
 
+/* ---- GET /v1/cases: the console's search ---- */
+
+/* A case of this buyer, order, SKU and ticket (NULL: none). */
+static void post_search_case(const char *buyer, const char *order, const char *sku, const char *ticket)
+{
+    char body[1024], ticket_member[96] = "";
+    if (ticket != NULL)
+        snprintf(ticket_member, sizeof(ticket_member), "\"ticket_id\":\"%s\",", ticket);
+    snprintf(body, sizeof(body),
+             "{%s\"channel\":\"amazon\",\"order\":{\"order_id\":\"%s\",\"sku\":\"%s\",\"currency\":\"USD\","
+             "\"item_price\":2599},\"buyer\":{\"buyer_id\":\"%s\",\"language\":\"en\"},"
+             "\"issue\":{\"category\":\"minor_defect\"}}",
+             ticket_member, order, sku, buyer);
+    struct th_response r;
+    post_case(NULL, auth_header, body, NULL, &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+}
+
+/* Cases are timed to the second: the search's cases get one minute apart,
+ * in the order of the number in their order id ("O-3" after "O-2"). */
+static void spread_in_time(const char *order_prefix)
+{
+    PGconn *conn = PQconnectdb(th_conninfo());
+    const char *const params[] = { order_prefix };
+    PGresult *res = PQexecParams(conn,
+                                 "UPDATE cases SET created_at = timestamptz '2026-11-01 00:00:00Z' "
+                                 "+ substring(order_id FROM length($1) + 1)::int * interval '1 minute' "
+                                 "WHERE starts_with(order_id, $1)",
+                                 1, NULL, params, NULL, NULL, 0);
+    ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s", PQerrorMessage(conn));
+    PQclear(res);
+    PQfinish(conn);
+}
+
+static json_t *search(const char *auth, const char *query, long expected_status)
+{
+    const char *headers[] = { auth, NULL };
+    char path[512];
+    snprintf(path, sizeof(path), "/v1/cases%s", query);
+    struct th_response r;
+    th_request(srv.port, "GET", path, headers, NULL, 0, &r);
+    ck_assert_msg(r.status == expected_status, "%s: %ld %s", path, r.status, r.body);
+    json_t *body = json_incref(r.json);
+    th_response_free(&r);
+    return body;
+}
+
+/* The order ids of a page's cases, comma-separated. */
+static void page_orders(const json_t *page, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(page, "cases"), i, c) {
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", i ? "," : "", json_string_value(json_object_get(c, "order_id")));
+    }
+}
+
+START_TEST(search_finds_cases_by_each_filter_newest_first)
+{
+    post_search_case("S-ANN", "O-1", "SKU-A", "T-100");
+    post_search_case("S-BOB", "O-2", "SKU-A", NULL);
+    post_search_case("S-ANN", "O-3", "SKU-B", "T-300");
+    post_search_case("S-CAT", "O-4", "SKU-B", "T-400");
+    post_search_case("S-ANN", "O-5", "SKU-A", NULL);
+    spread_in_time("O-");
+    static const struct {
+        const char *query, *orders;
+    } CASES[] = {
+        { "", "O-5,O-4,O-3,O-2,O-1" },
+        { "?buyer_id=S-ANN", "O-5,O-3,O-1" },
+        { "?order_id=O-4", "O-4" },
+        { "?ticket_id=T-300", "O-3" },
+        { "?sku=SKU-A", "O-5,O-2,O-1" },
+        { "?buyer_id=S-ANN&sku=SKU-A", "O-5,O-1" },
+        { "?buyer_id=S-NOBODY", "" },
+        { "?ticket_id=T-1", "" },
+    };
+    for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
+        json_t *page = search(auth_header, CASES[i].query, 200);
+        char orders[256];
+        page_orders(page, orders, sizeof(orders));
+        ck_assert_msg(strcmp(orders, CASES[i].orders) == 0, "%s: got %s, want %s", CASES[i].query, orders,
+                      CASES[i].orders);
+        ck_assert(json_is_null(json_object_get(page, "next")));
+        json_decref(page);
+    }
+    /* one item in full */
+    json_t *page = search(auth_header, "?ticket_id=T-400", 200);
+    json_t *item = json_array_get(json_object_get(page, "cases"), 0);
+    ck_assert_str_eq(str_at(item, "buyer_id", NULL), "S-CAT");
+    ck_assert_str_eq(str_at(item, "sku", NULL), "SKU-B");
+    ck_assert_str_eq(str_at(item, "ticket_id", NULL), "T-400");
+    ck_assert_str_eq(str_at(item, "category", NULL), "minor_defect");
+    ck_assert_str_eq(str_at(item, "currency", NULL), "USD");
+    ck_assert(json_is_integer(json_object_get(item, "refund_amount")));
+    ck_assert(json_is_null(json_object_get(item, "outcome")));
+    ck_assert(str_at(item, "tier", NULL) != NULL && str_at(item, "primary_action", NULL) != NULL);
+    json_decref(page);
+    /* another tenant sees none of them, whatever it asks */
+    char other[64], other_key[APIKEY_LEN + 1], other_auth[TH_AUTH_HEADER_SIZE];
+    th_tenant_with_auth(th_conninfo(), other, other_key, other_auth);
+    static const char *const OTHER[] = { "", "?buyer_id=S-ANN", "?order_id=O-4", "?ticket_id=T-300", "?sku=SKU-A" };
+    for (size_t i = 0; i < sizeof(OTHER) / sizeof(OTHER[0]); i++) {
+        json_t *none = search(other_auth, OTHER[i], 200);
+        ck_assert_msg(json_array_size(json_object_get(none, "cases")) == 0, "%s", OTHER[i]);
+        json_decref(none);
+    }
+}
+END_TEST
+
+/* Pages of two walk every case once, newest first, and say when they end;
+ * cases made within the same microsecond are told apart by their id. */
+START_TEST(search_pages_walk_every_case_once)
+{
+    for (int i = 1; i <= 7; i++) {
+        char order[16];
+        snprintf(order, sizeof(order), "P-%d", i);
+        post_search_case("S-PAGER", order, "SKU-P", NULL);
+    }
+    spread_in_time("P-");
+    /* two cases at the very same time: the cursor's id breaks the tie */
+    PGconn *conn = PQconnectdb(th_conninfo());
+    PGresult *res = PQexec(conn, "UPDATE cases SET created_at = (SELECT created_at FROM cases WHERE order_id = 'P-4') "
+                                 "WHERE order_id = 'P-5'");
+    ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "%s", PQerrorMessage(conn));
+    PQclear(res);
+    PQfinish(conn);
+    char seen[256] = "", query[256] = "?buyer_id=S-PAGER&limit=2";
+    int pages = 0;
+    for (;;) {
+        json_t *page = search(auth_header, query, 200);
+        ck_assert_int_le(json_array_size(json_object_get(page, "cases")), 2);
+        char orders[128];
+        page_orders(page, orders, sizeof(orders));
+        size_t len = strlen(seen);
+        snprintf(seen + len, sizeof(seen) - len, "%s%s", len && orders[0] ? "," : "", orders);
+        pages++;
+        const char *next = json_string_value(json_object_get(page, "next"));
+        if (next == NULL) {
+            json_decref(page);
+            break;
+        }
+        snprintf(query, sizeof(query), "?buyer_id=S-PAGER&limit=2&before=%s", next);
+        json_decref(page);
+        ck_assert_int_lt(pages, 10);
+    }
+    ck_assert_int_eq(pages, 4);
+    /* every case once; P-4 and P-5 share a time, so either may come first */
+    ck_assert_msg(strcmp(seen, "P-7,P-6,P-5,P-4,P-3,P-2,P-1") == 0 || strcmp(seen, "P-7,P-6,P-4,P-5,P-3,P-2,P-1") == 0,
+                  "pages gave %s", seen);
+}
+END_TEST
+
+START_TEST(search_refuses_bad_and_unknown_parameters)
+{
+    char long_value[160];
+    memset(long_value, 'x', 129);
+    long_value[129] = '\0';
+    char too_long[200];
+    snprintf(too_long, sizeof(too_long), "?order_id=%s", long_value);
+    const struct {
+        const char *query, *named;
+    } BAD[] = {
+        { "?limit=0", "limit" },
+        { "?limit=101", "limit" },
+        { "?limit=ten", "limit" },
+        { "?before=yesterday", "before" },
+        { "?before=123.not-a-uuid", "before" },
+        { "?buyer=S-ANN", "buyer" },
+        { "?buyer_id=", "buyer_id" },
+        { too_long, "order_id" },
+    };
+    for (size_t i = 0; i < sizeof(BAD) / sizeof(BAD[0]); i++) {
+        json_t *problem = search(auth_header, BAD[i].query, 400);
+        const char *detail = str_at(problem, "detail", NULL);
+        ck_assert_msg(detail != NULL && strncmp(detail, BAD[i].named, strlen(BAD[i].named)) == 0, "%s: %s",
+                      BAD[i].query, detail ? detail : "(no detail)");
+        json_decref(problem);
+    }
+    json_t *unauthenticated = search(NULL, "", 401);
+    json_decref(unauthenticated);
+}
+END_TEST
+
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -858,5 +1045,12 @@ Suite *cases_suite(void)
     tcase_add_test(evidence, shipment_and_product_description_are_stored_as_sent);
     tcase_add_test(evidence, bad_shipment_facts_are_refused_naming_the_field);
     suite_add_tcase(s, evidence);
+    TCase *search_case = tcase_create("search");
+    tcase_add_checked_fixture(search_case, setup, teardown);
+    tcase_set_timeout(search_case, 120);
+    tcase_add_test(search_case, search_finds_cases_by_each_filter_newest_first);
+    tcase_add_test(search_case, search_pages_walk_every_case_once);
+    tcase_add_test(search_case, search_refuses_bad_and_unknown_parameters);
+    suite_add_tcase(s, search_case);
     return s;
 }

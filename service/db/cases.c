@@ -558,3 +558,38 @@ enum db_status db_idempotency_purge(struct db *db, long older_than_s, long *dele
     PQclear(res);
     return DB_OK;
 }
+
+enum db_status db_cases_search(struct db *db, int64_t tenant_id, const struct db_case_search *search,
+                               char **cases_json, char **next)
+{
+    *cases_json = *next = NULL;
+    char tenant[24], micros[24], limit[24];
+    db_int_text(tenant_id, tenant);
+    db_int_text(search->cursor_micros, micros);
+    db_int_text(search->limit, limit);
+    const char *const params[] = { tenant,
+                                   search->buyer_id,
+                                   search->order_id,
+                                   search->ticket_id,
+                                   search->sku,
+                                   search->after_cursor ? micros : NULL,
+                                   search->after_cursor ? search->cursor_case_id : NULL,
+                                   limit };
+    enum db_status status;
+    PGresult *res = db_exec(db, STMT_CASES_SEARCH, (int)(sizeof(params) / sizeof(params[0])), params, &status);
+    if (res == NULL)
+        return status;
+    int next_column = db_column(res, "next");
+    *cases_json = strdup(PQgetvalue(res, 0, db_column(res, "cases")));
+    if (!PQgetisnull(res, 0, next_column))
+        *next = strdup(PQgetvalue(res, 0, next_column));
+    bool failed = *cases_json == NULL || (!PQgetisnull(res, 0, next_column) && *next == NULL);
+    PQclear(res);
+    if (failed) {
+        free(*cases_json);
+        free(*next);
+        *cases_json = *next = NULL;
+        return DB_ERROR;
+    }
+    return DB_OK;
+}

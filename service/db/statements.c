@@ -17,6 +17,7 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_CASE_EXISTS] = "case_exists",
     [STMT_CASE_GET] = "case_get",
     [STMT_CASE_LOCK] = "case_lock",
+    [STMT_CASES_SEARCH] = "cases_search",
     [STMT_OUTCOME_INSERT] = "outcome_insert",
     [STMT_OUTCOME_NEXT_REVISION] = "outcome_next_revision",
     [STMT_OUTCOME_EXISTS] = "outcome_exists",

@@ -955,3 +955,36 @@ SELECT 1 AS found FROM connector_deliveries WHERE tenant_id = $1 AND connector =
 UPDATE connector_deliveries
 SET next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => $4::double precision))
 WHERE tenant_id = $1 AND connector = $2 AND state = 'pending' AND delivery_id <> $3::uuid;
+
+-- name: cases_search
+-- The console's case search (GET /v1/cases): the tenant's cases newest
+-- first, optionally of one buyer ($2), order ($3), helpdesk ticket ($4) or
+-- SKU ($5), older than the cursor ($6 microseconds since the epoch, $7 the
+-- case id: the last case of the page before), at most $8. One row more is
+-- read to know whether a next page exists; `next` is then the cursor of
+-- the page's last case, else NULL. The page comes as one JSON array.
+WITH page AS (
+    SELECT c.case_id, c.created_at, c.order_id, c.sku, c.buyer_id, c.request->>'ticket_id' AS ticket_id,
+           c.category, c.tier, c.primary_action, c.refund_amount, c.currency, c.outcome_status,
+           row_number() OVER (ORDER BY c.created_at DESC, c.case_id DESC) AS n
+    FROM cases c
+    WHERE c.tenant_id = $1
+      AND ($2::text IS NULL OR c.buyer_id = $2)
+      AND ($3::text IS NULL OR c.order_id = $3)
+      AND ($4::text IS NULL OR (c.request ? 'ticket_id' AND c.request->>'ticket_id' = $4))
+      AND ($5::text IS NULL OR c.sku = $5)
+      AND ($6::bigint IS NULL
+           OR (c.created_at, c.case_id) < (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))
+    ORDER BY c.created_at DESC, c.case_id DESC
+    LIMIT $8::int + 1
+)
+SELECT coalesce((SELECT json_agg(json_build_object(
+                     'case_id', p.case_id,
+                     'created_at', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                     'order_id', p.order_id, 'sku', p.sku, 'buyer_id', p.buyer_id, 'ticket_id', p.ticket_id,
+                     'category', p.category, 'tier', p.tier, 'primary_action', p.primary_action,
+                     'refund_amount', p.refund_amount, 'currency', p.currency, 'outcome', p.outcome_status)
+                     ORDER BY p.n)
+                 FROM page p WHERE p.n <= $8), '[]')::text AS cases,
+       (SELECT (extract(epoch FROM p.created_at) * 1000000)::bigint::text || '.' || p.case_id::text
+        FROM page p WHERE p.n = $8 AND EXISTS (SELECT 1 FROM page q WHERE q.n = $8 + 1)) AS next;

@@ -15,6 +15,7 @@ enum MHD_Result handle_metrics(struct http_request *req);
 /* handlers_cases.c */
 enum MHD_Result handle_cases_create(struct http_request *req);
 enum MHD_Result handle_case_get(struct http_request *req);
+enum MHD_Result handle_cases_search(struct http_request *req);
 enum MHD_Result handle_outcome_record(struct http_request *req);
 enum MHD_Result handle_buyer_get(struct http_request *req);
 /* handlers_evidence.c */

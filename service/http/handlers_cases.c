@@ -1,6 +1,9 @@
 /* POST /v1/cases, GET /v1/cases/{id}, POST /v1/cases/{id}/outcome,
  * GET /v1/buyers/{id}. */
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +14,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "metrics.h"
+#include "utf8.h"
 #include "validate.h"
 
 /* 1-255 printable ASCII characters (contract). */
@@ -395,4 +399,84 @@ enum MHD_Result handle_buyer_get(struct http_request *req)
     json_object_del(summary, "top_category_90d");
     json_object_del(summary, "top_currency");
     return http_reply_json(req, 200, summary);
+}
+
+/* ---- GET /v1/cases: the console's case search ---- */
+
+enum { CASE_SEARCH_DEFAULT_LIMIT = 20, CASE_SEARCH_FILTER_MAX = 128 };
+
+/* The filters, each an exact match on one column (db_cases_search). */
+static const struct case_search_filter {
+    const char *name;
+    size_t offset; /* of its const char * in struct db_case_search */
+} CASE_SEARCH_FILTERS[] = {
+    { "buyer_id", offsetof(struct db_case_search, buyer_id) },
+    { "order_id", offsetof(struct db_case_search, order_id) },
+    { "ticket_id", offsetof(struct db_case_search, ticket_id) },
+    { "sku", offsetof(struct db_case_search, sku) },
+};
+static const char *const CASE_SEARCH_PARAMS[] = { "buyer_id", "order_id", "ticket_id", "sku", "limit", "before", NULL };
+_Static_assert(sizeof(CASE_SEARCH_PARAMS) / sizeof(CASE_SEARCH_PARAMS[0])
+                   == sizeof(CASE_SEARCH_FILTERS) / sizeof(CASE_SEARCH_FILTERS[0]) + 3,
+               "every filter is a known parameter, with limit and before");
+
+/* "<microseconds>.<case id>", as db_cases_search hands out in `next`. */
+static bool cursor_parse(const char *text, struct db_case_search *search)
+{
+    const char *dot = strchr(text, '.');
+    if (dot == NULL || dot == text || dot - text > 19)
+        return false;
+    char *end;
+    long long micros = strtoll(text, &end, 10);
+    if (end != dot || micros < 0 || !crypto_uuid_valid(dot + 1))
+        return false;
+    search->after_cursor = true;
+    search->cursor_micros = micros;
+    search->cursor_case_id = dot + 1;
+    return true;
+}
+
+enum MHD_Result handle_cases_search(struct http_request *req)
+{
+    enum MHD_Result sent;
+    if (!http_query_known(req, CASE_SEARCH_PARAMS, &sent))
+        return sent;
+    struct db_case_search search = { .limit = CASE_SEARCH_DEFAULT_LIMIT };
+    for (size_t i = 0; i < sizeof(CASE_SEARCH_FILTERS) / sizeof(CASE_SEARCH_FILTERS[0]); i++) {
+        const char *value = http_query(req, CASE_SEARCH_FILTERS[i].name);
+        if (value == NULL)
+            continue;
+        size_t len = strlen(value);
+        if (len == 0 || len > CASE_SEARCH_FILTER_MAX || !utf8_valid(value, len)) {
+            char detail[128];
+            snprintf(detail, sizeof(detail), "%s: must be 1 to %d bytes of UTF-8", CASE_SEARCH_FILTERS[i].name,
+                     CASE_SEARCH_FILTER_MAX);
+            return http_reply_problem(req, PROBLEM_BAD_PARAMETER, detail);
+        }
+        *(const char **)((char *)&search + CASE_SEARCH_FILTERS[i].offset) = value;
+    }
+    const char *limit = http_query(req, "limit");
+    if (limit != NULL) {
+        char *end;
+        long v = strtol(limit, &end, 10);
+        if (*limit == '\0' || *end != '\0' || v < 1 || v > DB_CASE_SEARCH_MAX)
+            return http_reply_problem(req, PROBLEM_BAD_PARAMETER, "limit: must be a whole number from 1 to 100");
+        search.limit = (int)v;
+    }
+    const char *before = http_query(req, "before");
+    if (before != NULL && !cursor_parse(before, &search))
+        return http_reply_problem(req, PROBLEM_BAD_PARAMETER, "before: must be the `next` of an earlier page");
+
+    char *cases = NULL, *next = NULL;
+    enum db_status status = db_cases_search(req->db, req->tenant.id, &search, &cases, &next);
+    if (status != DB_OK)
+        return http_reply_db_error(req, status);
+    json_t *list = json_loads(cases, 0, NULL);
+    free(cases);
+    json_t *body = list != NULL ? json_pack("{s:o, s:o}", "cases", list, "next", next ? json_string(next) : json_null())
+                                : NULL;
+    free(next);
+    if (body == NULL)
+        return http_reply_problem(req, PROBLEM_INTERNAL, "the cases could not be listed");
+    return http_reply_json(req, 200, body);
 }

@@ -243,3 +243,48 @@ int http_accept_choose(struct http_request *req, const char *const types[], size
     }
     return chosen;
 }
+
+struct unknown_search {
+    const char *const *allowed;
+    const char *unknown;
+};
+
+static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct unknown_search *s = cls;
+    for (const char *const *name = s->allowed; *name != NULL; name++)
+        if (strcmp(key, *name) == 0)
+            return MHD_YES;
+    s->unknown = key;
+    return MHD_NO;
+}
+
+/* A parameter's name fit to quote back (it came from the client). */
+static bool quotable(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!(name[i] == '_' || name[i] == '-' || name[i] == '.' || (name[i] >= '0' && name[i] <= '9')
+              || (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z')))
+            return false;
+    return true;
+}
+
+/* Unknown parameters are refused (fail closed: a misspelt `form` would
+ * otherwise answer for the default window without a word). */
+bool http_query_known(struct http_request *req, const char *const *allowed, enum MHD_Result *sent)
+{
+    struct unknown_search search = { allowed, NULL };
+    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, find_unknown, &search);
+    if (search.unknown == NULL)
+        return true;
+    char detail[128] = "the query has a parameter this endpoint does not know";
+    if (quotable(search.unknown))
+        snprintf(detail, sizeof(detail), "%s: not a parameter of this endpoint", search.unknown);
+    *sent = http_reply_problem(req, PROBLEM_BAD_PARAMETER, detail);
+    return false;
+}
