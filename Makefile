@@ -80,6 +80,10 @@ $(BUILD)/bench_engine: tests/bench/engine.c $(REL_LIB_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
 
+$(BUILD)/bench_evidence: tests/bench/evidence.c $(REL_LIB_OBJ)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS_RELEASE) $^ -o $@ $(LDLIBS)
+
 $(BUILD)/triage_eval: tests/bench/triage_eval.c tests/triage_set.c $(REL_LIB_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS_RELEASE) -Itests $^ -o $@ $(LDLIBS)
@@ -95,6 +99,15 @@ triage-report: deps
 bench-engine: deps
 	@$(MAKE) --no-print-directory $(BUILD)/bench_engine
 	@$(BUILD)/bench_engine $(BENCH_ITERATIONS)
+
+# The evidence PDF: render times of 1, 3 and 14-page packs (BENCH_RENDERS
+# each, default 50), then POST /v1/cases throughput with and without PDFs
+# being downloaded (scripts/bench-evidence.sh).
+.PHONY: bench-evidence
+bench-evidence: deps
+	@$(MAKE) --no-print-directory $(BUILD)/redress $(BUILD)/bench_evidence
+	@$(BUILD)/bench_evidence $(BENCH_RENDERS)
+	@BENCH_BINARY=$(BUILD)/redress scripts/bench-evidence.sh
 
 # POST /v1/policy/simulate over BENCH_CASES (1,000,000) recorded cases.
 .PHONY: bench-simulate
