@@ -152,13 +152,16 @@ rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 p99() { awk '$1 == "99%" { print $2 }' "$1"; }
 
 # One PDF client: curl downloading the PDF again and again over one
-# keep-alive connection (a URL glob; the service ignores the extra query
-# parameter), writing each answer's status to FILE, until killed. One
-# process, not one per PDF: a curl started per download costs the machine
-# more CPU than the render it waits for, which would be measured instead.
+# keep-alive connection (the same URL many times from a config file; the
+# service refuses unknown query parameters, so no glob), writing each
+# answer's status to FILE, until killed. One process, not one per PDF: a
+# curl started per download costs the machine more CPU than the render it
+# waits for, which would be measured instead.
+awk -v url="$pdf_url" 'BEGIN { for (i = 0; i < 20000; i++) printf "url = \"%s\"\noutput = \"/dev/null\"\n", url }' \
+  > "$tmp/pdf-urls.conf"
 pdf_client() {
   exec curl -s -w '%{stderr}%{http_code}\n' -H "Authorization: Bearer $key" -H "Accept: application/pdf" \
-    "$pdf_url&n=[1-100000000]" 2>>"$1" >/dev/null
+    -K "$tmp/pdf-urls.conf" 2>>"$1" >/dev/null
 }
 
 drive 2 "$tmp/warmup.txt"

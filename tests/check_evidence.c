@@ -183,6 +183,10 @@ START_TEST(builder_without_shipment_or_messages_keeps_every_key)
     assert_null(json_object_get(pack, "case"), "ticket_id");
     assert_null(pack, "purpose");
     json_decref(pack);
+    /* A statement for a case without messages says so in words. */
+    json_t *stated = build(&d, EVIDENCE_PURPOSE_A_TO_Z);
+    assert_contains(str_at(json_object_get(stated, "purpose"), "statement"), "No messages were exchanged on the case.");
+    json_decref(stated);
     docs_free(&d);
 }
 END_TEST
@@ -658,6 +662,11 @@ START_TEST(endpoint_json_pdf_purpose_and_tenants)
     get_evidence(auth, "Accept: application/json", case_id, "?purpose=review_appeal", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     assert_contains(str_at(json_object_get(r.json, "purpose"), "statement"), "passed the marketplace's messaging rules");
+    th_response_free(&r);
+
+    get_evidence(auth, "Accept: application/json", case_id, "?purpose=a_to_z&format=pdf", &r);
+    ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+    assert_contains(str_at(r.json, "detail"), "format");
     th_response_free(&r);
 
     get_evidence(auth, "Accept: application/json", case_id, "?purpose=appeal", &r);

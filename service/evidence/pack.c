@@ -661,8 +661,11 @@ static json_t *statement(struct builder *b, const struct pack_facts *f, enum evi
                        "with: ",
                    f->created.text, f->seller, (long long)f->policy_version);
         remedy_words(&s, f);
-        buf_printf(&s, ". %zu %s exchanged on the case. ", json_array_size(f->messages),
-                   json_array_size(f->messages) == 1 ? "message was" : "messages were");
+        if (json_array_size(f->messages) == 0)
+            buf_append_str(&s, ". No messages were exchanged on the case. ");
+        else
+            buf_printf(&s, ". %zu %s exchanged on the case. ", json_array_size(f->messages),
+                       json_array_size(f->messages) == 1 ? "message was" : "messages were");
         compliance_words(&s, f);
         latest_outcome_words(&s, f);
         break;

@@ -3,6 +3,9 @@
  * the pure evidence builder (service/evidence) and answered as JSON or,
  * rendered on a thread of its own, as a PDF. */
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,8 @@
 /* Set once by http_server_start (REDRESS_EVIDENCE_RENDERS), read by every
  * worker: PDFs rendering now, each on a thread of its own. */
 static unsigned render_limit = 2;
+/* How much lower than the request threads a render runs (nice 0..19). */
+enum { RENDER_NICENESS = 10 };
 static atomic_uint renders_running;
 
 void evidence_configure(unsigned renders)
@@ -31,6 +36,7 @@ static const char *const PACK_TYPES[PACK_FORMAT_COUNT] = { [PACK_JSON] = "applic
 
 /* A PDF being made: owned by the request (handler_state), freed by pdf_job_free. */
 struct pdf_job {
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
     json_t *pack;
     struct buf pdf;
     bool rendered;
@@ -51,6 +57,10 @@ static void pdf_job_free(void *state)
 static void render_work(void *cls)
 {
     struct pdf_job *job = cls;
+    /* Below the request threads: a burst of PDFs slows itself, not the
+     * decisions (the thread is the job's own and ends with it). */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RENDER_NICENESS) != 0)
+        log_msg(LOG_DEBUG, "request %s: the evidence PDF's render thread keeps its priority", job->request_id);
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     job->rendered = evidence_pdf_render(job->pack, &job->pdf);
@@ -97,6 +107,7 @@ static enum MHD_Result start_pdf(struct http_request *req, json_t *pack)
         json_decref(pack);
         return http_reply_problem(req, PROBLEM_INTERNAL, "out of memory");
     }
+    snprintf(job->request_id, sizeof(job->request_id), "%s", req->request_id);
     job->pack = pack;
     buf_init(&job->pdf, 0);
     req->handler_state = job;
@@ -111,6 +122,10 @@ enum MHD_Result handle_evidence_get(struct http_request *req)
 {
     if (req->deferred_done)
         return reply_pdf(req, req->handler_state);
+    static const char *const PARAMS[] = { "purpose", NULL };
+    enum MHD_Result sent;
+    if (!http_query_known(req, PARAMS, &sent))
+        return sent;
     int format = http_accept_choose(req, PACK_TYPES, PACK_FORMAT_COUNT);
     if (format < 0)
         return http_reply_problem(req, PROBLEM_NOT_ACCEPTABLE, "the evidence pack is application/json or application/pdf");
