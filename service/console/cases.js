@@ -4,7 +4,7 @@
 // records an outcome; downloads the evidence pack.
 import { h, clear } from './dom.js';
 import { get, request, query, ApiError } from './api.js';
-import { t, name, money, number, dateTime, toMinor, fromMinor } from './i18n.js';
+import { t, name, money, number, dateTime, dateTimeShort, toMinor, fromMinor } from './i18n.js';
 import { card, pageHeader, loadInto, empty, failure, fieldId, notice, showFieldErrors, clearFieldErrors, tableWrap } from './ui.js';
 
 const FILTERS = ['buyer_id', 'order_id', 'ticket_id'];
@@ -38,7 +38,7 @@ export function renderCases(root, params) {
       body.append(empty(filtered ? t('cases.empty') : t('cases.empty_latest')));
       return;
     }
-    body.append(tableWrap(h('table', { class: 'table', dataset: { table: 'cases' } },
+    body.append(tableWrap(h('table', { class: 'table table-compact', dataset: { table: 'cases' } },
       h('thead', null, h('tr', null, ['cases.created', 'cases.order_id', 'cases.sku', 'cases.buyer_id', 'cases.category', 'cases.tier', 'cases.remedy', 'cases.refund', 'cases.outcome']
         .map((k) => h('th', { scope: 'col', class: k === 'cases.refund' ? 'num' : '' }, t(k))))), rows)), more);
     addRows(rows, more, page, filter);
@@ -48,7 +48,7 @@ export function renderCases(root, params) {
 function addRows(rows, more, page, filter) {
   for (const c of page.cases) {
     rows.append(h('tr', { dataset: { caseId: c.case_id } },
-      h('td', null, h('a', { href: `#/cases/${c.case_id}` }, dateTime(c.created_at))),
+      h('td', null, h('a', { href: `#/cases/${c.case_id}` }, dateTimeShort(c.created_at))),
       h('td', null, c.order_id), h('td', null, c.sku), h('td', null, c.buyer_id),
       h('td', null, name(c.category)), h('td', null, h('span', { class: `tier tier-${c.tier}` }, name(c.tier))),
       h('td', null, name(c.primary_action)), h('td', { class: 'num' }, money(c.refund_amount, c.currency)),

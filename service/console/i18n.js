@@ -507,6 +507,14 @@ export function dateTime(value) {
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(value));
 }
 
+// A time this year without its year (lists).
+export function dateTimeShort(value) {
+  if (!value) return t('common.none');
+  const d = new Date(value);
+  const sameYear = d.getFullYear() === new Date().getFullYear();
+  return new Intl.DateTimeFormat(current, { year: sameYear ? undefined : 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' }).format(d);
+}
+
 export function shortDate(value) {
   const d = new Date(value + 'T00:00:00Z');
   return new Intl.DateTimeFormat(current, { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(d);

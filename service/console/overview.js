@@ -21,12 +21,12 @@ export function renderOverview(root, params) {
   root.append(pageHeader(t('overview.title'),
     select(t('common.period'), PERIODS.map((n) => ({ value: n, label: t('common.weeks', { n }) })), weeks,
       (value) => { location.hash = `#/overview?weeks=${value}`; }, { 'data-control': 'period' })), body);
-  const window = overviewWindow(weeks);
+  const period = overviewWindow(weeks);
   const weekWindows = [];
   for (let i = weeks - 1; i >= 0; i--) weekWindows.push({ from: isoDay(i * 7 + 6), to: isoDay(i * 7) });
   loadInto(body, async () => {
     const [whole, ...perWeek] = await Promise.all([
-      get(`/v1/reports/summary${query(window)}`),
+      get(`/v1/reports/summary${query(period)}`),
       ...weekWindows.map((w) => get(`/v1/reports/summary${query(w)}`)),
     ]);
     return { summary: whole.data, weekly: perWeek.map((r, i) => ({ window: weekWindows[i], summary: r.data })) };

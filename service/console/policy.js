@@ -250,7 +250,7 @@ function simulationView(r) {
     h('tbody', null, rows));
   const byCategory = r.cost_delta_by_category.length ? h('div', null, h('h3', null, t('policy.by_category')),
     tableWrap(h('table', { class: 'table' }, h('tbody', null, r.cost_delta_by_category.map((d) => h('tr', { dataset: { category: d.category } },
-      h('th', { scope: 'row' }, name(d.category)), h('td', { class: `num delta ${d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}` },
+      h('th', { scope: 'row' }, `${name(d.category)} (${d.currency})`), h('td', { class: `num delta ${d.delta > 0 ? 'up' : d.delta < 0 ? 'down' : ''}` },
         `${d.delta > 0 ? '+' : d.delta < 0 ? '−' : ''}${money(Math.abs(d.delta), d.currency)}`))))))) : null;
   const changes = r.top_changes.length ? h('div', null, h('h3', null, t('policy.top_changes')),
     h('ul', { class: 'count-list' }, r.top_changes.map((c) => h('li', null,

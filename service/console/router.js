@@ -26,7 +26,9 @@ let session = null;
 export function start(root) {
   app = root;
   setLanguage(language());
+  // Parallel requests may all answer 401: the first one signs out.
   whenSessionEnds((why) => {
+    if (!session) return;
     session = null;
     showSignIn(why);
   });

@@ -329,8 +329,15 @@ test('policy: an invalid value gets the API\'s error inline; a valid edit is sim
   assert.equal(await attr(page, '[data-published]', 'data-published'), String(published.version));
   await page.waitForSelector(`.versions li[data-version="${published.version}"]`);
   assert.equal(await attr(page, '.versions li:first-child', 'data-version'), String(published.version), 'history, newest first');
-  // Another publish from the stale page state (If-Match of the old version) would be 412: the page says so.
-  psql(`SELECT 1`);
+  // Someone else publishes meanwhile: this page's If-Match is stale, the API answers 412 and the page says so.
+  const { status: other } = await api('A', '/v1/policy', { method: 'PUT', headers: { 'If-Match': `"${published.version}"` },
+    body: { ...strip(published), note: 'from another tab' } });
+  assert.equal(other, 200);
+  await page.click('[data-action=publish]');
+  await page.waitForSelector('[data-problem="412"]');
+  assert.match(await text(page, '[data-problem="412"]'), new RegExp(STRINGS.en['policy.conflict'].slice(0, 20)));
+  const { data: last } = await api('A', '/v1/policy');
+  assert.equal(last.version, published.version + 1, 'the stale page published nothing');
   noProblems(page);
   await page.close();
 });
@@ -339,6 +346,31 @@ function strip(policy) {
   const { version, created_at, created_by, note, ...doc } = policy;
   return doc;
 }
+
+test('a 503 shows the error with a retry button, and the retry loads the page', async () => {
+  const page = await newPage(browser);
+  await signIn(page, KEYS.A, '#/overview');
+  await page.setRequestInterception(true);
+  let refuse = true;
+  page.on('request', (request) => {
+    if (refuse && request.url().includes('/v1/reports/health')) {
+      refuse = false;
+      request.respond({ status: 503, contentType: 'application/problem+json', headers: { 'Retry-After': '1' },
+        body: JSON.stringify({ type: 'urn:redress:problem:unavailable', title: 'Service Unavailable', status: 503 }) });
+    } else {
+      request.continue();
+    }
+  });
+  await page.evaluate(() => { location.hash = '#/health'; });
+  await page.waitForSelector('[data-state=error][data-status="503"] button');
+  assert.equal(await text(page, '[data-state=error] .state-title'), STRINGS.en['common.unavailable']);
+  await shot(page, 'health-503-1280-en');
+  await page.click('[data-state=error] button');
+  await page.waitForSelector('[data-metric=order_defect_rate]');
+  page.problems = page.problems.filter((p) => !/status of 503/.test(p));
+  noProblems(page);
+  await page.close();
+});
 
 test('tenants: A\'s session never shows B\'s cases, nor B\'s A\'s', async () => {
   const pageB = await newPage(browser);
