@@ -18,10 +18,17 @@ CFLAGS_ASAN := $(CFLAGS_COMMON) -O1 -g -fno-omit-frame-pointer -fsanitize=addres
                -fno-sanitize-recover=all
 LDLIBS := $(PKG_LIBS) -lpthread
 
-# Data compiled into the binary: migrations, SQL statements, reply templates.
+# The console's files (service/console/, subfolders too), served by
+# service/console/assets.c, which is compiled rather than embedded; hidden
+# files (an editor's) stay out.
+CONSOLE_FILES := $(sort $(shell find service/console -type f ! -name '*.c' ! -name '*.h' ! -name '.*'))
+
+# Data compiled into the binary: migrations, SQL statements, reply templates,
+# the console.
 EMBED_FILES := $(sort $(wildcard migrations/*.sql)) service/db/statements.sql \
                $(sort $(wildcard service/engine/templates/*.json)) \
-               $(sort $(wildcard service/engine/triage/*.json))
+               $(sort $(wildcard service/engine/triage/*.json)) \
+               $(CONSOLE_FILES)
 
 LIB_SRC  := $(sort $(wildcard service/*/*.c))
 MAIN_SRC := service/main.c

@@ -9,6 +9,9 @@
     X("GET", "/healthz", handle_healthz, ROUTE_PUBLIC)                                            \
     X("GET", "/readyz", handle_readyz, ROUTE_PUBLIC | ROUTE_DATABASE)                             \
     X("GET", "/metrics", handle_metrics, ROUTE_PUBLIC)                                            \
+    X("GET", "/", handle_console_index, ROUTE_PUBLIC)                                             \
+    X("GET", "/console/{}", handle_console_asset, ROUTE_PUBLIC)                                   \
+    X("GET", "/console/{}/{}", handle_console_asset_nested, ROUTE_PUBLIC)                         \
     X("GET", "/v1/me", handle_me, ROUTE_AUTH)                                                     \
     X("POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY)                     \
     X("GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH)                                         \

@@ -114,6 +114,11 @@ enum MHD_Result handle_zendesk_template(struct http_request *req);
 /* handlers_gorgias.c */
 enum MHD_Result handle_gorgias_events(struct http_request *req);
 
+/* handlers_console.c: GET /, GET /console/{file} and /console/{folder}/{file} */
+enum MHD_Result handle_console_index(struct http_request *req);
+enum MHD_Result handle_console_asset(struct http_request *req);
+enum MHD_Result handle_console_asset_nested(struct http_request *req);
+
 /* Recording a message (handlers_messages.c), shared by the connectors:
  * the compliance guard's finding for a seller's message (*compliance a new
  * reference; NULL for the buyer's and the marketplace's), 0 or -1; then

@@ -2,6 +2,7 @@
  * every response carries (X-Request-Id, Cache-Control). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "validate.h"
 #include "http.h"
@@ -62,6 +63,17 @@ void http_add_header(struct http_request *req, const char *name, const char *val
     req->n_extra_headers++;
 }
 
+/* The API's answers are never stored (no-store); a handler that queued its
+ * own Cache-Control (the console's files) has it instead. */
+static bool cache_control_queued(const struct http_request *req)
+{
+    for (int i = 0; i < req->n_extra_headers; i++) {
+        if (strcasecmp(req->extra_headers[i].name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
+            return true;
+    }
+    return false;
+}
+
 enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, const char *content_type,
                                  const char *data, size_t len)
 {
@@ -71,7 +83,8 @@ enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, cons
         return MHD_NO; /* MHD closes the connection */
     bool ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES
               && MHD_add_response_header(response, "X-Request-Id", req->request_id) == MHD_YES
-              && MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
+              && (cache_control_queued(req)
+                  || MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES);
     for (int i = 0; ok && i < req->n_extra_headers; i++)
         ok = MHD_add_response_header(response, req->extra_headers[i].name,
                                      req->extra_headers[i].value) == MHD_YES;
