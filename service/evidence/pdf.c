@@ -39,8 +39,10 @@ static const char *const FONT_FILES[] = {
 static const double PAGE_WIDTH = 595.276, PAGE_HEIGHT = 841.890;
 static const double MARGIN_X = 56, MARGIN_TOP = 64, MARGIN_BOTTOM = 64;
 static const double RUNNING_HEAD_Y = 36, RUNNING_FOOT_Y = PAGE_HEIGHT - 34;
-/* The label column of key/value lines and timeline entries. */
-static const double LABEL_WIDTH = 142;
+/* The time column of timeline entries; verbatim texts under an entry are
+ * indented less, to keep most of the line for them (a Chinese message
+ * wraps after about 50 characters rather than 37). */
+static const double LABEL_WIDTH = 142, VERBATIM_INDENT = 18;
 
 /* ---- fonts: one private fontconfig configuration, made once ---- */
 
@@ -360,8 +362,8 @@ static void detail_text(struct doc *d, const json_t *detail, const char *name, c
     const char *text = text_of(detail, name);
     if (text == NULL)
         return;
-    paragraph(d, STYLE_SMALL, LABEL_WIDTH, label);
-    paragraph(d, STYLE_VERBATIM, LABEL_WIDTH, text);
+    paragraph(d, STYLE_SMALL, VERBATIM_INDENT, label);
+    paragraph(d, STYLE_VERBATIM, VERBATIM_INDENT, text);
 }
 
 static void timeline_section(struct doc *d, const json_t *pack)
@@ -388,7 +390,7 @@ static void timeline_section(struct doc *d, const json_t *pack)
             detail_text(d, detail, "description", "Description, as the buyer gave it:");
             detail_text(d, detail, "message", "The buyer's message:");
         } else if (kind != NULL && strcmp(kind, "message") == 0) {
-            paragraph(d, STYLE_VERBATIM, LABEL_WIDTH, text_of(detail, "text"));
+            paragraph(d, STYLE_VERBATIM, VERBATIM_INDENT, text_of(detail, "text"));
         } else if (kind != NULL && strcmp(kind, "decision") == 0) {
             size_t k;
             const json_t *reason;
