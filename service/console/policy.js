@@ -11,16 +11,15 @@ import { POLICY_GROUPS, CATEGORY_RULE, CATEGORIES, AUTO_APPROVE_LIMIT, NOTE_MAX 
 const WINDOWS = [30, 90, 365, 0];
 const TIERS = ['top', 'goodwill', 'courtesy', 'firm'];
 
+// A field's label: its i18n string (the tests check every field has one).
 function label(fieldName) {
-  const text = fieldName.replace(/_/g, ' ');
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return t(`field.${fieldName}`);
 }
 
 function ruleLabel(f) {
   if (f.name === 'goodwill_percent') return t('policy.goodwill_percent');
   if (f.name === 'tier_ceiling') return t('policy.tier_ceiling');
-  if (f.name === 'allowed_actions') return t('policy.allowed_actions');
-  return label(f.name);
+  return t('policy.allowed_actions');
 }
 
 function rangeText(f) {
@@ -28,22 +27,23 @@ function rangeText(f) {
 }
 
 // One input for a scalar field; data-field is its JSON path, as the API names it in errors[].
-function scalarField(path, f, value, sharedHelp) {
+function scalarField(path, f, value, sharedHelp, labelText) {
   const id = fieldId('p');
+  const text = labelText || label(f.name);
   const helpId = sharedHelp || `${id}-help`;
   const help = sharedHelp ? null : h('p', { class: 'help', id: helpId }, rangeText(f), rangeText(f) ? ' · ' : '', f.help);
   if (f.type === 'boolean') {
     return h('div', { class: 'field field-check' },
       h('input', { id, type: 'checkbox', checked: value === true, dataset: { field: path, kind: 'boolean' }, 'aria-describedby': helpId }),
-      h('label', { for: id }, label(f.name)), sharedHelp ? null : h('p', { class: 'help', id: helpId }, f.help));
+      h('label', { for: id }, text), sharedHelp ? null : h('p', { class: 'help', id: helpId }, f.help));
   }
   if (f.enum && f.type === 'string') {
-    return h('div', { class: 'field' }, h('label', { for: id }, label(f.name)),
+    return h('div', { class: 'field' }, h('label', { for: id }, text),
       h('select', { id, dataset: { field: path, kind: 'enum' }, 'aria-describedby': helpId },
         f.enum.map((v) => h('option', { value: v, selected: v === value }, name(v)))),
       sharedHelp ? null : h('p', { class: 'help', id: helpId }, f.help));
   }
-  return h('div', { class: 'field' }, h('label', { for: id }, label(f.name)),
+  return h('div', { class: 'field' }, h('label', { for: id }, text),
     h('input', { id, type: 'text', inputmode: 'numeric', autocomplete: 'off', value: value === undefined || value === null ? '' : String(value),
       dataset: { field: path, kind: 'integer' }, 'aria-describedby': helpId }),
     help);
@@ -130,7 +130,7 @@ function drawPolicy(body, { doc, etag, versions }, reload) {
       return h('details', { class: 'category', dataset: { category: cat } }, h('summary', null, h('span', null, name(cat)), h('span', { class: 'muted small' }, brief)),
         h('div', { class: 'fields' }, CATEGORY_RULE.map((f) => (f.type === 'array'
           ? actionsField(`categories.${cat}.${f.name}`, f, rule[f.name], `rule-help-${f.name}`)
-          : scalarField(`categories.${cat}.${f.name}`, { ...f, name: ruleLabel(f), help: '' }, rule[f.name], `rule-help-${f.name}`)))));
+          : scalarField(`categories.${cat}.${f.name}`, f, rule[f.name], `rule-help-${f.name}`, ruleLabel(f))))));
     }));
   const limits = h('div', { class: 'limits' }, Object.entries(doc.auto_approve_limit || {}).map(([c, a]) => limitRow(c, a)), limitRow('', undefined));
   const limitsGroup = h('details', { class: 'policy-group' }, h('summary', null, t('policy.group.auto_approve_limit')),

@@ -32,8 +32,12 @@ test('both languages have every string', () => {
   for (const k of en) assert.ok(STRINGS['zh-CN'][k].length > 0, k);
 });
 
-test('the policy form\'s ranges and help are what openapi.yaml says', () => {
+test('the policy form\'s ranges and help are what openapi.yaml says, each field labelled in both languages', async () => {
   assert.equal(readFileSync(join(root, 'service/console/policy_fields.js'), 'utf8'), generate());
+  const { POLICY_GROUPS } = await import('../../service/console/policy_fields.js');
+  for (const fields of Object.values(POLICY_GROUPS)) {
+    for (const f of fields) assert.ok(STRINGS.en[`field.${f.name}`] && STRINGS['zh-CN'][`field.${f.name}`], f.name);
+  }
 });
 
 test('the page carries no inline script or style (CSP default-src \'self\')', async () => {
