@@ -5,7 +5,7 @@
 import { h, clear } from './dom.js';
 import { get, request, query, ApiError } from './api.js';
 import { t, name, money, number, dateTime, dateTimeShort, toMinor, fromMinor } from './i18n.js';
-import { card, pageHeader, loadInto, empty, failure, fieldId, notice, showFieldErrors, clearFieldErrors, tableWrap } from './ui.js';
+import { card, pageHeader, loadInto, empty, failure, fieldId, notice, showFieldErrors, clearFieldErrors, tableWrap, labelCells } from './ui.js';
 
 const FILTERS = ['buyer_id', 'order_id', 'ticket_id'];
 const PAGE = 25;
@@ -38,7 +38,7 @@ export function renderCases(root, params) {
       body.append(empty(filtered ? t('cases.empty') : t('cases.empty_latest')));
       return;
     }
-    body.append(tableWrap(h('table', { class: 'table table-compact', dataset: { table: 'cases' } },
+    body.append(tableWrap(h('table', { class: 'table table-compact table-cards', dataset: { table: 'cases' } },
       h('thead', null, h('tr', null, ['cases.created', 'cases.order_id', 'cases.sku', 'cases.buyer_id', 'cases.category', 'cases.tier', 'cases.remedy', 'cases.refund', 'cases.outcome']
         .map((k) => h('th', { scope: 'col', class: k === 'cases.refund' ? 'num' : '' }, t(k))))), rows)), more);
     addRows(rows, more, page, filter);
@@ -54,6 +54,7 @@ function addRows(rows, more, page, filter) {
       h('td', null, name(c.primary_action)), h('td', { class: 'num' }, money(c.refund_amount, c.currency)),
       h('td', null, c.outcome ? name(c.outcome) : h('span', { class: 'muted' }, t('common.none')))));
   }
+  labelCells(rows.closest('table'));
   clear(more);
   if (page.next) {
     more.append(h('button', { type: 'button', class: 'button', dataset: { action: 'older' }, on: { click: () => {

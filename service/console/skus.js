@@ -5,7 +5,7 @@ import { h, clear } from './dom.js';
 import { get, query } from './api.js';
 import { t, name, money, number, percent } from './i18n.js';
 import { budgetBar } from './chart.js';
-import { pageHeader, select, loadInto, empty, PERIODS, tableWrap } from './ui.js';
+import { pageHeader, select, loadInto, empty, PERIODS, tableWrap, labelCells } from './ui.js';
 import { overviewWindow } from './overview.js';
 
 const COLUMNS = [
@@ -83,7 +83,7 @@ function drawTable(body, rows) {
       h('td', { class: 'num', dataset: { col: 'compensation_cost', value: r.compensation_cost } }, r.currency ? money(r.compensation_cost, r.currency) : t('common.none')),
       h('td', { dataset: { col: 'top_reason' } }, r.top_reason ? name(r.top_reason) : t('common.none'))));
     clear(holder).append(h('p', { class: 'muted' }, t('skus.total', { n: number(rows.length) })),
-      tableWrap(h('table', { class: 'table table-skus', dataset: { table: 'skus' } }, h('thead', null, head), h('tbody', null, bodyRows))));
+      tableWrap(labelCells(h('table', { class: 'table table-skus table-cards', dataset: { table: 'skus' } }, h('thead', null, head), h('tbody', null, bodyRows)))));
   };
   draw();
   body.append(holder);

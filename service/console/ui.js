@@ -112,6 +112,16 @@ export function statusBadge(status) {
   return h('span', { class: `badge badge-${status}`, dataset: { status } }, t(`common.status.${status}`));
 }
 
+// On a phone a .table-cards table shows each row as a card, each cell
+// under its column's name (CSS reads data-label): the names copied here.
+export function labelCells(table) {
+  const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent.replace(/[▲▼]/g, '').trim());
+  table.querySelectorAll('tbody tr').forEach((tr) => {
+    [...tr.children].forEach((cell, i) => { if (names[i]) cell.dataset.label = names[i]; });
+  });
+  return table;
+}
+
 export function tableWrap(table) {
   return h('div', { class: 'table-scroll', tabindex: '0' }, table);
 }
