@@ -29,6 +29,7 @@ struct config {
     unsigned import_max_mib;         /* largest import file, as sent and decoded */
     unsigned import_concurrency;     /* imports streaming at once (each holds a database connection) */
     unsigned evidence_renders;       /* evidence PDFs rendering at once (each on a thread of its own) */
+    unsigned session_ttl_minutes;    /* how long a console session lasts from sign-in */
     struct config_secret_key {       /* REDRESS_SECRET_KEY: seals connector secrets (AES-256-GCM) */
         bool set;                    /* false: connectors cannot store secrets */
         uint8_t bytes[32];

@@ -20,6 +20,7 @@ enum {
     HTTP_MAX_PATH_ARGS = 2,
     HTTP_MAX_QUERY_PARAMS = 32, /* more: 400 (server.c, inspect_uri) */
     HTTP_MAX_EXTRA_HEADERS = 8, /* RateLimit-* (3) + Retry-After + a handler's; overflow logs an error */
+    HTTP_SESSION_TOKEN_LEN = 43, /* a session token and its CSRF token: 32 bytes in base64url, unpadded */
 };
 
 /* Every error the API answers with. Each has one status, a stable type URI
@@ -29,6 +30,7 @@ enum http_problem {
     PROBLEM_VALIDATION,          /* 400, with errors[] */
     PROBLEM_BAD_PARAMETER,       /* 400, a header or query value */
     PROBLEM_UNAUTHORIZED,        /* 401 */
+    PROBLEM_CSRF_REJECTED,       /* 403: a change by session cookie without the right X-CSRF-Token */
     PROBLEM_NOT_FOUND,           /* 404 */
     PROBLEM_METHOD_NOT_ALLOWED,  /* 405 */
     PROBLEM_NOT_ACCEPTABLE,      /* 406: Accept admits no representation we have */
@@ -90,6 +92,15 @@ struct http_request {
     void (*handler_state_release)(void *state);
     json_t *json;                                 /* parsed body object, owned */
     bool authenticated;
+    bool via_https;                               /* X-Forwarded-Proto: https from a trusted proxy */
+    /* Set when the console's session cookie authenticated the request
+     * (handlers_sessions.c); a Bearer key leaves it inactive. */
+    struct http_session {
+        bool active;
+        uint8_t token_digest[32];                 /* SHA-256 of the cookie's token */
+        char csrf_token[HTTP_SESSION_TOKEN_LEN + 1];
+        char expires_at[32];                      /* RFC 3339 UTC */
+    } session;
     struct db_tenant tenant;
     char key_prefix[16];                          /* the API key's public prefix, once authenticated */
     struct db *db;                                /* this thread's, borrowed */
@@ -142,7 +153,7 @@ int http_route_names(const char **names, int max);
 /** Queue a header for the response (value is copied). */
 void http_add_header(struct http_request *req, const char *name, const char *value);
 
-/** Reply with the given bytes (copied). */
+/** Reply with the given bytes (copied); content_type NULL: none (a 204). */
 enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, const char *content_type,
                                  const char *data, size_t len);
 /** Reply with JSON; takes ownership of body. */
@@ -176,6 +187,10 @@ char *http_percent_decode(const char *text, size_t len);
 void http_client_address(const char *peer, const char *forwarded_for, const char *trusted,
                          char out[INET6_ADDRSTRLEN]);
 
+/** Whether address is one of trusted (comma-separated list, as
+ * REDRESS_TRUSTED_PROXIES). */
+bool http_address_trusted(const char *address, const char *trusted);
+
 /** Value of a query parameter (undecoded), or NULL. */
 const char *http_query(struct http_request *req, const char *name);
 
@@ -186,6 +201,12 @@ const char *http_query(struct http_request *req, const char *name);
 int http_accept_choose(struct http_request *req, const char *const types[], size_t count);
 
 /* ---- server.c ---- */
+
+/** Check a presented API key exactly as `Authorization: Bearer` is checked
+ * (form, lookup, constant-time compare; verified keys cached for
+ * REDRESS_API_KEY_CACHE_SECONDS): sets req->db, req->tenant and
+ * req->key_prefix. Replies (401/503) itself when it returns false. */
+bool http_api_key_verify(struct http_request *req, const char *presented);
 
 /** Run work(cls) on a thread of its own while this request's connection
  * waits, suspended: for long work (an import's merge) that must not hold

@@ -13,6 +13,9 @@
     X("GET", "/console/{}", handle_console_asset, ROUTE_PUBLIC)                                   \
     X("GET", "/console/{}/{}", handle_console_asset_nested, ROUTE_PUBLIC)                         \
     X("GET", "/v1/me", handle_me, ROUTE_AUTH)                                                     \
+    X("POST", "/v1/sessions", handle_session_create, ROUTE_PUBLIC | ROUTE_JSON_BODY | ROUTE_DATABASE) \
+    X("GET", "/v1/sessions/current", handle_session_current_get, ROUTE_AUTH)                       \
+    X("DELETE", "/v1/sessions/current", handle_session_current_delete, ROUTE_AUTH)                 \
     X("POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY)                     \
     X("GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH)                                         \
     X("POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY)        \

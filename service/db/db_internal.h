@@ -83,6 +83,11 @@ enum db_stmt {
     STMT_MESSAGE_INSERT,
     STMT_MESSAGE_EXISTS,
     STMT_CASE_MESSAGES,
+    /* sessions (db/sessions.c) */
+    STMT_SESSION_INSERT,
+    STMT_SESSION_LOOKUP,
+    STMT_SESSION_REVOKE,
+    STMT_SESSIONS_PURGE,
     STMT_COUNT
 };
 

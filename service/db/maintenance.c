@@ -1,10 +1,12 @@
 /* Background upkeep while serving: purge idempotency keys past their
- * 24 hours. One thread with its own connection; stopped at shutdown. */
+ * 24 hours and sessions past their expiry. One thread with its own
+ * connection; stopped at shutdown. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
 #include "db.h"
+#include "db_sessions.h"
 #include "log.h"
 
 static pthread_t thread;
@@ -25,6 +27,9 @@ static void *maintenance_main(void *arg)
         long deleted = 0;
         if (db != NULL && db_idempotency_purge(db, KEY_LIFETIME_S, &deleted) == DB_OK && deleted > 0)
             log_msg(LOG_INFO, "purged %ld idempotency keys older than %d hours", deleted, KEY_LIFETIME_S / 3600);
+        long expired = 0;
+        if (db != NULL && db_sessions_purge(db, &expired) == DB_OK && expired > 0)
+            log_msg(LOG_INFO, "purged %ld expired sessions", expired);
         pthread_mutex_lock(&lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

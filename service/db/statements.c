@@ -81,6 +81,11 @@ static const char *const STMT_NAMES[STMT_COUNT] = {
     [STMT_MESSAGE_INSERT] = "message_insert",
     [STMT_MESSAGE_EXISTS] = "message_exists",
     [STMT_CASE_MESSAGES] = "case_messages",
+    /* sessions (db/sessions.c) */
+    [STMT_SESSION_INSERT] = "session_insert",
+    [STMT_SESSION_LOOKUP] = "session_lookup",
+    [STMT_SESSION_REVOKE] = "session_revoke",
+    [STMT_SESSIONS_PURGE] = "sessions_purge",
 };
 
 /* Written once by db_statements_load() before any thread connects. */

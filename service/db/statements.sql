@@ -988,3 +988,27 @@ SELECT coalesce((SELECT json_agg(json_build_object(
                  FROM page p WHERE p.n <= $8), '[]')::text AS cases,
        (SELECT (extract(epoch FROM p.created_at) * 1000000)::bigint::text || '.' || p.case_id::text
         FROM page p WHERE p.n = $8 AND EXISTS (SELECT 1 FROM page q WHERE q.n = $8 + 1)) AS next;
+
+-- name: session_insert
+-- A new session for key $3 of tenant $2, stored by its token's digest $1,
+-- valid $4 minutes. Its expiry in UTC, RFC 3339.
+INSERT INTO sessions (token_digest, tenant_id, key_prefix, expires_at)
+VALUES ($1::bytea, $2, $3, now() + make_interval(mins => $4::integer))
+RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at;
+
+-- name: session_lookup
+-- The live session with token digest $1: not expired, not revoked, and its
+-- API key not revoked (no row otherwise). Asked on every cookie request.
+SELECT t.id, t.name, s.key_prefix,
+       to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS expires_at
+FROM sessions s
+JOIN api_keys k ON k.prefix = s.key_prefix
+JOIN tenants t ON t.id = s.tenant_id
+WHERE s.token_digest = $1::bytea AND s.revoked_at IS NULL AND s.expires_at > now() AND k.revoked_at IS NULL;
+
+-- name: session_revoke
+UPDATE sessions SET revoked_at = now() WHERE token_digest = $1::bytea AND revoked_at IS NULL;
+
+-- name: sessions_purge
+-- Sessions past their expiry (revoked ones included): refused anyway.
+DELETE FROM sessions WHERE expires_at < now();

@@ -48,6 +48,23 @@ enum db_status cases_record(struct http_request *req, const struct eng_case *c, 
  * out of memory. */
 int idempotency_request_hash(const char *case_id, const char *what, const json_t *body, uint8_t hash[32]);
 
+/* handlers_sessions.c */
+enum MHD_Result handle_session_create(struct http_request *req);
+enum MHD_Result handle_session_current_get(struct http_request *req);
+enum MHD_Result handle_session_current_delete(struct http_request *req);
+/** REDRESS_SESSION_TTL_MINUTES: how long a session lasts from sign-in. */
+void sessions_configure(unsigned ttl_minutes);
+/** How the console's session cookie settled a ROUTE_AUTH request that has
+ * no Authorization header (server.c authenticate). */
+enum session_auth {
+    SESSION_ABSENT,  /* no redress_session cookie: the caller asks for a key */
+    SESSION_REFUSED, /* replied: 401 (malformed, expired, signed out, key revoked), 403 (CSRF), 503 */
+    SESSION_OK,      /* req->tenant, req->key_prefix, req->session and req->db set */
+};
+/** The cookie's session, looked up in the database on every request; a
+ * request that is not GET/HEAD must carry the session's X-CSRF-Token. */
+enum session_auth sessions_authenticate(struct http_request *req);
+
 /* handlers_messages.c */
 enum MHD_Result handle_message_record(struct http_request *req);
 

@@ -19,6 +19,7 @@ static const struct problem_info PROBLEMS[PROBLEM_COUNT] = {
     [PROBLEM_VALIDATION] = { 400, "validation", "The request has invalid fields" },
     [PROBLEM_BAD_PARAMETER] = { 400, "bad-parameter", "A header or query parameter is invalid" },
     [PROBLEM_UNAUTHORIZED] = { 401, "unauthorized", "A valid API key is required" },
+    [PROBLEM_CSRF_REJECTED] = { 403, "csrf-rejected", "CSRF token missing or wrong" },
     [PROBLEM_NOT_FOUND] = { 404, "not-found", "Not found" },
     [PROBLEM_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed", "Method not allowed" },
     [PROBLEM_NOT_ACCEPTABLE] = { 406, "not-acceptable", "No representation matches the Accept header" },
@@ -81,7 +82,8 @@ enum MHD_Result http_reply_bytes(struct http_request *req, unsigned status, cons
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
     if (response == NULL)
         return MHD_NO; /* MHD closes the connection */
-    bool ok = MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES
+    bool ok = (content_type == NULL /* no content: a 204 */
+               || MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) == MHD_YES)
               && MHD_add_response_header(response, "X-Request-Id", req->request_id) == MHD_YES
               && (cache_control_queued(req)
                   || MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES);

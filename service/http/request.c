@@ -132,6 +132,11 @@ void http_client_address(const char *peer, const char *forwarded_for, const char
     }
 }
 
+bool http_address_trusted(const char *address, const char *trusted)
+{
+    return address_listed(address, trusted);
+}
+
 const char *http_query(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);

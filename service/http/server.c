@@ -88,6 +88,11 @@ static struct http_request *request_new(struct http_server *server, struct MHD_C
     }
     http_client_address(peer, MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Forwarded-For"),
                         server->trusted_proxies, req->client_addr);
+    /* Only a trusted proxy says how the client reached it: anyone else
+     * could claim TLS (the session cookie's Secure flag follows this). */
+    const char *proto = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    req->via_https = proto != NULL && strcasecmp(proto, "https") == 0
+                     && http_address_trusted(peer, server->trusted_proxies);
     if (req->path == NULL) {
         request_free(req);
         return NULL;
@@ -123,19 +128,8 @@ static struct key_cache_entry *key_cache_slot(const char *prefix)
     return &key_cache[hash % KEY_CACHE_SLOTS];
 }
 
-/* Bearer key → tenant, then the tenant's rate limit. Replies (401/429/503)
- * itself when it returns false. */
-static bool authenticate(struct http_request *req)
+bool http_api_key_verify(struct http_request *req, const char *token)
 {
-    const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_AUTHORIZATION);
-    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {
-        http_reply_problem(req, PROBLEM_UNAUTHORIZED, "send the header 'Authorization: Bearer <api key>'");
-        return false;
-    }
-    const char *token = header + 7;
-    while (*token == ' ')
-        token++;
     char prefix[APIKEY_PREFIX_LEN + 1];
     uint8_t presented[CRYPTO_SHA256_LEN], stored[CRYPTO_SHA256_LEN];
     if (apikey_parse(token, prefix, presented) != 0) {
@@ -182,8 +176,39 @@ static bool authenticate(struct http_request *req)
         http_reply_db_error(req, status);
         return false;
     }
-    req->authenticated = true;
     snprintf(req->key_prefix, sizeof(req->key_prefix), "%s", prefix);
+    return true;
+}
+
+/* Bearer key (or, without an Authorization header, the console's session
+ * cookie) → tenant, then the tenant's rate limit. Replies (401/403/429/503)
+ * itself when it returns false. */
+static bool authenticate(struct http_request *req)
+{
+    const char *header = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION);
+    if (header == NULL) {
+        switch (sessions_authenticate(req)) {
+        case SESSION_OK:
+            req->authenticated = true;
+            return http_rate_limit(req);
+        case SESSION_REFUSED:
+            return false;
+        case SESSION_ABSENT:
+            break;
+        }
+    }
+    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) {
+        http_reply_problem(req, PROBLEM_UNAUTHORIZED,
+                           "send the header 'Authorization: Bearer <api key>', or sign in (POST /v1/sessions)");
+        return false;
+    }
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    if (!http_api_key_verify(req, token))
+        return false;
+    req->authenticated = true;
     return http_rate_limit(req);
 }
 
@@ -600,6 +625,7 @@ struct http_server *http_server_start(const struct config *cfg)
     ratelimit_configure(cfg->rate_limit_per_second, cfg->rate_limit_burst);
     imports_configure(cfg->import_max_mib, cfg->import_concurrency);
     evidence_configure(cfg->evidence_renders);
+    sessions_configure(cfg->session_ttl_minutes);
     server->secret_key = cfg->secret_key;
     if (!cfg->secret_key.set)
         log_msg(LOG_WARN, "connectors disabled: REDRESS_SECRET_KEY is not set, so connector secrets cannot be stored");

@@ -64,6 +64,8 @@ static const struct config_spec CONFIG_SPECS[] = {
     { "REDRESS_EVIDENCE_RENDERS", CFG_UINT, FIELD(evidence_renders), 1, 64,
       "2", "evidence PDFs that may render at once, each on a thread of its own (about one per core); more get"
            " 503 with Retry-After" },
+    { "REDRESS_SESSION_TTL_MINUTES", CFG_UINT, FIELD(session_ttl_minutes), 5, 43200,
+      "480", "minutes a console session (POST /v1/sessions) lasts from sign-in; then the seller signs in again" },
     { "REDRESS_SECRET_KEY", CFG_SECRET_KEY, FIELD(secret_key), 0, 0,
       "", "64 hex characters (32 bytes, e.g. `openssl rand -hex 32`) that encrypt connector secrets; unset:"
           " connectors cannot store secrets" },
