@@ -6,7 +6,7 @@ import { h } from './dom.js';
 import { get, query } from './api.js';
 import { t, name, money, number, percent, shortDate } from './i18n.js';
 import { weeklyChart, stackedBar } from './chart.js';
-import { card, kpi, pageHeader, select, loadInto, empty, isoDay, PERIODS, tableWrap } from './ui.js';
+import { card, kpi, pageHeader, select, loadInto, empty, isoDay, PERIODS, tableWrap, labelCells } from './ui.js';
 
 const TIERS = ['top', 'goodwill', 'courtesy', 'firm'];
 const OUTCOMES = ['accepted', 'declined', 'returned', 'escalated', 'none'];
@@ -85,7 +85,7 @@ function drawOverview(body, { summary, weekly }) {
 
   const reasons = (summary.top_reasons.find((r) => r.currency === currency) || { reasons: [] }).reasons;
   const maxCost = Math.max(1, ...reasons.map((r) => r.compensation_cost));
-  const reasonTable = h('table', { class: 'table', dataset: { table: 'reasons' } },
+  const reasonTable = h('table', { class: 'table table-cards', dataset: { table: 'reasons' } },
     h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('cases.category')), h('th', { scope: 'col', class: 'num' }, t('common.cases')),
       h('th', { scope: 'col', class: 'num' }, t('common.cost')), h('th', { scope: 'col', class: 'num' }, t('common.savings')))),
     h('tbody', null, reasons.map((r) => {
@@ -96,7 +96,7 @@ function drawOverview(body, { summary, weekly }) {
         h('td', { class: 'num' }, number(r.cases)), h('td', { class: 'num' }, money(r.compensation_cost, currency)),
         h('td', { class: 'num' }, money(r.savings, currency)));
     })));
-  const reasonsCard = card(t('overview.reasons'), reasons.length ? tableWrap(reasonTable) : empty(t('overview.empty')));
+  const reasonsCard = card(t('overview.reasons'), reasons.length ? tableWrap(labelCells(reasonTable)) : empty(t('overview.empty')));
 
   const counts = (title, key, names) => h('div', { class: 'counts' }, h('h3', null, title),
     h('ul', { class: 'count-list' }, names.map((n) => h('li', { dataset: { [key]: n, value: summary[key][n] || 0 } },
