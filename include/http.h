@@ -200,6 +200,11 @@ const char *http_query(struct http_request *req, const char *name);
  * default) when there is no Accept; -1 when it takes none of them. */
 int http_accept_choose(struct http_request *req, const char *const types[], size_t count);
 
+/** Whether every query parameter is one of allowed (NULL-terminated); if
+ * not, replies 400 naming the first unknown one (*sent) and returns false:
+ * a misspelt filter must not answer as if it were absent. */
+bool http_query_known(struct http_request *req, const char *const *allowed, enum MHD_Result *sent);
+
 /* ---- server.c ---- */
 
 /** Check a presented API key exactly as `Authorization: Bearer` is checked
@@ -221,11 +226,6 @@ struct http_server;
 
 /** Start listening with cfg's address, port, threads and limits.
  * Returns NULL (and logs why) on failure. */
-/** Whether every query parameter is one of allowed (NULL-terminated); if
- * not, replies 400 naming the first unknown one (*sent) and returns false:
- * a misspelt filter must not answer as if it were absent. */
-bool http_query_known(struct http_request *req, const char *const *allowed, enum MHD_Result *sent);
-
 struct http_server *http_server_start(const struct config *cfg);
 /** True once http_server_stop has begun: every response then closes its
  * connection (reply.c). False for NULL. */

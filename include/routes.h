@@ -17,13 +17,13 @@
     X("GET", "/v1/sessions/current", handle_session_current_get, ROUTE_AUTH)                       \
     X("DELETE", "/v1/sessions/current", handle_session_current_delete, ROUTE_AUTH)                 \
     X("POST", "/v1/cases", handle_cases_create, ROUTE_AUTH | ROUTE_JSON_BODY)                     \
+    X("GET", "/v1/cases", handle_cases_search, ROUTE_AUTH)                                        \
     X("GET", "/v1/cases/{}", handle_case_get, ROUTE_AUTH)                                         \
     X("POST", "/v1/cases/{}/outcome", handle_outcome_record, ROUTE_AUTH | ROUTE_JSON_BODY)        \
     X("POST", "/v1/cases/{}/messages", handle_message_record, ROUTE_AUTH | ROUTE_JSON_BODY)       \
     X("GET", "/v1/cases/{}/evidence", handle_evidence_get, ROUTE_AUTH)                            \
     X("GET", "/v1/buyers/{}", handle_buyer_get, ROUTE_AUTH)                                       \
     X("POST", "/v1/replies/check", handle_replies_check, ROUTE_AUTH | ROUTE_JSON_BODY)            \
-    X("GET", "/v1/cases", handle_cases_search, ROUTE_AUTH)                                        \
     X("POST", "/v1/triage", handle_triage, ROUTE_AUTH | ROUTE_JSON_BODY)                          \
     X("GET", "/v1/settings/costs", handle_tenant_costs_get, ROUTE_AUTH)                           \
     X("PUT", "/v1/settings/costs", handle_tenant_costs_put, ROUTE_AUTH | ROUTE_JSON_BODY)         \
