@@ -183,6 +183,7 @@ test: deps
 	@scripts/openapi.sh lint
 	@POSTGRES_PASSWORD=compose-check docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 	@scripts/test.sh $(BUILD)/tests/check_redress $(BUILD)/asan/tests/check_redress
+	@scripts/console-test.sh $(BUILD)/redress
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 # Fault programs: every tests/faults/fault_*.c is one (its own main), linked
