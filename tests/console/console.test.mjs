@@ -120,6 +120,12 @@ test('overview in Chinese: the browser\'s language, the switch, and it stays', a
   await settled(page);
   await shot(page, 'overview-390-zh');
   await page.setViewport(WIDE);
+  for (const name of ['skus', 'health', 'cases', 'policy']) {
+    await go(page, `#/${name}`);
+    assert.equal(await text(page, 'main h1'), STRINGS['zh-CN'][`${name === 'health' ? 'health' : name}.title`]);
+    await shot(page, `${name}-1280-zh`);
+  }
+  await go(page, '#/overview');
   await page.select('[data-control=language]', 'en');
   await page.waitForFunction((title) => document.querySelector('main h1') && document.querySelector('main h1').textContent === title, {}, STRINGS.en['overview.title']);
   await page.reload({ waitUntil: 'domcontentloaded' });
