@@ -531,6 +531,7 @@ START_TEST(plain_name_revalidates_and_etag_answers_304)
     th_request(srv.port, "GET", "/console/app.js", (const char *const[]){ line, NULL }, NULL, 0, &again);
     ck_assert_int_eq(again.status, 304);
     ck_assert_uint_eq(again.body_len, 0);
+    ck_assert_msg(!th_header(&again, "Content-Type", line, sizeof(line)), "a 304 with Content-Type: %s", line);
     assert_header(&again, "ETag", etag);
     assert_header(&again, "Cache-Control", "no-cache");
     assert_console_headers(&again);

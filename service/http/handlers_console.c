@@ -42,11 +42,12 @@ static enum MHD_Result console_reply(struct http_request *req, const char *name)
     http_add_header(req, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     http_add_header(req, MHD_HTTP_HEADER_ETAG, etag);
 
-    /* Either form's tag is current: the bytes behind both are the same file. */
+    /* Either form's tag is current: the bytes behind both are the same file.
+     * A 304 has no content, hence no Content-Type (RFC 9110 §15.4.5). */
     const char *if_none_match =
         MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (console_etag_matches(if_none_match, asset->etag) || console_etag_matches(if_none_match, asset->etag_gzip))
-        return http_reply_bytes(req, MHD_HTTP_NOT_MODIFIED, asset->media_type, "", 0);
+        return http_reply_bytes(req, MHD_HTTP_NOT_MODIFIED, NULL, "", 0);
     if (gzip) {
         http_add_header(req, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         return http_reply_bytes(req, 200, asset->media_type, asset->gzip, asset->gzip_size);
