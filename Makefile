@@ -210,6 +210,12 @@ run: deps
 	@$(MAKE) --no-print-directory build
 	@scripts/run-local.sh
 
+# Sample cases for the local demo tenant, while `make run` serves (the
+# console then has numbers to show): scripts/demo-data.sh.
+.PHONY: demo-data
+demo-data: build
+	@scripts/demo-data.sh
+
 apikey: deps
 	@test -n "$(TENANT)" || { echo "usage: make apikey TENANT=name" >&2; exit 2; }
 	@$(MAKE) --no-print-directory $(BUILD)/redress

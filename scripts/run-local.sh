@@ -28,6 +28,7 @@ fi
 echo
 echo "Try it:"
 echo "  curl -s -H \"Authorization: Bearer \$(cat .local/demo-api-key)\" http://127.0.0.1:$port/v1/me"
+echo "The console: open http://127.0.0.1:$port/ and sign in with the demo key above."
 echo
 
 "$redress" serve &

@@ -14,6 +14,7 @@
 
 #include "apikey.h"
 #include "config.h"
+#include "console.h"
 #include "db.h"
 #include "evidence.h"
 #include "http.h"
@@ -135,6 +136,11 @@ static int run_serve(const struct config *cfg)
         log_msg(LOG_WARN, "evidence PDFs cannot be made (GET .../evidence as application/pdf answers 500): "
                           "%s is missing",
                 missing_font ? missing_font : "a font");
+    /* The console's files are prepared here, not in the first request; a
+     * console that cannot be served (a reference cycle, an unknown file
+     * type) stops serve, its reason logged. */
+    if (console_assets_embedded() == NULL)
+        return 1;
     struct http_server *server = http_server_start(cfg);
     if (server == NULL)
         return 1;
