@@ -997,6 +997,10 @@ START_TEST(search_refuses_bad_and_unknown_parameters)
         { "?limit=ten", "limit" },
         { "?before=yesterday", "before" },
         { "?before=123.not-a-uuid", "before" },
+        /* past PostgreSQL's timestamps, or past a long long: still a 400 */
+        { "?before=9999999999999999999.7f1b5b2e-3c1a-4a4b-9a9e-2b2b2b2b2b2b", "before" },
+        { "?before=253402300800000000.7f1b5b2e-3c1a-4a4b-9a9e-2b2b2b2b2b2b", "before" },
+        { "?before=+5.7f1b5b2e-3c1a-4a4b-9a9e-2b2b2b2b2b2b", "before" },
         { "?buyer=S-ANN", "buyer" },
         { "?buyer_id=", "buyer_id" },
         { too_long, "order_id" },

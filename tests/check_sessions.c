@@ -490,6 +490,20 @@ START_TEST(signing_out_ends_the_session)
 }
 END_TEST
 
+/* A sign-in that comes with the browser's current session replaces it. */
+START_TEST(signing_in_again_revokes_the_session_it_replaces)
+{
+    struct session first, second;
+    sign_in(&first);
+    sign_in_at(srv.port, api_key, first.cookie_header, &second);
+    ck_assert_str_ne(first.token, second.token);
+    const char *old[] = { first.cookie_header, NULL };
+    ck_assert_int_eq(status_of("GET", "/v1/me", old, NULL), 401);
+    const char *now[] = { second.cookie_header, NULL };
+    ck_assert_int_eq(status_of("GET", "/v1/me", now, NULL), 200);
+}
+END_TEST
+
 START_TEST(an_expired_session_is_refused_at_once)
 {
     struct session s;
@@ -568,6 +582,7 @@ Suite *sessions_suite(void)
     tcase_add_test(tc, a_bearer_key_needs_no_csrf_token_and_wins_over_a_cookie);
     tcase_add_test(tc, a_session_never_reads_another_tenants_case);
     tcase_add_test(tc, signing_out_ends_the_session);
+    tcase_add_test(tc, signing_in_again_revokes_the_session_it_replaces);
     tcase_add_test(tc, an_expired_session_is_refused_at_once);
     tcase_add_test(tc, revoking_the_key_ends_its_sessions_at_once);
     tcase_add_test(tc, the_maintenance_purge_deletes_only_expired_sessions);

@@ -420,15 +420,20 @@ _Static_assert(sizeof(CASE_SEARCH_PARAMS) / sizeof(CASE_SEARCH_PARAMS[0])
                    == sizeof(CASE_SEARCH_FILTERS) / sizeof(CASE_SEARCH_FILTERS[0]) + 3,
                "every filter is a known parameter, with limit and before");
 
-/* "<microseconds>.<case id>", as db_cases_search hands out in `next`. */
+/* The cursor's time may not pass the last microsecond of 9999-12-31 UTC:
+ * PostgreSQL's timestamps end soon after, and a larger one is no `next`. */
+#define CURSOR_MICROS_MAX 253402300799999999LL
+
+/* "<microseconds>.<case id>", as db_cases_search hands out in `next`:
+ * digits only, no sign or blank. */
 static bool cursor_parse(const char *text, struct db_case_search *search)
 {
     const char *dot = strchr(text, '.');
-    if (dot == NULL || dot == text || dot - text > 19)
+    size_t digits = strspn(text, "0123456789");
+    if (dot == NULL || text + digits != dot || digits == 0 || digits > 18)
         return false;
-    char *end;
-    long long micros = strtoll(text, &end, 10);
-    if (end != dot || micros < 0 || !crypto_uuid_valid(dot + 1))
+    long long micros = strtoll(text, NULL, 10);
+    if (micros > CURSOR_MICROS_MAX || !crypto_uuid_valid(dot + 1))
         return false;
     search->after_cursor = true;
     search->cursor_micros = micros;

@@ -282,6 +282,14 @@ enum MHD_Result handle_session_create(struct http_request *req)
     req->authenticated = true;
     if (!http_rate_limit(req))
         return MHD_YES;
+    /* Signing in again replaces the browser's session: the old token stops
+     * working now rather than living on until it expires. */
+    char previous[HTTP_SESSION_TOKEN_LEN + 1];
+    uint8_t previous_digest[CRYPTO_SHA256_LEN];
+    if (session_cookie(req, previous) == COOKIE_FOUND
+        && crypto_sha256(previous, strlen(previous), previous_digest) == 0
+        && db_session_revoke(req->db, previous_digest) != DB_OK)
+        log_msg(LOG_WARN, "request %s: the session this sign-in replaces could not be revoked", req->request_id);
 
     uint8_t secret[SESSION_TOKEN_BYTES];
     char text[CRYPTO_BASE64_LEN(SESSION_TOKEN_BYTES) + 1];

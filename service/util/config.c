@@ -44,7 +44,8 @@ static const struct config_spec CONFIG_SPECS[] = {
     { "REDRESS_MIGRATE_ON_START", CFG_BOOL, FIELD(migrate_on_start), 0, 0,
       "true", "serve applies pending migrations, once the database answers" },
     { "REDRESS_TRUSTED_PROXIES", CFG_STRING, FIELD(trusted_proxies), 0, 0,
-      "", "comma-separated proxy addresses whose X-Forwarded-For is trusted" },
+      "", "comma-separated proxy addresses whose X-Forwarded-For (the client's address) and"
+          " X-Forwarded-Proto (https: the session cookie is Secure) are trusted" },
     { "REDRESS_API_KEY_CACHE_SECONDS", CFG_UINT, FIELD(api_key_cache_s), 0, 3600,
       "10", "seconds a verified API key is trusted without asking the database (a revoked key works"
             " that long; 0: ask every time)" },
