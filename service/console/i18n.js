@@ -490,6 +490,64 @@ export const NAMES = {
   },
 };
 
+// The policy form's help in Chinese, keyed 'help.<field name>' as the labels
+// are 'field.<field name>' (policy_fields.js names the fields, the category
+// rule's three included). English has no table: its help is the spec's own
+// description, carried by policy_fields.js, so it is written once.
+export const HELP = {
+  'zh-CN': {
+    'help.goodwill_min_percent': '善意补偿可提出的最低部分退款比例（参考文章：20 %）。',
+    'help.goodwill_max_percent': '善意补偿可提出的最高部分退款比例（参考文章：30 %）。',
+    'help.custom_expectation_percent': '定制商品与买家想象不符时的部分退款比例（定制商品无法退回）。',
+    'help.gesture_percent': '没有实际损失时的小额补偿（包装问题、服务问题、定制商品不退货）。',
+    'help.usage_coupon_percent': '解答使用问题后，或延迟仍在承诺时效内时发放的优惠券（亚马逊订单不适用）。',
+    'help.top_gesture_percent': '最高等级方案中“额外”的那份补偿，在全额退款或换新之外另行给予。',
+    'help.late_major_days': '包裹延迟达到此天数且仍未送达时，按丢件处理。',
+    'help.high_value_minor': '商品价格达到此金额起，卖家希望收回商品（0：使用该币种的默认值）。',
+    'help.return_window_days': '签收后在此天数内，接受买家主观原因的退货。',
+    'help.favour_buyer_when_odr_at_risk': '订单缺陷率为“有风险”或“不达标”时，遇到交易保障索赔、信用卡拒付或买家扬言给出负面卖家反馈，直接给出该类别的最高等级方案，不再争议。',
+    'help.landed_cost_percent': '案例和 SKU 都没有提供单位成本时，按价格的此比例计算单位成本。',
+    'help.outbound_postage_percent': '重新发货的运费，按价格的比例计。',
+    'help.return_postage_percent': '退货运费，按价格的比例计。',
+    'help.handling_percent': '退回商品的处理费用，按价格的比例计。',
+    'help.resale_percent': '退回的（非定制）商品再次出售时仍能收回的到岸成本比例。',
+    'help.parts_cost_percent': '缺失部件的成本，按到岸成本的比例计。',
+    'help.warranty_cost_percent': '延长保修的成本，按价格的比例计。',
+    'help.return_insurance': '卖家为退货购买了退运保险（参考文章 002：保费为订单金额的 1-3 %）。',
+    'help.insurance_repay_percent': '退运保险赔付的退货运费比例（参考文章 002：70-90 %）。',
+    'help.compensation_budget_percent': '卖家愿意用于补偿的 SKU 收入比例（单个 SKU 可另行设置）。',
+    'help.prefer_cheapest_over_budget': 'SKU 超出补偿预算时，推荐能让买家得到同等弥补的最便宜方案。',
+    'help.budget_window_days': '计算 SKU 补偿预算时统计补偿和收入的天数（截至今天）。',
+    'help.same_category_points': '同一类别的每次历史索赔所加的分数（90 天内）。',
+    'help.frequent_threshold': '90 天内的索赔次数超过此值后，才计入“频繁索赔”。',
+    'help.frequent_points': '超出阈值后每次索赔所加的分数。',
+    'help.refund_ratio_percent': '退款金额占消费金额（365 天内）达到或超过此百分比，计为“高退款比例”……',
+    'help.refund_ratio_min_cases': '……且已退款的案例至少达到此数量。',
+    'help.refund_ratio_points': '退款比例过高时所加的分数。',
+    'help.confirmed_points': '历史结果已确认滥用时所加的分数。',
+    'help.not_received_points': '每次历史“未收到货”索赔所加的分数（365 天内）。',
+    'help.quick_claim_hours': '签收后在此小时数之内（含）提出的索赔，视为快速索赔。',
+    'help.quick_claim_points': '快速索赔所加的分数。',
+    'help.high_value_points': '高价值订单所加的分数。',
+    'help.medium_score': '达到此分数即为中风险（先检查退回商品再退款，不给小额补偿）。',
+    'help.high_score': '达到此分数即为高风险（等级为“坚持”，由人工决定）；须高于中风险分数线。',
+    'help.respond_hours': '回复每条买家消息的时限，单位小时（亚马逊：24）。',
+    'help.a_to_z_hours': '就交易保障索赔回复亚马逊的时限，单位小时（72）。',
+    'help.chargeback_hours': '回复信用卡拒付的时限，单位小时（7 个自然日：168）。',
+    'help.goodwill_percent': '该类别规则给出部分退款时（或因“善意”等级上限而给出时）的退款比例；须在补救方案的“最低善意退款”与“最高善意退款”之间。',
+    'help.allowed_actions': '系统可为该类别选择的方案（主方案、备选方案、小额补偿、附加补偿）；“人工审核”始终可用。须至少保留该类别规则所提供方案中的一个。',
+    'help.tier_ceiling': '允许的最慷慨等级；比它更慷慨的规则，改为给出该等级自己的方案。',
+  },
+};
+
+// A policy field's help (f from policy_fields.js) in the current language:
+// the table's when it has one, else the spec's English.
+export function fieldHelp(f) {
+  const table = HELP[current];
+  const text = table ? table[`help.${f.name}`] : undefined;
+  return text !== undefined ? text : f.help;
+}
+
 let current = pickLanguage();
 
 function pickLanguage() {

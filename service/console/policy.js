@@ -1,10 +1,11 @@
 // #/policy: the current policy as a form (each field's range and help from
-// the spec, policy_fields.js), "Simulate" over a chosen window (before and
+// the spec, policy_fields.js; the help in Chinese from i18n.js's HELP when
+// the page is in Chinese), "Simulate" over a chosen window (before and
 // after, cost deltas), "Publish" with If-Match, and the version history.
 // The API validates: its 400/412/422 answers are shown next to the fields.
 import { h, clear } from './dom.js';
 import { get, request, query, ApiError } from './api.js';
-import { t, name, money, number, dateTime } from './i18n.js';
+import { t, name, money, number, dateTime, fieldHelp } from './i18n.js';
 import { card, pageHeader, loadInto, failure, fieldId, notice, showFieldErrors, clearFieldErrors, tableWrap, empty } from './ui.js';
 import { POLICY_GROUPS, CATEGORY_RULE, CATEGORIES, AUTO_APPROVE_LIMIT, NOTE_MAX } from './policy_fields.js';
 
@@ -27,21 +28,23 @@ function rangeText(f) {
 }
 
 // One input for a scalar field; data-field is its JSON path, as the API names it in errors[].
+// Help in the page's language: Chinese from i18n.js, English from the spec.
 function scalarField(path, f, value, sharedHelp, labelText) {
   const id = fieldId('p');
   const text = labelText || label(f.name);
   const helpId = sharedHelp || `${id}-help`;
-  const help = sharedHelp ? null : h('p', { class: 'help', id: helpId }, rangeText(f), rangeText(f) ? ' · ' : '', f.help);
+  const helpText = fieldHelp(f);
+  const help = sharedHelp ? null : h('p', { class: 'help', id: helpId }, rangeText(f), rangeText(f) ? ' · ' : '', helpText);
   if (f.type === 'boolean') {
     return h('div', { class: 'field field-check' },
       h('input', { id, type: 'checkbox', checked: value === true, dataset: { field: path, kind: 'boolean' }, 'aria-describedby': helpId }),
-      h('label', { for: id }, text), sharedHelp ? null : h('p', { class: 'help', id: helpId }, f.help));
+      h('label', { for: id }, text), sharedHelp ? null : h('p', { class: 'help', id: helpId }, helpText));
   }
   if (f.enum && f.type === 'string') {
     return h('div', { class: 'field' }, h('label', { for: id }, text),
       h('select', { id, dataset: { field: path, kind: 'enum' }, 'aria-describedby': helpId },
         f.enum.map((v) => h('option', { value: v, selected: v === value }, name(v)))),
-      sharedHelp ? null : h('p', { class: 'help', id: helpId }, f.help));
+      sharedHelp ? null : h('p', { class: 'help', id: helpId }, helpText));
   }
   return h('div', { class: 'field' }, h('label', { for: id }, text),
     h('input', { id, type: 'text', inputmode: 'numeric', autocomplete: 'off', value: value === undefined || value === null ? '' : String(value),
@@ -107,7 +110,7 @@ function limitRow(currency, amount) {
   const row = h('div', { class: 'limit-row', dataset: { limitRow: currency || 'new' } },
     h('div', { class: 'field' }, h('label', { for: cid }, t('common.currency')),
       h('input', { id: cid, value: currency || '', maxlength: '3', autocomplete: 'off', dataset: { limit: 'currency' } })),
-    h('div', { class: 'field' }, h('label', { for: aid }, `${t('case.refund')} (${rangeText(AUTO_APPROVE_LIMIT)})`),
+    h('div', { class: 'field' }, h('label', { for: aid }, `${t('cases.refund')} (${rangeText(AUTO_APPROVE_LIMIT)})`),
       h('input', { id: aid, type: 'text', inputmode: 'numeric', value: amount === undefined ? '' : String(amount), dataset: { limit: 'amount', field: currency ? `auto_approve_limit.${currency}` : undefined } })));
   return row;
 }
@@ -120,7 +123,7 @@ function drawPolicy(body, { doc, etag, versions }, reload) {
     h('summary', null, t(`policy.group.${group}`)),
     h('div', { class: 'fields' }, fields.map((f) => scalarField(`${group}.${f.name}`, f, (doc[group] || {})[f.name])))));
   // Fifteen categories: each folds, its fields' help said once above them.
-  const ruleHelp = CATEGORY_RULE.map((f) => h('li', { id: `rule-help-${f.name}` }, h('strong', null, ruleLabel(f)), `: ${rangeText(f) ? `${rangeText(f)} · ` : ''}${f.help}`));
+  const ruleHelp = CATEGORY_RULE.map((f) => h('li', { id: `rule-help-${f.name}` }, h('strong', null, ruleLabel(f)), `: ${rangeText(f) ? `${rangeText(f)} · ` : ''}${fieldHelp(f)}`));
   const categories = h('details', { class: 'policy-group' }, h('summary', null, t('policy.group.categories')),
     h('ul', { class: 'help rule-help' }, ruleHelp),
     CATEGORIES.map((cat) => {

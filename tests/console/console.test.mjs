@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, newPage, api, psql, open, settled, signIn, shot, go, isoDay, sessionCookie, KEYS, BASE, WIDE, NARROW } from './lib.mjs';
-import { STRINGS } from '../../service/console/i18n.js';
+import { STRINGS, HELP } from '../../service/console/i18n.js';
 import { generate } from './policy-fields.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +38,26 @@ test('the policy form\'s ranges and help are what openapi.yaml says, each field 
   for (const fields of Object.values(POLICY_GROUPS)) {
     for (const f of fields) assert.ok(STRINGS.en[`field.${f.name}`] && STRINGS['zh-CN'][`field.${f.name}`], f.name);
   }
+});
+
+// Latin words in text meant to be Chinese: runs of 3+ ASCII letters, bar the
+// names sellers use as they are.
+const LATIN_ALLOWED = /\b(?:Amazon|FBA|SKU|A-to-z)\b/g;
+const latinWords = (s) => s.replace(LATIN_ALLOWED, '').match(/[A-Za-z]{3,}/g) || [];
+
+async function policyFields() {
+  const { POLICY_GROUPS, CATEGORY_RULE } = await import('../../service/console/policy_fields.js');
+  const grouped = Object.entries(POLICY_GROUPS).flatMap(([group, fields]) => fields.map((f) => ({ ...f, path: `${group}.${f.name}` })));
+  return { grouped, rule: CATEGORY_RULE, all: [...grouped, ...CATEGORY_RULE] };
+}
+
+test('every policy field has Chinese help, written in Chinese; English help is the spec\'s alone', async () => {
+  const { all } = await policyFields();
+  const zh = HELP['zh-CN'];
+  assert.deepEqual(all.filter((f) => !(zh[`help.${f.name}`] || '').trim()).map((f) => f.name), [], 'fields without Chinese help');
+  assert.deepEqual(Object.keys(zh).filter((k) => !all.some((f) => `help.${f.name}` === k)), [], 'Chinese help for no field');
+  for (const [k, v] of Object.entries(zh)) assert.deepEqual(latinWords(v), [], k);
+  assert.deepEqual(Object.keys(HELP), ['zh-CN'], 'no English table: the English is openapi.yaml\'s description');
 });
 
 test('the page carries no inline script or style (CSP default-src \'self\')', async () => {
@@ -350,6 +370,38 @@ test('policy: an invalid value gets the API\'s error inline; a valid edit is sim
   assert.equal(last.version, published.version + 1, 'the stale page published nothing');
   noProblems(page);
   await page.close();
+});
+
+test('policy help: Chinese on the Chinese page (no English left in it), the spec\'s on the English page', async () => {
+  const { grouped, rule } = await policyFields();
+  // Each field's help as the page shows it: the text its input points to (aria-describedby).
+  const shownHelp = (page) => page.$$eval('form[data-form=policy] [data-field][aria-describedby]', (els) => Object.fromEntries(els
+    .filter((e) => !e.dataset.field.startsWith('categories.') || e.dataset.field.startsWith('categories.wrong_item.'))
+    .map((e) => [e.dataset.field.replace(/^categories\.wrong_item\./, 'rule.'), document.getElementById(e.getAttribute('aria-describedby')).textContent])));
+  const zhPage = await newPage(browser, { languages: 'zh-CN,zh' });
+  await signIn(zhPage, KEYS.A, '#/policy');
+  await zhPage.waitForSelector('form[data-form=policy]');
+  const zh = await shownHelp(zhPage);
+  for (const f of grouped) assert.ok(zh[f.path] && zh[f.path].endsWith(HELP['zh-CN'][`help.${f.name}`]), `${f.path}: ${zh[f.path]}`);
+  for (const f of rule) assert.ok(zh[`rule.${f.name}`] && zh[`rule.${f.name}`].endsWith(HELP['zh-CN'][`help.${f.name}`]), `rule ${f.name}: ${zh[`rule.${f.name}`]}`);
+  const paragraphs = await zhPage.$$eval('main .help', (els) => els.map((e) => e.textContent));
+  assert.ok(paragraphs.length > grouped.length, `help paragraphs shown (${paragraphs.length})`);
+  for (const p of paragraphs) assert.deepEqual(latinWords(p), [], p);
+  // The form's own words too (labels, legends, group titles, options): no i18n key or English left.
+  const words = await zhPage.$$eval('form[data-form=policy] :is(label, legend, summary, option)', (els) => els.map((e) => e.textContent));
+  for (const w of words) assert.deepEqual(latinWords(w), [], w);
+  await zhPage.$$eval('form[data-form=policy] details', (ds) => ds.forEach((d) => { d.open = d.classList.contains('policy-group'); }));
+  await shot(zhPage, 'policy-help-1280-zh');
+  noProblems(zhPage);
+  await zhPage.close();
+  const enPage = await newPage(browser);
+  await signIn(enPage, KEYS.A, '#/policy');
+  await enPage.waitForSelector('form[data-form=policy]');
+  const en = await shownHelp(enPage);
+  for (const f of grouped) assert.ok(en[f.path] && en[f.path].endsWith(f.help), `${f.path}: ${en[f.path]}`);
+  for (const f of rule) assert.ok(en[`rule.${f.name}`] && en[`rule.${f.name}`].endsWith(f.help), `rule ${f.name}`);
+  noProblems(enPage);
+  await enPage.close();
 });
 
 function strip(policy) {
