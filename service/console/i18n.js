@@ -50,6 +50,7 @@ export const STRINGS = {
     'common.copy': 'Copy',
     'common.copied': 'Copied',
     'common.copy_failed': 'Could not copy: select the text and copy it yourself.',
+    'common.colon': ': ', // after a label, before its text
     'overview.title': 'Overview',
     'overview.chart': 'Cases and compensation cost per week',
     'overview.chart_cases': 'Cases',
@@ -270,6 +271,7 @@ export const STRINGS = {
     'common.copy': '复制',
     'common.copied': '已复制',
     'common.copy_failed': '无法复制：请手动选中文本复制。',
+    'common.colon': '：',
     'overview.title': '概览',
     'overview.chart': '每周案例数与补偿成本',
     'overview.chart_cases': '案例',

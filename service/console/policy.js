@@ -123,7 +123,7 @@ function drawPolicy(body, { doc, etag, versions }, reload) {
     h('summary', null, t(`policy.group.${group}`)),
     h('div', { class: 'fields' }, fields.map((f) => scalarField(`${group}.${f.name}`, f, (doc[group] || {})[f.name])))));
   // Fifteen categories: each folds, its fields' help said once above them.
-  const ruleHelp = CATEGORY_RULE.map((f) => h('li', { id: `rule-help-${f.name}` }, h('strong', null, ruleLabel(f)), `: ${rangeText(f) ? `${rangeText(f)} · ` : ''}${fieldHelp(f)}`));
+  const ruleHelp = CATEGORY_RULE.map((f) => h('li', { id: `rule-help-${f.name}` }, h('strong', null, ruleLabel(f)), `${t('common.colon')}${rangeText(f) ? `${rangeText(f)} · ` : ''}${fieldHelp(f)}`));
   const categories = h('details', { class: 'policy-group' }, h('summary', null, t('policy.group.categories')),
     h('ul', { class: 'help rule-help' }, ruleHelp),
     CATEGORIES.map((cat) => {
