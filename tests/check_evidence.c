@@ -336,23 +336,6 @@ static void write_file(const char *path, const char *data, size_t len)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-/* A command's standard output (the caller frees). */
-static char *command_output(const char *command)
-{
-    FILE *p = popen(command, "r");
-    ck_assert_msg(p != NULL, "%s", command);
-    struct buf out;
-    buf_init(&out, 0);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-        buf_append(&out, chunk, n);
-    int status = pclose(p);
-    ck_assert_msg(status == 0, "%s exited with %d", command, status);
-    ck_assert(buf_ok(&out));
-    return buf_steal(&out, NULL);
-}
-
 /* Runs of white space as one space: a line the page wrapped reads as the
  * text that was given. */
 static char *squeezed(const char *text)
@@ -389,11 +372,11 @@ static char *pdf_text(const json_t *pack, const char *name, int *pages)
     write_file(path, pdf.data, pdf.len);
     buf_cleanup(&pdf);
     snprintf(command, sizeof(command), "pdfinfo '%s' | sed -n 's/^Pages: *//p'", path);
-    char *count = command_output(command);
+    char *count = th_command_output(command);
     *pages = atoi(count);
     free(count);
     snprintf(command, sizeof(command), "pdftotext -enc UTF-8 '%s' -", path);
-    char *text = command_output(command);
+    char *text = th_command_output(command);
     /* Without the running head and foot, which a page break puts inside a
      * text that runs on: the text reads whole. */
     for (char *line = text; *line != '\0';) {
@@ -520,7 +503,7 @@ START_TEST(pdf_of_200_messages_runs_to_many_pages_unclipped)
     char path[512], command[1200], expected[64];
     shot_path("200-messages", ".pdf", path);
     snprintf(command, sizeof(command), "pdftotext -enc UTF-8 -f %d -l %d '%s' -", pages, pages, path);
-    char *last_page = command_output(command);
+    char *last_page = th_command_output(command);
     snprintf(expected, sizeof(expected), "page %d of %d", pages, pages);
     assert_contains(last_page, expected);
     free(last_page);
@@ -554,7 +537,7 @@ START_TEST(pdf_page_one_renders_to_a_picture_with_ink)
     shot_path("page-one", ".pdf", pdf);
     shot_path("page-one", "", png);
     snprintf(command, sizeof(command), "pdftoppm -png -r 60 -f 1 -l 1 -singlefile '%s' '%s'", pdf, png);
-    free(command_output(command));
+    free(th_command_output(command));
     shot_path("page-one", ".png", png);
     cairo_surface_t *image = cairo_image_surface_create_from_png(png);
     ck_assert_int_eq(cairo_surface_status(image), CAIRO_STATUS_SUCCESS);
@@ -703,13 +686,13 @@ START_TEST(endpoint_json_pdf_purpose_and_tenants)
         } else {
             char command[1200];
             snprintf(command, sizeof(command), "cmp '%s' '%s'", first_pdf, pdf_path);
-            free(command_output(command)); /* exits 0 only when the bytes are the same */
+            free(th_command_output(command)); /* exits 0 only when the bytes are the same */
         }
         th_response_free(&r);
     }
     char command[1200];
     snprintf(command, sizeof(command), "pdftotext -enc UTF-8 '%s' -", first_pdf);
-    char *raw = command_output(command);
+    char *raw = th_command_output(command);
     char *text = squeezed(raw);
     free(raw);
     assert_in_pdf(text, case_id);

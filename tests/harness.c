@@ -242,6 +242,25 @@ void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[A
     snprintf(auth_out, TH_AUTH_HEADER_SIZE, "Authorization: Bearer %s", key_out);
 }
 
+/* All of a stream, NUL-terminated (not counted in *len); the caller frees. */
+static char *read_stream(FILE *f, const char *what, size_t *len)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(&b, chunk, n);
+    ck_assert_msg(!ferror(f), "reading %s failed", what);
+    buf_append(&b, "", 1); /* the NUL, not counted */
+    ck_assert(buf_ok(&b));
+    size_t size;
+    char *data = buf_steal(&b, &size);
+    if (len != NULL)
+        *len = size - 1;
+    return data;
+}
+
 char *th_read_file(const char *relative, size_t *len)
 {
     const char *root = getenv("REDRESS_TEST_ROOT");
@@ -249,19 +268,19 @@ char *th_read_file(const char *relative, size_t *len)
     snprintf(path, sizeof(path), "%s/%s", root != NULL ? root : ".", relative);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
-    struct buf b;
-    buf_init(&b, 0);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(&b, chunk, n);
-    ck_assert_msg(!ferror(f), "reading %s failed", path);
+    char *data = read_stream(f, path, len);
     fclose(f);
-    buf_append(&b, "", 1); /* the NUL, not counted */
-    ck_assert(buf_ok(&b));
-    char *data = buf_steal(&b, len);
-    *len -= 1;
     return data;
+}
+
+char *th_command_output(const char *command)
+{
+    FILE *p = popen(command, "r");
+    ck_assert_msg(p != NULL, "%s", command);
+    char *out = read_stream(p, command, NULL);
+    int status = pclose(p);
+    ck_assert_msg(status == 0, "%s exited with %d", command, status);
+    return out;
 }
 
 int th_shell(const char *command, char *out, size_t out_size)

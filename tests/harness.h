@@ -85,6 +85,9 @@ void th_tenant_with_auth(const char *conninfo, char name_out[64], char key_out[A
  * "tests/data/imports/fba-returns.tsv"), whole: malloc'd and NUL-terminated
  * (caller frees); *len its size. Fails the test when it cannot be read. */
 char *th_read_file(const char *relative, size_t *len);
+/** A shell command's whole standard output (malloc'd, NUL-terminated; the
+ * caller frees). Fails the test unless the command exits 0. */
+char *th_command_output(const char *command);
 /** Run a shell command; out gets its stdout and stderr (cut to fit).
  * Returns its exit status (128 when it did not exit). */
 int th_shell(const char *command, char *out, size_t out_size);

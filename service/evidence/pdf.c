@@ -177,68 +177,60 @@ static void flow(struct doc *d, PangoLayout *layout, enum style style, double x)
 }
 
 /* A paragraph in the text column, indented by indent. */
-static void paragraph(struct doc *d, enum style style, double indent, const char *text)
+/* One paragraph at indent: hang > 0 sets a tab there under which the later
+ * lines hang; bold_bytes > 0 sets the text's first bytes in bold. */
+static void set_text(struct doc *d, enum style style, double indent, double hang, const char *text, size_t bold_bytes)
 {
     if (text == NULL || d->failed)
         return;
-    PangoLayout *layout = layout_of(d, style, text, PAGE_WIDTH - 2 * MARGIN_X - indent, 0);
+    PangoLayout *layout = layout_of(d, style, text, PAGE_WIDTH - 2 * MARGIN_X - indent, hang);
     if (layout == NULL)
         return;
+    if (bold_bytes > 0) {
+        PangoAttrList *attributes = pango_attr_list_new();
+        PangoAttribute *bold = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
+        bold->start_index = 0;
+        bold->end_index = (guint)bold_bytes;
+        pango_attr_list_insert(attributes, bold);
+        pango_layout_set_attributes(layout, attributes);
+        pango_attr_list_unref(attributes);
+    }
     d->y += STYLES[style].space_before;
     flow(d, layout, style, MARGIN_X + indent);
     g_object_unref(layout);
 }
 
+static void paragraph(struct doc *d, enum style style, double indent, const char *text)
+{
+    set_text(d, style, indent, 0, text, 0);
+}
+
+/* Two parts joined by sep into one paragraph (the buffer's failure is the
+ * document's). */
+static void joined(struct doc *d, enum style style, double hang, const char *first, const char *sep,
+                   const char *second, size_t bold_bytes)
+{
+    struct buf text;
+    buf_init(&text, 0);
+    buf_printf(&text, "%s%s%s", first, sep, second);
+    if (buf_ok(&text))
+        set_text(d, style, 0, hang, text.data, bold_bytes);
+    else
+        d->failed = true;
+    buf_cleanup(&text);
+}
+
 /* "Label: value", the label in bold; a missing value reads as a dash. */
 static void labelled(struct doc *d, const char *label, const char *value)
 {
-    if (d->failed)
-        return;
-    struct buf text;
-    buf_init(&text, 0);
-    buf_printf(&text, "%s: %s", label, value != NULL ? value : "—");
-    if (!buf_ok(&text)) {
-        d->failed = true;
-        buf_cleanup(&text);
-        return;
-    }
-    PangoLayout *layout = layout_of(d, STYLE_BODY, text.data, PAGE_WIDTH - 2 * MARGIN_X, 0);
-    buf_cleanup(&text);
-    if (layout == NULL)
-        return;
-    PangoAttrList *attributes = pango_attr_list_new();
-    PangoAttribute *bold = pango_attr_weight_new(PANGO_WEIGHT_BOLD);
-    bold->start_index = 0;
-    bold->end_index = (guint)strlen(label) + 1;
-    pango_attr_list_insert(attributes, bold);
-    pango_layout_set_attributes(layout, attributes);
-    pango_attr_list_unref(attributes);
-    d->y += STYLES[STYLE_BODY].space_before;
-    flow(d, layout, STYLE_BODY, MARGIN_X);
-    g_object_unref(layout);
+    joined(d, STYLE_BODY, 0, label, ": ", value != NULL ? value : "—", strlen(label) + 1);
 }
 
 /* A timeline entry's first line: its time in the label column, then what
  * happened, whose later lines hang under the text. */
 static void entry_line(struct doc *d, const char *at, const char *text)
 {
-    if (d->failed)
-        return;
-    struct buf line;
-    buf_init(&line, 0);
-    buf_printf(&line, "%s\t%s", at, text);
-    if (!buf_ok(&line)) {
-        d->failed = true;
-        buf_cleanup(&line);
-        return;
-    }
-    PangoLayout *layout = layout_of(d, STYLE_STRONG, line.data, PAGE_WIDTH - 2 * MARGIN_X, LABEL_WIDTH);
-    buf_cleanup(&line);
-    if (layout == NULL)
-        return;
-    d->y += STYLES[STYLE_STRONG].space_before;
-    flow(d, layout, STYLE_STRONG, MARGIN_X);
-    g_object_unref(layout);
+    joined(d, STYLE_STRONG, LABEL_WIDTH, at, "\t", text, 0);
 }
 
 static void heading(struct doc *d, const char *text)
