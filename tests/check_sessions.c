@@ -504,6 +504,36 @@ START_TEST(signing_in_again_revokes_the_session_it_replaces)
 }
 END_TEST
 
+/* A page of another site cannot sign a browser into its tenant; the same
+ * site, and clients that say nothing of where they come from, can. */
+START_TEST(a_sign_in_from_another_site_is_refused)
+{
+    char body[256], same_origin[96], host[64];
+    snprintf(body, sizeof(body), "{\"api_key\":\"%s\"}", api_key);
+    snprintf(host, sizeof(host), "127.0.0.1:%u", srv.port);
+    snprintf(same_origin, sizeof(same_origin), "Origin: http://%s", host);
+    const char *const refused[][2] = {
+        { "Origin: https://evil.example", NULL },
+        { "Origin: null", NULL },
+        { "Sec-Fetch-Site: cross-site", NULL },
+        { same_origin, "Sec-Fetch-Site: cross-site" },
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        const char *headers[] = { "Content-Type: application/json", refused[i][0], refused[i][1], NULL };
+        struct th_response r;
+        th_request(srv.port, "POST", "/v1/sessions", headers, body, strlen(body), &r);
+        assert_problem(&r, 403, "csrf-rejected");
+        char cookie[64];
+        ck_assert_msg(!th_header(&r, "Set-Cookie", cookie, sizeof(cookie)), "%s set a cookie", refused[i][0]);
+        th_response_free(&r);
+    }
+    struct session s;
+    sign_in_at(srv.port, api_key, same_origin, &s);
+    sign_in_at(srv.port, api_key, "Sec-Fetch-Site: same-origin", &s);
+    sign_in(&s); /* no Origin at all: curl, an integration */
+}
+END_TEST
+
 START_TEST(an_expired_session_is_refused_at_once)
 {
     struct session s;
@@ -583,6 +613,7 @@ Suite *sessions_suite(void)
     tcase_add_test(tc, a_session_never_reads_another_tenants_case);
     tcase_add_test(tc, signing_out_ends_the_session);
     tcase_add_test(tc, signing_in_again_revokes_the_session_it_replaces);
+    tcase_add_test(tc, a_sign_in_from_another_site_is_refused);
     tcase_add_test(tc, an_expired_session_is_refused_at_once);
     tcase_add_test(tc, revoking_the_key_ends_its_sessions_at_once);
     tcase_add_test(tc, the_maintenance_purge_deletes_only_expired_sessions);

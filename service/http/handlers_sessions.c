@@ -267,8 +267,30 @@ static const struct field_spec SESSION_FIELDS[] = {
     { "api_key", FIELD_STRING, true, offsetof(struct session_request, api_key), 1, 256, NULL, 0, NULL },
 };
 
+/* Whether a browser says this sign-in comes from a page of another site
+ * (login CSRF: signing the victim into the attacker's tenant). The JSON
+ * body already keeps plain forms out; this does not rest on that alone.
+ * Sec-Fetch-Site: cross-site, or an Origin whose host is not the Host the
+ * request was sent to. Clients that send neither (curl, integrations) pass. */
+static bool sign_in_cross_site(struct http_request *req)
+{
+    const char *fetch_site = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    if (fetch_site != NULL && strcasecmp(fetch_site, "cross-site") == 0)
+        return true;
+    const char *origin = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Origin");
+    if (origin == NULL)
+        return false;
+    const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *authority = strstr(origin, "://");
+    /* "null" (an opaque origin: a sandbox, a file) is another site too. */
+    return authority == NULL || host == NULL || strcasecmp(authority + 3, host) != 0;
+}
+
 enum MHD_Result handle_session_create(struct http_request *req)
 {
+    if (sign_in_cross_site(req))
+        return http_reply_problem(req, PROBLEM_CSRF_REJECTED,
+                                  "a sign-in from a page of another site is refused (Origin or Sec-Fetch-Site)");
     struct session_request in = { 0 };
     json_t *errors = json_array();
     if (errors == NULL)
