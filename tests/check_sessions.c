@@ -527,6 +527,18 @@ START_TEST(a_sign_in_from_another_site_is_refused)
         ck_assert_msg(!th_header(&r, "Set-Cookie", cookie, sizeof(cookie)), "%s set a cookie", refused[i][0]);
         th_response_free(&r);
     }
+    /* a proxy that passes the host without the port (nginx's $host) */
+    const char *portless[] = { "Content-Type: application/json", "Host: 127.0.0.1", same_origin, NULL };
+    struct th_response r;
+    th_request(srv.port, "POST", "/v1/sessions", portless, body, strlen(body), &r);
+    ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+    th_response_free(&r);
+    /* ... but not another host name behind it */
+    const char *other_host[] = { "Content-Type: application/json", "Host: 127.0.0.1",
+                                 "Origin: http://127.0.0.2:8080", NULL };
+    th_request(srv.port, "POST", "/v1/sessions", other_host, body, strlen(body), &r);
+    assert_problem(&r, 403, "csrf-rejected");
+    th_response_free(&r);
     struct session s;
     sign_in_at(srv.port, api_key, same_origin, &s);
     sign_in_at(srv.port, api_key, "Sec-Fetch-Site: same-origin", &s);

@@ -283,7 +283,20 @@ static bool sign_in_cross_site(struct http_request *req)
     const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     const char *authority = strstr(origin, "://");
     /* "null" (an opaque origin: a sandbox, a file) is another site too. */
-    return authority == NULL || host == NULL || strcasecmp(authority + 3, host) != 0;
+    if (authority == NULL || host == NULL)
+        return true;
+    authority += 3;
+    if (strcasecmp(authority, host) == 0)
+        return false;
+    /* A proxy may pass the host without the port the browser used (nginx's
+     * $host): then the origin's host name alone must be the Host. */
+    const char *bracket = strrchr(host, ']');
+    if (strchr(bracket != NULL ? bracket : host, ':') != NULL)
+        return true;
+    const char *origin_bracket = strrchr(authority, ']');
+    const char *port = strrchr(origin_bracket != NULL ? origin_bracket : authority, ':');
+    size_t name_len = port != NULL ? (size_t)(port - authority) : strlen(authority);
+    return !(strlen(host) == name_len && strncasecmp(authority, host, name_len) == 0);
 }
 
 enum MHD_Result handle_session_create(struct http_request *req)
