@@ -96,27 +96,9 @@ curl -sf -H "Authorization: Bearer $key" -H "Accept: application/pdf" -o "$tmp/p
 pages=$(pdfinfo "$tmp/pack.pdf" | sed -n 's/^Pages: *//p')
 echo "case $case_id: $MESSAGES messages, PDF of $pages pages, $(wc -c < "$tmp/pack.pdf") bytes"
 
-# ---- wrk's POST /v1/cases: a fresh Idempotency-Key and buyer each ----
-cat > "$tmp/post.lua" <<LUA
-local counter = 0
-local categories = { "minor_defect", "late_delivery", "damaged_in_transit", "defective", "expectation_mismatch",
-                     "wrong_size_ordered", "changed_mind", "missing_parts", "lost_in_transit", "usage_question" }
-local languages = { "en", "en", "de", "fr", "es", "ja", "zh-CN" }
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-request = function()
-  counter = counter + 1
-  local body = '{"channel":"amazon","order":{"order_id":"113-' .. math.random(1000000, 9999999) ..
-    '","sku":"SKU-' .. math.random(1, 300) .. '","currency":"USD","item_price":' .. math.random(500, 20000) ..
-    ',"shipping_paid":499,"delivered_at":"2026-11-05T16:00:00Z"},"buyer":{"buyer_id":"B' ..
-    math.random(1, 100000) .. '","name":"Jane","language":"' .. languages[math.random(1, #languages)] ..
-    '"},"issue":{"category":"' .. categories[math.random(1, #categories)] .. '"}}'
-  local headers = { ["Authorization"] = "Bearer $key", ["Content-Type"] = "application/json",
-                    ["Idempotency-Key"] = "bench-" .. math.random(1, 2^30) .. "-" .. counter }
-  return wrk.format("POST", "/v1/cases", headers, body)
-end
-LUA
+# ---- wrk drives POST /v1/cases with tests/bench/post_case.lua ----
 drive() { # SECONDS OUTPUT: POST /v1/cases under wrk; stops on any non-2xx
-  wrk -t 2 -c "$CONNECTIONS" -d "${1}s" --latency -s "$tmp/post.lua" "$base" > "$2"
+  BENCH_KEY="$key" BENCH_BUYERS=100000 wrk -t 2 -c "$CONNECTIONS" -d "${1}s" --latency -s "$root/tests/bench/post_case.lua" "$base" > "$2"
   if grep -q "Non-2xx" "$2"; then echo "wrk saw errors:"; cat "$2"; exit 1; fi
 }
 # snapshot FILE: where the CPU went so far, as "service postgres children

@@ -80,25 +80,6 @@ psql_bench -c "CHECKPOINT"
 REDRESS_PORT=$PORT REDRESS_THREADS=$THREADS REDRESS_LOG_LEVEL=warn REDRESS_RATE_LIMIT_PER_SECOND=0 build/redress serve 2>"$tmp/serve.log" &
 server_pid=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-cat > "$tmp/post.lua" <<LUA
-local counter = 0
-local categories = { "minor_defect", "late_delivery", "damaged_in_transit", "defective", "expectation_mismatch",
-                     "wrong_size_ordered", "changed_mind", "missing_parts", "lost_in_transit", "usage_question" }
-local languages = { "en", "en", "de", "fr", "es", "ja", "zh-CN" }
-math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
-request = function()
-  counter = counter + 1
-  local buyer = "B" .. math.random(1, $BUYERS)
-  local body = '{"channel":"amazon","order":{"order_id":"113-' .. math.random(1000000, 9999999) ..
-    '","sku":"SKU-' .. math.random(1, 300) .. '","currency":"USD","item_price":' .. math.random(500, 20000) ..
-    ',"shipping_paid":499,"delivered_at":"2026-11-05T16:00:00Z"},"buyer":{"buyer_id":"' .. buyer ..
-    '","name":"Jane","language":"' .. languages[math.random(1, #languages)] .. '"},"issue":{"category":"' ..
-    categories[math.random(1, #categories)] .. '"}}'
-  local headers = { ["Authorization"] = "Bearer $key", ["Content-Type"] = "application/json",
-                    ["Idempotency-Key"] = "bench-" .. math.random(1, 2^30) .. "-" .. counter }
-  return wrk.format("POST", "/v1/cases", headers, body)
-end
-LUA
 # One real request and its real response: pgbench stores the same sizes.
 sample_request='{"channel":"amazon","order":{"order_id":"113-1234567-1234567","sku":"SKU-1","currency":"USD","item_price":2599,"shipping_paid":499,"delivered_at":"2026-11-05T16:00:00Z"},"buyer":{"buyer_id":"B1","name":"Jane","language":"en"},"issue":{"category":"minor_defect"}}'
 curl -sf -H "Authorization: Bearer $key" -H "Content-Type: application/json" -d "$sample_request" \
@@ -153,7 +134,7 @@ printf '%-6s %12s %10s %10s   %12s %10s %10s   %6s\n' round "service r/s" p50 p9
 for round in $(seq 1 "$ROUNDS"); do
   # the service under wrk
   pg0=$(cpu_of postgres); s0=$(cpu_of redress); n0=$(psql_bench -c "SELECT count(*) FROM cases")
-  wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --latency -s "$tmp/post.lua" "http://127.0.0.1:$PORT" > "$tmp/wrk.txt"
+  BENCH_KEY="$key" BENCH_BUYERS="$BUYERS" wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_EACH}s" --latency -s "$root/tests/bench/post_case.lua" "http://127.0.0.1:$PORT" > "$tmp/wrk.txt"
   n1=$(psql_bench -c "SELECT count(*) FROM cases")
   svc_pg_cpu=$(awk -v a="$(cpu_of postgres)" -v b="$pg0" -v c="$svc_pg_cpu" 'BEGIN { print c + a - b }')
   svc_cpu=$(awk -v a="$(cpu_of redress)" -v b="$s0" -v c="$svc_cpu" 'BEGIN { print c + a - b }')
