@@ -592,12 +592,7 @@ static void post_case(const char *auth, char case_id[64])
         "\"sku\":\"MUG-01\",\"currency\":\"USD\",\"item_price\":2599,\"ordered_at\":\"2026-11-01T10:00:00Z\"},"
         "\"buyer\":{\"buyer_id\":\"EV-BUYER\",\"name\":\"Jane\",\"language\":\"en\"},"
         "\"issue\":{\"category\":\"minor_defect\",\"description\":\"scratch on the side\"}}";
-    const char *headers[] = { auth, "Content-Type: application/json", NULL };
-    struct th_response r;
-    th_request(srv.port, "POST", "/v1/cases", headers, body, strlen(body), &r);
-    ck_assert_msg(r.status == 201, "case: %ld %s", r.status, r.body);
-    snprintf(case_id, 64, "%s", json_string_value(json_object_get(r.json, "case_id")));
-    th_response_free(&r);
+    th_post_case(srv.port, auth, body, case_id);
 }
 
 static void get_evidence(const char *auth, const char *accept, const char *case_id, const char *query,

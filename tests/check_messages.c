@@ -36,12 +36,7 @@ static void post_case(const char *auth, const char *order_id, const char *ticket
              "\"buyer\":{\"buyer_id\":\"MSG-BUYER\",\"name\":\"Jane\",\"language\":\"en\"},"
              "\"issue\":{\"category\":\"minor_defect\",\"description\":\"scratch\"}}",
              ticket_id, order_id);
-    const char *headers[] = { auth, "Content-Type: application/json", NULL };
-    struct th_response r;
-    th_request(srv.port, "POST", "/v1/cases", headers, body, strlen(body), &r);
-    ck_assert_msg(r.status == 201, "case: %ld %s", r.status, r.body);
-    snprintf(case_id, 64, "%s", json_string_value(json_object_get(r.json, "case_id")));
-    th_response_free(&r);
+    th_post_case(srv.port, auth, body, case_id);
 }
 
 /* key_header: NULL or "Idempotency-Key: ...". */

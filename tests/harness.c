@@ -385,3 +385,15 @@ int main(void)
     curl_global_cleanup();
     return failed == 0 ? 0 : 1;
 }
+
+void th_post_case(unsigned port, const char *auth, const char *body, char case_id[64])
+{
+    const char *headers[] = { auth, "Content-Type: application/json", NULL };
+    struct th_response r;
+    th_request(port, "POST", "/v1/cases", headers, body, strlen(body), &r);
+    ck_assert_msg(r.status == 201, "case: %ld %s", r.status, r.body);
+    const char *id = json_string_value(json_object_get(r.json, "case_id"));
+    ck_assert_ptr_nonnull(id);
+    snprintf(case_id, 64, "%s", id);
+    th_response_free(&r);
+}

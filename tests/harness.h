@@ -69,6 +69,9 @@ struct th_response {
  * "Name: value". Fails the test if the connection fails. */
 void th_request(unsigned port, const char *method, const char *path, const char *const *headers,
                 const char *body, size_t body_len, struct th_response *out);
+/** POST /v1/cases with body as the tenant of auth ("Authorization: ..."):
+ * fails the test unless it answers 201; case_id gets the new case's id. */
+void th_post_case(unsigned port, const char *auth, const char *body, char case_id[64]);
 /** A header's value from a response (case-insensitive), or false. */
 bool th_header(const struct th_response *r, const char *name, char *value, size_t size);
 void th_response_free(struct th_response *r);
